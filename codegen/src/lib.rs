@@ -1,0 +1,2 @@
+//! bpf2rs-codegen: Rust from compiled eBPF objects.
+pub mod inspect;

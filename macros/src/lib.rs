@@ -1,0 +1,1 @@
+//! Procedural macros of bpf2rs. `#[derive(Pod)]` lands with the typed-maps work.

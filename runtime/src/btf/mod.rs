@@ -1,0 +1,193 @@
+//! BTF: reading the type information of objects and kernels.
+//!
+//! In: raw BTF bytes (an object's `.BTF` section, `/sys/kernel/btf/vmlinux`,
+//! or module BTF split on top of vmlinux). Out: [`Btf`], an arena of
+//! [`Type`]s indexed by [`TypeId`], with checked names and bounded-depth walks.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let vmlinux = bpf2rs::btf::Btf::from_sys_fs()?;
+//! let id = vmlinux.find_by_name("task_struct", bpf2rs::btf::Kind::Struct)?;
+//! println!("task_struct is {} bytes", vmlinux.size_of(id)?);
+//! # Ok(()) }
+//! ```
+
+mod error;
+pub mod ext;
+mod resolve;
+mod types;
+pub(crate) mod wire;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use error::BtfError;
+pub use resolve::{MemberBits, MAX_DEPTH};
+pub use types::*;
+pub use wire::Endian;
+
+/// A parsed BTF blob: types and names, optionally on top of a base (split BTF).
+#[derive(Clone, Debug)]
+pub struct Btf {
+    base: Option<Arc<Btf>>,
+    /// Id of `types[0]`: 0 for standalone BTF, the base's count for split BTF.
+    start_id: u32,
+    types: Vec<Type>,
+    strings: Vec<u8>,
+    /// Length of the base's string section (0 without a base).
+    str_base: u32,
+    endian: Endian,
+}
+
+impl Btf {
+    /// Reads standalone BTF (an object's `.BTF` section or vmlinux).
+    ///
+    /// ```no_run
+    /// let raw = std::fs::read("/sys/kernel/btf/vmlinux").unwrap();
+    /// let btf = bpf2rs::btf::Btf::parse(&raw).unwrap();
+    /// assert!(btf.len() > 1);
+    /// ```
+    pub fn parse(data: &[u8]) -> Result<Btf, BtfError> {
+        let parsed = wire::parse(data, 0, 0)?;
+        Ok(Btf {
+            base: None,
+            start_id: 0,
+            types: parsed.types,
+            strings: parsed.strings,
+            str_base: 0,
+            endian: parsed.endian,
+        })
+    }
+
+    /// Reads split BTF (a kernel module's) on top of `base` (vmlinux).
+    pub fn parse_split(data: &[u8], base: Arc<Btf>) -> Result<Btf, BtfError> {
+        let start_id = base.len();
+        let str_base = base.strings_len();
+        let parsed = wire::parse(data, start_id, str_base)?;
+        Ok(Btf {
+            base: Some(base),
+            start_id,
+            types: parsed.types,
+            strings: parsed.strings,
+            str_base,
+            endian: parsed.endian,
+        })
+    }
+
+    /// Reads a raw BTF file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Btf, BtfError> {
+        Btf::parse(&read(path.as_ref())?)
+    }
+
+    /// Reads a raw split BTF file on top of `base`.
+    pub fn from_file_split(path: impl AsRef<Path>, base: Arc<Btf>) -> Result<Btf, BtfError> {
+        Btf::parse_split(&read(path.as_ref())?, base)
+    }
+
+    /// The running kernel's BTF, `/sys/kernel/btf/vmlinux`.
+    pub fn from_sys_fs() -> Result<Btf, BtfError> {
+        Btf::from_file("/sys/kernel/btf/vmlinux")
+    }
+
+    /// A loaded module's BTF, `/sys/kernel/btf/<module>`, split on `vmlinux`.
+    pub fn from_sys_fs_module(module: &str, vmlinux: Arc<Btf>) -> Result<Btf, BtfError> {
+        Btf::from_file_split(Path::new("/sys/kernel/btf").join(module), vmlinux)
+    }
+
+    /// Number of type ids, including void and the base's types: valid ids are `0..len()`.
+    pub fn len(&self) -> u32 {
+        self.start_id + self.types.len() as u32
+    }
+
+    /// Whether there is no type besides void.
+    pub fn is_empty(&self) -> bool {
+        self.len() <= 1
+    }
+
+    /// The first id this blob defines (1 for standalone BTF).
+    pub fn first_own_id(&self) -> TypeId {
+        TypeId(self.start_id.max(1))
+    }
+
+    /// The base of split BTF.
+    pub fn base(&self) -> Option<&Arc<Btf>> {
+        self.base.as_ref()
+    }
+
+    /// Byte order of the blob.
+    pub fn endian(&self) -> Endian {
+        self.endian
+    }
+
+    /// Total length of the string space (base and own).
+    pub fn strings_len(&self) -> u32 {
+        self.str_base + self.strings.len() as u32
+    }
+
+    /// The type with id `id`.
+    pub fn type_by_id(&self, id: TypeId) -> Result<&Type, BtfError> {
+        if id.0 < self.start_id {
+            return match &self.base {
+                Some(base) => base.type_by_id(id),
+                None => Err(self.no_such(id)),
+            };
+        }
+        self.types
+            .get((id.0 - self.start_id) as usize)
+            .ok_or_else(|| self.no_such(id))
+    }
+
+    fn no_such(&self, id: TypeId) -> BtfError {
+        BtfError::NoSuchType {
+            id,
+            count: self.len(),
+        }
+    }
+
+    /// Resolves a name. Offsets were checked when the BTF was read; an offset
+    /// from another BTF resolves to the empty string, never a panic.
+    pub fn name(&self, name: Name) -> &str {
+        if name.0 < self.str_base {
+            return match &self.base {
+                Some(base) => base.name(name),
+                None => "",
+            };
+        }
+        let start = (name.0 - self.str_base) as usize;
+        let Some(rest) = self.strings.get(start..) else {
+            return "";
+        };
+        let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+        std::str::from_utf8(&rest[..end]).unwrap_or("")
+    }
+
+    /// Own types with their ids (split BTF: not the base's).
+    pub fn iter(&self) -> impl Iterator<Item = (TypeId, &Type)> + '_ {
+        self.types
+            .iter()
+            .enumerate()
+            .map(move |(i, t)| (TypeId(self.start_id + i as u32), t))
+    }
+
+    /// The first type of `kind` named `name` (own types first, then the base).
+    pub fn find_by_name(&self, name: &str, kind: Kind) -> Result<TypeId, BtfError> {
+        for (id, ty) in self.iter() {
+            if ty.kind() == kind && self.name(ty.name()) == name {
+                return Ok(id);
+            }
+        }
+        match &self.base {
+            Some(base) => base.find_by_name(name, kind),
+            None => Err(BtfError::NotFound {
+                name: name.to_owned(),
+            }),
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, BtfError> {
+    std::fs::read(path).map_err(|e| BtfError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}

@@ -1,0 +1,17 @@
+//! bpf2rs: the runtime of a pure-Rust eBPF user-space toolchain.
+//!
+//! - [`btf`] reads BTF (object, vmlinux, split module BTF) into a checked model.
+//! - [`obj`] reads a compiled BPF object (ELF) into an [`obj::ObjectSpec`]:
+//!   maps, global data, programs, relocations.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let spec = bpf2rs::obj::ObjectSpec::from_file("kitchen.bpf.o")?;
+//! for map in &spec.maps {
+//!     println!("{} {} {}", map.name, map.map_type, map.max_entries);
+//! }
+//! # Ok(()) }
+//! ```
+
+pub mod btf;
+pub mod obj;
