@@ -54,6 +54,8 @@ pub enum BtfError {
     NoSuchType { id: TypeId, count: u32 },
     #[error("btf: type {id}: reference chain is cyclic or deeper than {max} levels")]
     TooDeep { id: TypeId, max: u32 },
+    #[error("btf: type {id}: spelling visits more than {max} types")]
+    TooComplex { id: TypeId, max: u32 },
     #[error("btf: type {id} contains itself (a reference cycle not broken by a pointer)")]
     Cycle { id: TypeId },
     #[error("btf: type {id} ({kind}) has no size")]

@@ -15,6 +15,8 @@
 mod error;
 pub mod ext;
 mod resolve;
+#[doc(hidden)]
+pub mod testing;
 mod types;
 pub(crate) mod wire;
 
@@ -190,4 +192,19 @@ fn read(path: &Path) -> Result<Vec<u8>, BtfError> {
         path: path.display().to_string(),
         message: e.to_string(),
     })
+}
+
+impl Btf {
+    /// Replaces a DATASEC's size and variables. The object reader uses it to
+    /// fill in what clang leaves zero in `.o` files (sizes and offsets that
+    /// are only known from the ELF symbols).
+    pub(crate) fn fix_datasec(&mut self, id: TypeId, byte_size: u32, vars: Box<[VarSecinfo]>) {
+        if id.0 < self.start_id {
+            return;
+        }
+        if let Some(Type::Datasec(d)) = self.types.get_mut((id.0 - self.start_id) as usize) {
+            d.byte_size = byte_size;
+            d.vars = vars;
+        }
+    }
 }

@@ -3,10 +3,15 @@
 //! BTF (a typedef that names itself, a struct that contains itself) is an
 //! error, never a stack overflow.
 
+use std::collections::HashMap;
+
 use super::{Btf, BtfError, Kind, Member, Type, TypeId};
 
 /// Deepest chain of references followed, as in libbpf.
 pub const MAX_DEPTH: u32 = 32;
+
+/// Most types one [`Btf::c_type_name`] call visits.
+const SPELL_BUDGET: u32 = 4096;
 
 /// Where a member's bits are, with both bitfield encodings normalised.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -88,10 +93,19 @@ impl Btf {
     /// Natural alignment of the type on the BPF target, from its members.
     /// (`packed` is visible only from offsets; that is codegen's question.)
     pub fn align_of(&self, id: TypeId) -> Result<u32, BtfError> {
-        self.align_at(id, id, 0)
+        self.align_at(id, id, 0, &mut HashMap::new())
     }
 
-    fn align_at(&self, root: TypeId, id: TypeId, depth: u32) -> Result<u32, BtfError> {
+    /// `seen` remembers composites already measured: a struct reached through
+    /// many members is walked once, so shared types (a chain of structs each
+    /// holding two of the next) cost linear time, not exponential.
+    fn align_at(
+        &self,
+        root: TypeId,
+        id: TypeId,
+        depth: u32,
+        seen: &mut HashMap<TypeId, u32>,
+    ) -> Result<u32, BtfError> {
         if depth > MAX_DEPTH {
             return Err(BtfError::TooDeep {
                 id: root,
@@ -106,19 +120,23 @@ impl Btf {
             Type::Float(t) => scalar_align(t.byte_size),
             Type::Enum(t) => scalar_align(t.byte_size),
             Type::Ptr(_) => 8,
-            Type::Array(a) => self.align_at(root, a.elem, depth + 1)?,
+            Type::Array(a) => self.align_at(root, a.elem, depth + 1, seen)?,
             Type::Struct(c) | Type::Union(c) => {
+                if let Some(&align) = seen.get(&id) {
+                    return Ok(align);
+                }
                 let mut align = 1;
                 for m in c.members.iter() {
-                    align = align.max(self.align_at(root, m.ty, depth + 1)?);
+                    align = align.max(self.align_at(root, m.ty, depth + 1, seen)?);
                 }
+                seen.insert(id, align);
                 align
             }
-            Type::Typedef(n) | Type::TypeTag(n) => self.align_at(root, n.target, depth + 1)?,
+            Type::Typedef(n) | Type::TypeTag(n) => self.align_at(root, n.target, depth + 1, seen)?,
             Type::Const(r) | Type::Volatile(r) | Type::Restrict(r) => {
-                self.align_at(root, r.target, depth + 1)?
+                self.align_at(root, r.target, depth + 1, seen)?
             }
-            Type::Var(v) => self.align_at(root, v.ty, depth + 1)?,
+            Type::Var(v) => self.align_at(root, v.ty, depth + 1, seen)?,
             Type::Datasec(_) => 1,
             Type::Void | Type::Fwd(_) | Type::Func(_) | Type::FuncProto(_) | Type::DeclTag(_) => {
                 return Err(BtfError::NoSize {
@@ -142,8 +160,13 @@ impl Btf {
         let resolved = self.skip_mods_and_typedefs(member.ty)?;
         if let Type::Int(int) = self.type_by_id(resolved)? {
             if int.bit_offset != 0 || u32::from(int.bits) != int.byte_size * 8 {
+                // Both offsets come from the wire; their sum may not fit.
+                let bit_offset = member
+                    .bit_offset
+                    .checked_add(u32::from(int.bit_offset))
+                    .ok_or(BtfError::SizeOverflow { id: member.ty })?;
                 return Ok(MemberBits {
-                    bit_offset: member.bit_offset + u32::from(int.bit_offset),
+                    bit_offset,
                     bitfield_size: Some(u32::from(int.bits)),
                 });
             }
@@ -155,29 +178,68 @@ impl Btf {
     }
 
     /// The type spelled as C would declare it without a variable name:
-    /// `struct flow_key`, `__u32`, `unsigned char[16]`, `const char *`.
+    /// `struct flow_key`, `__u32`, `unsigned char[16]`, `const char *`,
+    /// `char *const`, `int (*)[4]`, `void (*)(int, ...)`. Type tags and
+    /// decl tags are looked through.
     pub fn c_type_name(&self, id: TypeId) -> Result<String, BtfError> {
-        self.c_name_at(id, id, 0)
+        let mut budget = SPELL_BUDGET;
+        self.declare(id, id, String::new(), 0, &mut budget)
     }
 
-    fn c_name_at(&self, root: TypeId, id: TypeId, depth: u32) -> Result<String, BtfError> {
+    /// Spells `id` around `inner`, the part of an abstract declarator
+    /// already built (`*`, `[4]`, `(*)(int)`), the C way: pointers go left,
+    /// arrays and parameter lists go right, parentheses where they bind.
+    fn declare(
+        &self,
+        root: TypeId,
+        id: TypeId,
+        inner: String,
+        depth: u32,
+        budget: &mut u32,
+    ) -> Result<String, BtfError> {
         if depth > MAX_DEPTH {
             return Err(BtfError::TooDeep {
                 id: root,
                 max: MAX_DEPTH,
             });
         }
+        // Function prototypes spell their parameters, so shared types can
+        // make a small blob spell exponentially long; stop early instead.
+        *budget = budget.checked_sub(1).ok_or(BtfError::TooComplex {
+            id: root,
+            max: SPELL_BUDGET,
+        })?;
         let ty = self.type_by_id(id)?;
+        let leaf = |base: String| {
+            if inner.is_empty() {
+                base
+            } else if inner.starts_with('[') {
+                format!("{base}{inner}")
+            } else {
+                format!("{base} {inner}")
+            }
+        };
         let named = |prefix: &str| {
             let n = self.name(ty.name());
-            if n.is_empty() {
-                format!("{prefix}(anon)")
+            let n = if n.is_empty() { "(anon)" } else { n };
+            leaf(format!("{prefix}{n}"))
+        };
+        // A qualifier on a pointer goes after its `*`; elsewhere, before.
+        let qualify = |q: &str, target: TypeId, budget: &mut u32| {
+            if matches!(self.type_by_id(target)?, Type::Ptr(_)) {
+                let inner = if inner.is_empty() {
+                    q.to_owned()
+                } else {
+                    format!("{q} {inner}")
+                };
+                self.declare(root, target, inner, depth + 1, budget)
             } else {
-                format!("{prefix}{n}")
+                let rest = self.declare(root, target, inner.clone(), depth + 1, budget)?;
+                Ok(format!("{q} {rest}"))
             }
         };
         Ok(match ty {
-            Type::Void => "void".to_owned(),
+            Type::Void => leaf("void".to_owned()),
             Type::Struct(_) => named("struct "),
             Type::Union(_) => named("union "),
             Type::Enum(_) => named("enum "),
@@ -188,21 +250,51 @@ impl Btf {
             }
             Type::Datasec(_) => named("section "),
             Type::Ptr(r) => {
-                let inner = self.c_name_at(root, r.target, depth + 1)?;
-                if inner.ends_with('*') {
-                    format!("{inner}*")
-                } else {
-                    format!("{inner} *")
-                }
+                let pointee = self.skip_tags(r.target)?;
+                let inner = match self.type_by_id(pointee)? {
+                    Type::Array(_) | Type::FuncProto(_) => format!("(*{inner})"),
+                    _ => format!("*{inner}"),
+                };
+                self.declare(root, r.target, inner, depth + 1, budget)?
             }
-            Type::Const(r) => format!("const {}", self.c_name_at(root, r.target, depth + 1)?),
-            Type::Volatile(r) => format!("volatile {}", self.c_name_at(root, r.target, depth + 1)?),
-            Type::Restrict(r) => self.c_name_at(root, r.target, depth + 1)?,
-            Type::TypeTag(n) => self.c_name_at(root, n.target, depth + 1)?,
-            Type::DeclTag(d) => self.c_name_at(root, d.target, depth + 1)?,
-            Type::Array(a) => format!("{}[{}]", self.c_name_at(root, a.elem, depth + 1)?, a.len),
-            Type::FuncProto(_) => "(function)".to_owned(),
+            Type::Const(r) => qualify("const", r.target, budget)?,
+            Type::Volatile(r) => qualify("volatile", r.target, budget)?,
+            Type::Restrict(r) => qualify("restrict", r.target, budget)?,
+            Type::TypeTag(n) => self.declare(root, n.target, inner, depth + 1, budget)?,
+            Type::DeclTag(d) => self.declare(root, d.target, inner, depth + 1, budget)?,
+            Type::Array(a) => {
+                self.declare(root, a.elem, format!("{inner}[{}]", a.len), depth + 1, budget)?
+            }
+            Type::FuncProto(p) => {
+                let mut params = Vec::with_capacity(p.params.len());
+                for (i, param) in p.params.iter().enumerate() {
+                    let variadic = i + 1 == p.params.len() && param.ty.is_void() && param.name.is_anon();
+                    params.push(if variadic {
+                        "...".to_owned()
+                    } else {
+                        self.declare(root, param.ty, String::new(), depth + 1, budget)?
+                    });
+                }
+                let params = if params.is_empty() {
+                    "void".to_owned()
+                } else {
+                    params.join(", ")
+                };
+                self.declare(root, p.ret, format!("{inner}({params})"), depth + 1, budget)?
+            }
         })
+    }
+
+    /// Follows type tags only (they do not change how C spells a type).
+    fn skip_tags(&self, id: TypeId) -> Result<TypeId, BtfError> {
+        let mut cur = id;
+        for _ in 0..=MAX_DEPTH {
+            match self.type_by_id(cur)? {
+                Type::TypeTag(n) => cur = n.target,
+                _ => return Ok(cur),
+            }
+        }
+        Err(BtfError::TooDeep { id, max: MAX_DEPTH })
     }
 
     /// Checks the whole graph for reference cycles that C cannot express: a

@@ -1,0 +1,183 @@
+//! Global data (`.data`, `.rodata`, `.bss` and their `.name` variants) and
+//! externs (`.kconfig`, `.ksyms`).
+//!
+//! In: the ELF tables and the object's BTF. Out: `DataSection`s with every
+//! variable's offset and size, and `Extern`s. clang leaves the DATASEC sizes
+//! and variable offsets zero in `.o` files (only the linker would know them),
+//! so they are taken from the section headers and symbols and written back
+//! into the BTF, as the kernel needs them when the BTF is loaded.
+
+use object::SymbolKind;
+
+use super::elf::{Elf, Section};
+use super::error::ObjError;
+use super::{DataKind, DataSection, Extern, ExternKind, GlobalVar};
+use crate::btf::{Btf, Type, TypeId, VarLinkage, VarSecinfo};
+
+pub(crate) const KCONFIG: &str = ".kconfig";
+pub(crate) const KSYMS: &str = ".ksyms";
+
+/// The kind of global data an ELF section holds, by the names libbpf uses.
+pub(crate) fn data_kind(name: &str) -> Option<DataKind> {
+    let is = |base: &str| name == base || name.strip_prefix(base).is_some_and(|r| r.starts_with('.'));
+    if is(".rodata") {
+        Some(DataKind::Rodata)
+    } else if is(".data") {
+        Some(DataKind::Data)
+    } else if is(".bss") {
+        Some(DataKind::Bss)
+    } else {
+        None
+    }
+}
+
+pub(crate) fn read_data(
+    elf: &Elf<'_>,
+    mut btf: Option<&mut Btf>,
+) -> Result<(Vec<DataSection>, Vec<Extern>), ObjError> {
+    let mut out = Vec::new();
+    for sec in &elf.sections {
+        let Some(kind) = data_kind(&sec.name) else {
+            continue;
+        };
+        if sec.executable {
+            continue;
+        }
+        out.push(read_section(elf, btf.as_deref_mut(), sec, kind)?);
+    }
+    let externs = read_externs(elf, btf.as_deref())?;
+    Ok((out, externs))
+}
+
+fn read_section(elf: &Elf<'_>, btf: Option<&mut Btf>, sec: &Section<'_>, kind: DataKind) -> Result<DataSection, ObjError> {
+    let size = u32::try_from(sec.size).map_err(|_| elf.cx.section(&sec.name, format!("{} bytes is too large for a map value", sec.size)))?;
+    let bytes = if sec.nobits { vec![0; size as usize] } else { sec.data.to_vec() };
+    let symbols = elf.symbols_in(sec.index);
+    let datasec = btf.as_deref().and_then(|b| {
+        b.iter().find_map(|(id, t)| match t {
+            Type::Datasec(d) if b.name(d.name) == sec.name => Some((id, d.clone())),
+            _ => None,
+        })
+    });
+    let mut vars = Vec::new();
+    match (&datasec, btf.as_deref()) {
+        (Some((_, d)), Some(b)) => {
+            for v in d.vars.iter() {
+                let Ok(Type::Var(var)) = b.type_by_id(v.ty) else {
+                    return Err(elf.cx.section(&sec.name, format!("DATASEC entry {} is not a VAR", v.ty)));
+                };
+                let name = b.name(var.name);
+                let sym = symbols
+                    .iter()
+                    .find(|s| s.name == name)
+                    .ok_or_else(|| elf.cx.section(&sec.name, format!("variable {name}: no ELF symbol")))?;
+                let var_size = if v.byte_size != 0 {
+                    v.byte_size
+                } else {
+                    b.size_of(var.ty).map_err(|e| elf.cx.section(&sec.name, format!("variable {name}: {e}")))?
+                };
+                let offset = u32::try_from(sym.value).unwrap_or(u32::MAX);
+                if u64::from(offset) + u64::from(var_size) > u64::from(size) {
+                    return Err(elf.cx.section(
+                        &sec.name,
+                        format!("variable {name} at {offset}+{var_size} runs past the section ({size} bytes)"),
+                    ));
+                }
+                vars.push((
+                    GlobalVar {
+                        name: name.to_owned(),
+                        btf_type: Some(var.ty),
+                        offset,
+                        size: var_size,
+                        global: var.linkage != VarLinkage::Static,
+                    },
+                    v.ty,
+                ));
+            }
+        }
+        _ => {
+            for sym in symbols.iter().filter(|s| s.kind == SymbolKind::Data) {
+                vars.push((
+                    GlobalVar {
+                        name: sym.name.clone(),
+                        btf_type: None,
+                        offset: u32::try_from(sym.value).unwrap_or(u32::MAX),
+                        size: u32::try_from(sym.size).unwrap_or(u32::MAX),
+                        global: sym.global,
+                    },
+                    TypeId::VOID,
+                ));
+            }
+        }
+    }
+    vars.sort_by(|a, b| a.0.offset.cmp(&b.0.offset).then_with(|| a.0.name.cmp(&b.0.name)));
+    if let (Some((id, _)), Some(b)) = (datasec.as_ref(), btf) {
+        let fixed: Box<[VarSecinfo]> = vars
+            .iter()
+            .map(|(v, var_id)| VarSecinfo {
+                ty: *var_id,
+                offset: v.offset,
+                byte_size: v.size,
+            })
+            .collect();
+        b.fix_datasec(*id, size, fixed);
+    }
+    Ok(DataSection {
+        name: sec.name.clone(),
+        kind,
+        size,
+        bytes,
+        btf_type: datasec.map(|(id, _)| id),
+        vars: vars.into_iter().map(|(v, _)| v).collect(),
+    })
+}
+
+fn read_externs(elf: &Elf<'_>, btf: Option<&Btf>) -> Result<Vec<Extern>, ObjError> {
+    let undefined: Vec<_> = elf
+        .symbols
+        .iter()
+        .filter(|s| s.undefined && !s.name.is_empty())
+        .collect();
+    if undefined.is_empty() {
+        return Ok(Vec::new());
+    }
+    let btf = btf.ok_or_else(|| elf.cx.no_btf(format!("extern `{}`", undefined[0].name)))?;
+    // Which extern section (and BTF type) declares each name.
+    let mut declared: Vec<(String, ExternKind, TypeId, bool)> = Vec::new();
+    for (_, t) in btf.iter() {
+        let Type::Datasec(d) = t else { continue };
+        let kind = match btf.name(d.name) {
+            KCONFIG => ExternKind::Kconfig,
+            KSYMS => ExternKind::Ksym,
+            _ => continue,
+        };
+        for v in d.vars.iter() {
+            let entry = btf.type_by_id(v.ty).map_err(|e| elf.cx.btf(".BTF", e))?;
+            match entry {
+                Type::Var(var) => declared.push((btf.name(var.name).to_owned(), kind, var.ty, false)),
+                Type::Func(f) => declared.push((btf.name(f.name).to_owned(), kind, v.ty, true)),
+                _ => {}
+            }
+        }
+    }
+    let mut externs = Vec::new();
+    for sym in undefined {
+        let Some((_, kind, ty, is_func)) = declared.iter().find(|d| d.0 == sym.name) else {
+            // A FUNC extern outside .ksyms is a call into another object:
+            // only a static linker can resolve it.
+            return Err(elf.cx.section(
+                ".symtab",
+                format!("extern `{}` is neither __kconfig nor __ksym; link the objects first", sym.name),
+            ));
+        };
+        externs.push(Extern {
+            name: sym.name.clone(),
+            kind: *kind,
+            btf_type: Some(*ty),
+            is_func: *is_func,
+            weak: sym.weak,
+        });
+    }
+    externs.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(externs)
+}

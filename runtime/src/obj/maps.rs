@@ -1,0 +1,343 @@
+//! Map definitions: BTF-style in `.maps` (the fields are encoded in the
+//! member types of an anonymous struct, see `bpf_helpers.h`'s `__uint`,
+//! `__type`, `__array`) and legacy `struct bpf_map_def`s in `maps`.
+//!
+//! In: the ELF tables and the object's BTF. Out: `MapSpec`s sorted by their
+//! offset in the section, static `values` resolved to map and program names.
+
+use object::SymbolKind;
+
+use super::elf::{Elf, Section, R_BPF_64_ABS64};
+use super::error::ObjError;
+use super::{MapOrigin, MapSlot, MapSpec, MapType, Pinning, SlotTarget};
+use crate::btf::{Btf, Member, Type, TypeId};
+
+pub(crate) const BTF_MAPS: &str = ".maps";
+pub(crate) const LEGACY_MAPS: &str = "maps";
+
+/// Deepest map-in-map nesting accepted (outer -> inner).
+const MAX_NESTING: u32 = 2;
+
+pub(crate) fn read_maps(elf: &Elf<'_>, btf: Option<&Btf>) -> Result<Vec<MapSpec>, ObjError> {
+    let mut maps = Vec::new();
+    if let Some(sec) = elf.section_by_name(BTF_MAPS) {
+        let btf = btf.ok_or_else(|| elf.cx.no_btf("section .maps"))?;
+        maps.extend(read_btf_maps(elf, btf, sec)?);
+    }
+    for sec in elf
+        .sections
+        .iter()
+        .filter(|s| s.name == LEGACY_MAPS || s.name.starts_with("maps/"))
+    {
+        maps.extend(read_legacy_maps(elf, sec)?);
+    }
+    let mut seen = std::collections::HashSet::new();
+    for m in &maps {
+        if !seen.insert(m.name.as_str()) {
+            return Err(elf.cx.map(BTF_MAPS, &m.name, "defined twice"));
+        }
+    }
+    Ok(maps)
+}
+
+fn read_btf_maps(elf: &Elf<'_>, btf: &Btf, sec: &Section<'_>) -> Result<Vec<MapSpec>, ObjError> {
+    let datasec = btf
+        .iter()
+        .find_map(|(_, t)| match t {
+            Type::Datasec(d) if btf.name(d.name) == BTF_MAPS => Some(d),
+            _ => None,
+        })
+        .ok_or_else(|| elf.cx.section(BTF_MAPS, "no DATASEC .maps in BTF"))?;
+    let symbols = elf.symbols_in(sec.index);
+    let mut maps = Vec::new();
+    for v in datasec.vars.iter() {
+        let Type::Var(var) = btf.type_by_id(v.ty).map_err(|e| elf.cx.btf(BTF_MAPS, e))? else {
+            return Err(elf.cx.section(BTF_MAPS, format!("DATASEC entry {} is not a VAR", v.ty)));
+        };
+        let name = btf.name(var.name).to_owned();
+        let sym = symbols
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| elf.cx.map(BTF_MAPS, &name, "no ELF symbol for this map"))?;
+        let mut spec = parse_def(elf, btf, &name, var.ty, 0)?;
+        spec.section_offset = sym.value;
+        maps.push(spec);
+    }
+    read_static_values(elf, btf, sec, &mut maps)?;
+    maps.sort_by_key(|m| m.section_offset);
+    Ok(maps)
+}
+
+/// Reads one definition struct. `depth` 0 is a top-level map; deeper ones are
+/// inner-map templates.
+fn parse_def(elf: &Elf<'_>, btf: &Btf, name: &str, ty: TypeId, depth: u32) -> Result<MapSpec, ObjError> {
+    let err = |m: String| elf.cx.map(BTF_MAPS, name, m);
+    let btf_err = |e| elf.cx.map(BTF_MAPS, name, e);
+    let def_id = btf.skip_mods_and_typedefs(ty).map_err(|e| btf_err(e.to_string()))?;
+    let Type::Struct(def) = btf.type_by_id(def_id).map_err(|e| btf_err(e.to_string()))? else {
+        return Err(err(format!("definition is a {}, not a struct", btf.kind_of(def_id).map(|k| k.as_str()).unwrap_or("?"))));
+    };
+    let mut spec = MapSpec {
+        name: name.to_owned(),
+        origin: MapOrigin::Btf,
+        map_type: MapType::UNSPEC,
+        key_size: 0,
+        value_size: 0,
+        max_entries: 0,
+        map_flags: 0,
+        numa_node: 0,
+        map_extra: 0,
+        pinning: Pinning::None,
+        key_type: None,
+        value_type: None,
+        inner: None,
+        values: Vec::new(),
+        section_offset: 0,
+    };
+    let mut have_type = false;
+    let mut key_size = None;
+    let mut value_size = None;
+    let mut has_values = false;
+    for m in def.members.iter() {
+        let field = btf.name(m.name);
+        let uint = || uint_field(btf, m).map_err(|e| err(format!("field {field}: {e}")));
+        match field {
+            "type" => {
+                spec.map_type = MapType(uint()?);
+                have_type = true;
+            }
+            "max_entries" => spec.max_entries = uint()?,
+            "map_flags" => spec.map_flags = uint()?,
+            "numa_node" => spec.numa_node = uint()?,
+            "map_extra" => spec.map_extra = u64::from(uint()?),
+            "pinning" => spec.pinning = Pinning::from_u32(uint()?),
+            "key_size" => key_size = Some(uint()?),
+            "value_size" => value_size = Some(uint()?),
+            "key" => spec.key_type = Some(type_field(btf, m).map_err(|e| err(format!("field key: {e}")))?),
+            "value" => spec.value_type = Some(type_field(btf, m).map_err(|e| err(format!("field value: {e}")))?),
+            "values" => {
+                has_values = true;
+                let elem = array_field(btf, m).map_err(|e| err(format!("field values: {e}")))?;
+                let resolved = btf.skip_mods_and_typedefs(elem).map_err(|e| err(format!("field values: {e}")))?;
+                if matches!(btf.type_by_id(resolved), Ok(Type::Struct(_))) {
+                    if depth + 1 >= MAX_NESTING {
+                        return Err(err("field values: an inner map cannot itself hold maps".into()));
+                    }
+                    let inner = parse_def(elf, btf, &format!("{name}.inner"), resolved, depth + 1)?;
+                    spec.inner = Some(Box::new(inner));
+                }
+            }
+            "" => return Err(err("anonymous field in definition".into())),
+            other => return Err(err(format!("unknown field `{other}`"))),
+        }
+    }
+    if !have_type {
+        return Err(err("missing field `type`".into()));
+    }
+    // `key` and `key_size` (likewise value) describe the same thing twice.
+    spec.key_size = match (spec.key_type, key_size) {
+        (Some(_), Some(_)) => return Err(err("both `key` and `key_size` given; use one".into())),
+        (Some(t), None) => btf.size_of(t).map_err(|e| err(format!("key: {e}")))?,
+        (None, Some(s)) => s,
+        (None, None) => 0,
+    };
+    spec.value_size = match (spec.value_type, value_size) {
+        (Some(_), Some(_)) => return Err(err("both `value` and `value_size` given; use one".into())),
+        (Some(t), None) => btf.size_of(t).map_err(|e| err(format!("value: {e}")))?,
+        (None, Some(s)) => s,
+        (None, None) => 0,
+    };
+    if has_values && !(spec.map_type.is_map_in_map() || spec.map_type == MapType::PROG_ARRAY) {
+        return Err(err(format!("field values is only for map-in-map and prog_array maps, not {}", spec.map_type)));
+    }
+    // Sizes the kernel requires but the source may leave implicit: map and
+    // program fds are 4-byte values, perf event arrays are indexed by CPU.
+    let fd_valued = spec.map_type.is_map_in_map()
+        || spec.map_type == MapType::PROG_ARRAY
+        || spec.map_type == MapType::PERF_EVENT_ARRAY;
+    if fd_valued {
+        if spec.key_size == 0 {
+            spec.key_size = 4;
+        }
+        if spec.value_size == 0 {
+            spec.value_size = 4;
+        }
+    }
+    if spec.map_type.is_map_in_map() && spec.inner.is_none() && depth == 0 {
+        return Err(err("map-in-map needs an inner map template: __array(values, struct { ... })".into()));
+    }
+    Ok(spec)
+}
+
+/// `__uint(name, N)` is `int (*name)[N]`: N is the array length.
+fn uint_field(btf: &Btf, m: &Member) -> Result<u32, String> {
+    let ptr = btf.skip_mods_and_typedefs(m.ty).map_err(|e| e.to_string())?;
+    let Type::Ptr(p) = btf.type_by_id(ptr).map_err(|e| e.to_string())? else {
+        return Err("not declared with __uint (want a pointer to an array)".into());
+    };
+    let arr = btf.skip_mods_and_typedefs(p.target).map_err(|e| e.to_string())?;
+    match btf.type_by_id(arr).map_err(|e| e.to_string())? {
+        Type::Array(a) => Ok(a.len),
+        _ => Err("not declared with __uint (want a pointer to an array)".into()),
+    }
+}
+
+/// `__type(name, T)` is `T *name`.
+fn type_field(btf: &Btf, m: &Member) -> Result<TypeId, String> {
+    let ptr = btf.skip_mods_and_typedefs(m.ty).map_err(|e| e.to_string())?;
+    match btf.type_by_id(ptr).map_err(|e| e.to_string())? {
+        Type::Ptr(p) => Ok(p.target),
+        _ => Err("not declared with __type (want a pointer)".into()),
+    }
+}
+
+/// `__array(name, T)` is `T *name[]`: the element's pointee.
+fn array_field(btf: &Btf, m: &Member) -> Result<TypeId, String> {
+    let arr = btf.skip_mods_and_typedefs(m.ty).map_err(|e| e.to_string())?;
+    let Type::Array(a) = btf.type_by_id(arr).map_err(|e| e.to_string())? else {
+        return Err("not declared with __array (want an array of pointers)".into());
+    };
+    let ptr = btf.skip_mods_and_typedefs(a.elem).map_err(|e| e.to_string())?;
+    match btf.type_by_id(ptr).map_err(|e| e.to_string())? {
+        Type::Ptr(p) => Ok(p.target),
+        _ => Err("not declared with __array (want an array of pointers)".into()),
+    }
+}
+
+/// Static `values`: each slot is an 8-byte pointer in the map's definition,
+/// left zero in the section and described by a `.rel.maps` relocation.
+fn read_static_values(elf: &Elf<'_>, btf: &Btf, sec: &Section<'_>, maps: &mut [MapSpec]) -> Result<(), ObjError> {
+    let relocs = elf.relocations(sec)?;
+    if relocs.is_empty() {
+        return Ok(());
+    }
+    let symbols = elf.symbols_in(sec.index);
+    for (i, r) in relocs.iter().enumerate() {
+        let rerr = |m: String| elf.cx.reloc(BTF_MAPS, i, m);
+        if r.r_type != R_BPF_64_ABS64 {
+            return Err(rerr(format!("type {} in .maps (want R_BPF_64_ABS64)", r.r_type)));
+        }
+        let owner = symbols
+            .iter()
+            .find(|s| r.offset >= s.value && r.offset < s.value + s.size.max(1))
+            .ok_or_else(|| rerr(format!("offset {:#x} is inside no map definition", r.offset)))?;
+        let map = maps
+            .iter_mut()
+            .find(|m| m.name == owner.name)
+            .ok_or_else(|| rerr(format!("offset {:#x}: no map named {}", r.offset, owner.name)))?;
+        let values_off = values_offset(btf, &map.name)
+            .ok_or_else(|| rerr(format!("map {} has a relocation but no `values` field", map.name)))?;
+        let rel = r.offset - owner.value;
+        if rel < values_off || (rel - values_off) % 8 != 0 {
+            return Err(rerr(format!(
+                "map {}: relocation at byte {rel} of the definition is not a `values` slot",
+                map.name
+            )));
+        }
+        let index = ((rel - values_off) / 8) as u32;
+        if map.max_entries != 0 && index >= map.max_entries && map.map_type != MapType::HASH_OF_MAPS {
+            return Err(rerr(format!(
+                "map {}: static value at slot {index}, but max_entries is {}",
+                map.name, map.max_entries
+            )));
+        }
+        let target_sym = &elf.symbols[r.symbol];
+        let target_sec = target_sym.section.and_then(|s| elf.section(s));
+        let target = match target_sec {
+            Some(s) if s.name == BTF_MAPS => SlotTarget::Map(target_sym.name.clone()),
+            Some(s) if s.executable && target_sym.kind == SymbolKind::Text => SlotTarget::Program(target_sym.name.clone()),
+            _ => {
+                return Err(rerr(format!(
+                    "map {}: slot {index} refers to `{}`, which is neither a map nor a program",
+                    map.name, target_sym.name
+                )))
+            }
+        };
+        match (&target, map.map_type) {
+            (SlotTarget::Map(_), t) if t.is_map_in_map() => {}
+            (SlotTarget::Program(_), MapType::PROG_ARRAY) => {}
+            _ => {
+                return Err(rerr(format!(
+                    "map {} ({}): slot {index} cannot hold `{}`",
+                    map.name,
+                    map.map_type,
+                    target.name()
+                )))
+            }
+        }
+        map.values.push(MapSlot { index, target });
+    }
+    for m in maps.iter_mut() {
+        m.values.sort_by_key(|s| s.index);
+    }
+    Ok(())
+}
+
+/// Byte offset of the `values` member in a map's definition struct.
+fn values_offset(btf: &Btf, map: &str) -> Option<u64> {
+    let (_, var) = btf.iter().find(|(_, t)| matches!(t, Type::Var(v) if btf.name(v.name) == map))?;
+    let Type::Var(var) = var else { return None };
+    let def = btf.skip_mods_and_typedefs(var.ty).ok()?;
+    let Type::Struct(s) = btf.type_by_id(def).ok()? else {
+        return None;
+    };
+    s.members
+        .iter()
+        .find(|m| btf.name(m.name) == "values")
+        .map(|m| u64::from(m.bit_offset / 8))
+}
+
+/// Legacy definitions: consecutive u32 fields `type, key_size, value_size,
+/// max_entries, map_flags`, optionally followed by `id, pinning` (aya-ebpf's
+/// 28-byte form) and `inner_id, inner_idx` (iproute2's 36-byte
+/// `struct bpf_elf_map`). Each symbol in the section is one map.
+fn read_legacy_maps(elf: &Elf<'_>, sec: &Section<'_>) -> Result<Vec<MapSpec>, ObjError> {
+    let symbols: Vec<_> = elf
+        .symbols_in(sec.index)
+        .into_iter()
+        .filter(|s| matches!(s.kind, SymbolKind::Data | SymbolKind::Unknown))
+        .collect();
+    if symbols.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Older compilers leave symbol sizes 0; then every definition has the
+    // same size, the section's divided by the number of maps.
+    let even = sec.data.len() as u64 / symbols.len() as u64;
+    let mut maps = Vec::new();
+    for sym in symbols {
+        let size = if sym.size != 0 { sym.size } else { even };
+        let err = |m: String| elf.cx.map(&sec.name, &sym.name, m);
+        if size < 20 {
+            return Err(err(format!("legacy definition is {size} bytes, need at least 20 (5 u32 fields)")));
+        }
+        let start = sym.value as usize;
+        let bytes = sec
+            .data
+            .get(start..start.saturating_add(size as usize))
+            .ok_or_else(|| err(format!("definition at {start:#x}+{size} runs past the section ({} bytes)", sec.data.len())))?;
+        let field = |i: usize| -> u32 {
+            let b = [bytes[i * 4], bytes[i * 4 + 1], bytes[i * 4 + 2], bytes[i * 4 + 3]];
+            elf.u32(b)
+        };
+        let n_fields = (size / 4) as usize;
+        let pinning = if n_fields >= 7 { Pinning::from_u32(field(6)) } else { Pinning::None };
+        maps.push(MapSpec {
+            name: sym.name.clone(),
+            origin: MapOrigin::Legacy,
+            map_type: MapType(field(0)),
+            key_size: field(1),
+            value_size: field(2),
+            max_entries: field(3),
+            map_flags: field(4),
+            numa_node: 0,
+            map_extra: 0,
+            pinning,
+            key_type: None,
+            value_type: None,
+            inner: None,
+            values: Vec::new(),
+            section_offset: sym.value,
+        });
+    }
+    Ok(maps)
+}
