@@ -80,7 +80,11 @@ fn map_json(btf: Option<&Btf>, m: &MapSpec) -> Value {
         "key_type": type_name(btf, m.key_type),
         "value_type": type_name(btf, m.value_type),
         "inner": m.inner.as_deref().map(|i| map_json(btf, i)),
-        "values": m.values.iter().map(|s| json!({"index": s.index, "target": s.target.name()})).collect::<Vec<_>>(),
+        "values": m.values.iter().map(|s| json!({
+            "index": s.index,
+            "target": s.target.name(),
+            "kind": match s.target { bpf2rs::obj::SlotTarget::Map(_) => "map", bpf2rs::obj::SlotTarget::Program(_) => "program" },
+        })).collect::<Vec<_>>(),
         "legacy": m.origin == bpf2rs::obj::MapOrigin::Legacy,
     })
 }

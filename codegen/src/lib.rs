@@ -1,8 +1,16 @@
 //! bpf2rs-codegen: Rust from compiled eBPF objects, and the `cargo bpf2rs`
 //! command line.
 //!
-//! In: a compiled BPF object (`.bpf.o`) or raw BTF. Out: for now, the
-//! `inspect` view of an object ([`inspect::to_json`], [`inspect::to_text`]).
+//! In: a compiled BPF object (`.bpf.o`) or raw BTF. Out: Rust types with the
+//! kernel's layout ([`types::generate`]) and the `inspect` view of an object.
+//!
+//! Pipeline: BTF model -> [`ir`] (layout decided) -> [`emit`] (tokens) ->
+//! [`format`] (prettyplease).
 
 pub mod cli;
+pub mod emit;
+pub mod format;
 pub mod inspect;
+pub mod ir;
+pub mod naming;
+pub mod types;

@@ -3,6 +3,8 @@
 //! - [`btf`] reads BTF (object, vmlinux, split module BTF) into a checked model.
 //! - [`obj`] reads a compiled BPF object (ELF) into an [`obj::ObjectSpec`]:
 //!   maps, global data, programs, relocations.
+//! - [`Pod`] marks types that are plain bytes; [`ctypes`] holds the C types
+//!   generated code uses (`_Bool`, C strings).
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -14,4 +16,12 @@
 //! ```
 
 pub mod btf;
+pub mod ctypes;
 pub mod obj;
+mod pod;
+
+pub use pod::Pod;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;

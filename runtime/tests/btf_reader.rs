@@ -25,11 +25,52 @@ fn one(add: impl FnOnce(&mut BtfBuilder) -> TypeId) -> (BtfBuilder, Btf, TypeId)
 fn int_encodings_round_trip() {
     let cases: &[(&str, u32, u32, IntEncoding)] = &[
         ("unsigned int", 4, UNSIGNED, IntEncoding::default()),
-        ("int", 4, SIGNED, IntEncoding { signed: true, ..Default::default() }),
-        ("char", 1, CHAR, IntEncoding { char: true, ..Default::default() }),
-        ("signed char", 1, SIGNED | CHAR, IntEncoding { signed: true, char: true, bool: false }),
-        ("_Bool", 1, BOOL, IntEncoding { bool: true, ..Default::default() }),
-        ("__int128", 16, SIGNED, IntEncoding { signed: true, ..Default::default() }),
+        (
+            "int",
+            4,
+            SIGNED,
+            IntEncoding {
+                signed: true,
+                ..Default::default()
+            },
+        ),
+        (
+            "char",
+            1,
+            CHAR,
+            IntEncoding {
+                char: true,
+                ..Default::default()
+            },
+        ),
+        (
+            "signed char",
+            1,
+            SIGNED | CHAR,
+            IntEncoding {
+                signed: true,
+                char: true,
+                bool: false,
+            },
+        ),
+        (
+            "_Bool",
+            1,
+            BOOL,
+            IntEncoding {
+                bool: true,
+                ..Default::default()
+            },
+        ),
+        (
+            "__int128",
+            16,
+            SIGNED,
+            IntEncoding {
+                signed: true,
+                ..Default::default()
+            },
+        ),
         ("long unsigned int", 8, UNSIGNED, IntEncoding::default()),
     ];
     for &(name, size, enc, want) in cases {
@@ -50,7 +91,9 @@ fn int_encodings_round_trip() {
 #[test]
 fn legacy_bitfield_int_round_trips() {
     let (_, btf, id) = one(|b| b.int_bits("u3", 4, UNSIGNED, 5, 3));
-    let Type::Int(int) = btf.type_by_id(id).unwrap() else { panic!("not an int") };
+    let Type::Int(int) = btf.type_by_id(id).unwrap() else {
+        panic!("not an int")
+    };
     assert_eq!((int.byte_size, int.bit_offset, int.bits), (4, 5, 3));
 }
 
@@ -61,9 +104,23 @@ fn reference_kinds_round_trip() {
     let cases: Vec<(TypeId, Kind, Type)> = vec![
         (b.ptr(int), Kind::Ptr, Type::Ptr(Ref { target: int })),
         (b.const_(int), Kind::Const, Type::Const(Ref { target: int })),
-        (b.volatile(int), Kind::Volatile, Type::Volatile(Ref { target: int })),
-        (b.restrict(int), Kind::Restrict, Type::Restrict(Ref { target: int })),
-        (b.ptr(TypeId::VOID), Kind::Ptr, Type::Ptr(Ref { target: TypeId::VOID })),
+        (
+            b.volatile(int),
+            Kind::Volatile,
+            Type::Volatile(Ref { target: int }),
+        ),
+        (
+            b.restrict(int),
+            Kind::Restrict,
+            Type::Restrict(Ref { target: int }),
+        ),
+        (
+            b.ptr(TypeId::VOID),
+            Kind::Ptr,
+            Type::Ptr(Ref {
+                target: TypeId::VOID,
+            }),
+        ),
     ];
     let td = b.typedef("s32", int);
     let tag = b.type_tag("user", int);
@@ -74,9 +131,15 @@ fn reference_kinds_round_trip() {
         assert_eq!(btf.type_by_id(id).unwrap().referenced(), want.referenced());
         assert!(btf.type_by_id(id).unwrap().name().is_anon());
     }
-    let want_td = Type::Typedef(Named { name: b.name("s32"), target: int });
+    let want_td = Type::Typedef(Named {
+        name: b.name("s32"),
+        target: int,
+    });
     assert_eq!(btf.type_by_id(td).unwrap(), &want_td);
-    let want_tag = Type::TypeTag(Named { name: b.name("user"), target: int });
+    let want_tag = Type::TypeTag(Named {
+        name: b.name("user"),
+        target: int,
+    });
     assert_eq!(btf.type_by_id(tag).unwrap(), &want_tag);
     assert_eq!(btf.name(btf.type_by_id(tag).unwrap().name()), "user");
 }
@@ -89,8 +152,22 @@ fn array_round_trips() {
     let arr = b.array(ch, idx, 16);
     let empty = b.array(ch, idx, 0);
     let btf = parse(&b);
-    assert_eq!(btf.type_by_id(arr).unwrap(), &Type::Array(Array { elem: ch, index: idx, len: 16 }));
-    assert_eq!(btf.type_by_id(empty).unwrap(), &Type::Array(Array { elem: ch, index: idx, len: 0 }));
+    assert_eq!(
+        btf.type_by_id(arr).unwrap(),
+        &Type::Array(Array {
+            elem: ch,
+            index: idx,
+            len: 16
+        })
+    );
+    assert_eq!(
+        btf.type_by_id(empty).unwrap(),
+        &Type::Array(Array {
+            elem: ch,
+            index: idx,
+            len: 0
+        })
+    );
     assert_eq!(btf.size_of(empty).unwrap(), 0);
 }
 
@@ -102,14 +179,21 @@ fn struct_and_union_round_trip() {
     let u = b.union_("either", 4, &[("a", int, 0), ("", int, 0)]);
     let empty = b.struct_("empty", 0, &[]);
     let btf = parse(&b);
-    let member = |name: &str, ty, bit_offset| Member { name: b.name(name), ty, bit_offset, bitfield_size: 0 };
+    let member = |name: &str, ty, bit_offset| Member {
+        name: b.name(name),
+        ty,
+        bit_offset,
+        bitfield_size: 0,
+    };
     let want = Type::Struct(Composite {
         name: b.name("flow"),
         byte_size: 8,
         members: vec![member("a", int, 0), member("b", int, 32)].into(),
     });
     assert_eq!(btf.type_by_id(s).unwrap(), &want);
-    let Type::Union(un) = btf.type_by_id(u).unwrap() else { panic!("not a union") };
+    let Type::Union(un) = btf.type_by_id(u).unwrap() else {
+        panic!("not a union")
+    };
     assert_eq!(un.byte_size, 4);
     assert_eq!(un.members.len(), 2);
     assert!(un.members[1].name.is_anon());
@@ -125,7 +209,11 @@ fn member_bits_normalises_both_bitfield_encodings() {
     let mut b = BtfBuilder::new();
     let uint = b.int("unsigned int", 4, UNSIGNED);
     let int = b.int("int", 4, SIGNED);
-    let flagged = b.bitfield_struct("f", 8, &[("a", uint, 0, 3), ("b", uint, 3, 5), ("c", int, 32, 0)]);
+    let flagged = b.bitfield_struct(
+        "f",
+        8,
+        &[("a", uint, 0, 3), ("b", uint, 3, 5), ("c", int, 32, 0)],
+    );
     let a3 = b.int_bits("unsigned int", 4, UNSIGNED, 0, 3);
     // Legacy: the INT's bit offset adds to the member's.
     let b5 = b.int_bits("unsigned int", 4, UNSIGNED, 3, 5);
@@ -140,17 +228,41 @@ fn member_bits_normalises_both_bitfield_encodings() {
 
     let bits = |id| -> Vec<MemberBits> {
         let members = btf.type_by_id(id).unwrap().members().unwrap();
-        members.iter().map(|m| btf.member_bits(m).unwrap()).collect()
+        members
+            .iter()
+            .map(|m| btf.member_bits(m).unwrap())
+            .collect()
     };
     let want = vec![
-        MemberBits { bit_offset: 0, bitfield_size: Some(3) },
-        MemberBits { bit_offset: 3, bitfield_size: Some(5) },
-        MemberBits { bit_offset: 32, bitfield_size: None },
+        MemberBits {
+            bit_offset: 0,
+            bitfield_size: Some(3),
+        },
+        MemberBits {
+            bit_offset: 3,
+            bitfield_size: Some(5),
+        },
+        MemberBits {
+            bit_offset: 32,
+            bitfield_size: None,
+        },
     ];
     assert_eq!(bits(flagged), want);
     assert_eq!(bits(legacy), want);
-    assert_eq!(bits(wrapped), vec![MemberBits { bit_offset: 3, bitfield_size: Some(5) }]);
-    assert_eq!(bits(flag_plain), vec![MemberBits { bit_offset: 0, bitfield_size: None }]);
+    assert_eq!(
+        bits(wrapped),
+        vec![MemberBits {
+            bit_offset: 3,
+            bitfield_size: Some(5)
+        }]
+    );
+    assert_eq!(
+        bits(flag_plain),
+        vec![MemberBits {
+            bit_offset: 0,
+            bitfield_size: None
+        }]
+    );
     // The raw model keeps what the wire said.
     let raw = btf.type_by_id(flagged).unwrap().members().unwrap()[1];
     assert_eq!((raw.bit_offset, raw.bitfield_size), (3, 5));
@@ -159,24 +271,48 @@ fn member_bits_normalises_both_bitfield_encodings() {
 #[test]
 fn enums_signed_and_unsigned_round_trip() {
     let mut b = BtfBuilder::new();
-    let signed = b.enum_("sign", 4, true, &[("NEG", -1), ("MIN", i32::MIN.into()), ("ONE", 1)]);
-    let unsigned = b.enum_("flags", 4, false, &[("HIGH", 0x8000_0000), ("ALL", 0xffff_ffff)]);
+    let signed = b.enum_(
+        "sign",
+        4,
+        true,
+        &[("NEG", -1), ("MIN", i32::MIN.into()), ("ONE", 1)],
+    );
+    let unsigned = b.enum_(
+        "flags",
+        4,
+        false,
+        &[("HIGH", 0x8000_0000), ("ALL", 0xffff_ffff)],
+    );
     let small = b.enum_("small", 1, false, &[("A", 7)]);
     let anon = b.enum_("", 4, false, &[]);
     let btf = parse(&b);
     let values = |id| -> Vec<(String, u64)> {
-        let Type::Enum(e) = btf.type_by_id(id).unwrap() else { panic!("not an enum") };
-        e.values.iter().map(|v| (btf.name(v.name).to_owned(), v.value)).collect()
+        let Type::Enum(e) = btf.type_by_id(id).unwrap() else {
+            panic!("not an enum")
+        };
+        e.values
+            .iter()
+            .map(|v| (btf.name(v.name).to_owned(), v.value))
+            .collect()
     };
     // Signed 32-bit values are sign-extended into the u64.
     assert_eq!(
         values(signed),
-        vec![("NEG".into(), u64::MAX), ("MIN".into(), i32::MIN as i64 as u64), ("ONE".into(), 1)]
+        vec![
+            ("NEG".into(), u64::MAX),
+            ("MIN".into(), i32::MIN as i64 as u64),
+            ("ONE".into(), 1)
+        ]
     );
-    assert_eq!(values(unsigned), vec![("HIGH".into(), 0x8000_0000), ("ALL".into(), 0xffff_ffff)]);
+    assert_eq!(
+        values(unsigned),
+        vec![("HIGH".into(), 0x8000_0000), ("ALL".into(), 0xffff_ffff)]
+    );
     assert_eq!(values(small), vec![("A".into(), 7)]);
     for (id, want_signed, size) in [(signed, true, 4), (unsigned, false, 4), (small, false, 1)] {
-        let Type::Enum(e) = btf.type_by_id(id).unwrap() else { panic!("not an enum") };
+        let Type::Enum(e) = btf.type_by_id(id).unwrap() else {
+            panic!("not an enum")
+        };
         assert_eq!((e.signed, e.is_64, e.byte_size), (want_signed, false, size));
         assert_eq!(btf.kind_of(id).unwrap(), Kind::Enum);
     }
@@ -186,13 +322,25 @@ fn enums_signed_and_unsigned_round_trip() {
 #[test]
 fn enum64_round_trips() {
     let mut b = BtfBuilder::new();
-    let big = b.enum64("big", 8, false, &[("TOP", u64::MAX), ("SPLIT", 0x1_0000_0002)]);
+    let big = b.enum64(
+        "big",
+        8,
+        false,
+        &[("TOP", u64::MAX), ("SPLIT", 0x1_0000_0002)],
+    );
     let neg = b.enum64("neg", 8, true, &[("M", (-5i64) as u64)]);
     let btf = parse(&b);
-    let Type::Enum(e) = btf.type_by_id(big).unwrap() else { panic!("not an enum") };
+    let Type::Enum(e) = btf.type_by_id(big).unwrap() else {
+        panic!("not an enum")
+    };
     assert!(e.is_64 && !e.signed);
-    assert_eq!(e.values.iter().map(|v| v.value).collect::<Vec<_>>(), vec![u64::MAX, 0x1_0000_0002]);
-    let Type::Enum(n) = btf.type_by_id(neg).unwrap() else { panic!("not an enum") };
+    assert_eq!(
+        e.values.iter().map(|v| v.value).collect::<Vec<_>>(),
+        vec![u64::MAX, 0x1_0000_0002]
+    );
+    let Type::Enum(n) = btf.type_by_id(neg).unwrap() else {
+        panic!("not an enum")
+    };
     assert!(n.is_64 && n.signed);
     assert_eq!(n.values[0].value as i64, -5);
     assert_eq!(btf.kind_of(big).unwrap(), Kind::Enum64);
@@ -205,11 +353,29 @@ fn fwd_round_trips() {
     let s = b.fwd("sock", false);
     let u = b.fwd("val", true);
     let btf = parse(&b);
-    assert_eq!(btf.type_by_id(s).unwrap(), &Type::Fwd(Fwd { name: b.name("sock"), is_union: false }));
-    assert_eq!(btf.type_by_id(u).unwrap(), &Type::Fwd(Fwd { name: b.name("val"), is_union: true }));
+    assert_eq!(
+        btf.type_by_id(s).unwrap(),
+        &Type::Fwd(Fwd {
+            name: b.name("sock"),
+            is_union: false
+        })
+    );
+    assert_eq!(
+        btf.type_by_id(u).unwrap(),
+        &Type::Fwd(Fwd {
+            name: b.name("val"),
+            is_union: true
+        })
+    );
     assert_eq!(btf.c_type_name(s).unwrap(), "struct sock");
     assert_eq!(btf.c_type_name(u).unwrap(), "union val");
-    assert_eq!(btf.size_of(s), Err(BtfError::NoSize { id: s, kind: Kind::Fwd }));
+    assert_eq!(
+        btf.size_of(s),
+        Err(BtfError::NoSize {
+            id: s,
+            kind: Kind::Fwd
+        })
+    );
 }
 
 #[test]
@@ -226,17 +392,29 @@ fn func_linkage_and_variadic_proto_round_trip() {
     ];
     let btf = parse(&b);
     for (id, linkage) in cases {
-        let Type::Func(f) = btf.type_by_id(id).unwrap() else { panic!("not a func") };
+        let Type::Func(f) = btf.type_by_id(id).unwrap() else {
+            panic!("not a func")
+        };
         assert_eq!(f.linkage, linkage);
         assert_eq!(btf.type_by_id(id).unwrap().referenced(), Some(f.proto));
     }
-    let Type::FuncProto(p) = btf.type_by_id(proto).unwrap() else { panic!("not a proto") };
+    let Type::FuncProto(p) = btf.type_by_id(proto).unwrap() else {
+        panic!("not a proto")
+    };
     assert_eq!(p.ret, int);
     assert_eq!(p.params.len(), 2);
     assert_eq!(btf.name(p.params[0].name), "fmt");
     // `...` is a last parameter with no name and type void.
-    assert_eq!(p.params[1], Param { name: Name(0), ty: TypeId::VOID });
-    let Type::FuncProto(n) = btf.type_by_id(none).unwrap() else { panic!("not a proto") };
+    assert_eq!(
+        p.params[1],
+        Param {
+            name: Name(0),
+            ty: TypeId::VOID
+        }
+    );
+    let Type::FuncProto(n) = btf.type_by_id(none).unwrap() else {
+        panic!("not a proto")
+    };
     assert_eq!((n.ret, n.params.len()), (TypeId::VOID, 0));
 }
 
@@ -253,18 +431,30 @@ fn var_and_datasec_round_trip() {
     let sec = b.datasec(".bss", 8, &[(cases[0].0, 0, 4), (cases[1].0, 4, 4)]);
     let btf = parse(&b);
     for (id, linkage) in cases {
-        let Type::Var(v) = btf.type_by_id(id).unwrap() else { panic!("not a var") };
+        let Type::Var(v) = btf.type_by_id(id).unwrap() else {
+            panic!("not a var")
+        };
         assert_eq!((v.ty, v.linkage), (int, linkage));
         assert_eq!(btf.size_of(id).unwrap(), 4);
     }
-    let Type::Datasec(d) = btf.type_by_id(sec).unwrap() else { panic!("not a datasec") };
+    let Type::Datasec(d) = btf.type_by_id(sec).unwrap() else {
+        panic!("not a datasec")
+    };
     assert_eq!(btf.name(d.name), ".bss");
     assert_eq!(d.byte_size, 8);
     assert_eq!(
         &*d.vars,
         &[
-            VarSecinfo { ty: cases[0].0, offset: 0, byte_size: 4 },
-            VarSecinfo { ty: cases[1].0, offset: 4, byte_size: 4 }
+            VarSecinfo {
+                ty: cases[0].0,
+                offset: 0,
+                byte_size: 4
+            },
+            VarSecinfo {
+                ty: cases[1].0,
+                offset: 4,
+                byte_size: 4
+            }
         ]
     );
     assert_eq!(btf.size_of(sec).unwrap(), 8);
@@ -273,7 +463,10 @@ fn var_and_datasec_round_trip() {
 #[test]
 fn float_and_tags_round_trip() {
     let mut b = BtfBuilder::new();
-    let floats: Vec<_> = [2, 4, 8, 12, 16].iter().map(|&n| (b.float(&format!("f{n}"), n), n)).collect();
+    let floats: Vec<_> = [2, 4, 8, 12, 16]
+        .iter()
+        .map(|&n| (b.float(&format!("f{n}"), n), n))
+        .collect();
     let int = b.int("int", 4, SIGNED);
     let s = b.struct_("s", 4, &[("x", int, 0)]);
     let on_type = b.decl_tag("tag", s, -1);
@@ -281,12 +474,32 @@ fn float_and_tags_round_trip() {
     let tt = b.type_tag("percpu", int);
     let btf = parse(&b);
     for (id, n) in floats {
-        assert_eq!(btf.type_by_id(id).unwrap(), &Type::Float(Float { name: b.name(&format!("f{n}")), byte_size: n }));
+        assert_eq!(
+            btf.type_by_id(id).unwrap(),
+            &Type::Float(Float {
+                name: b.name(&format!("f{n}")),
+                byte_size: n
+            })
+        );
         assert_eq!(btf.size_of(id).unwrap(), n);
     }
     let tag = b.name("tag");
-    assert_eq!(btf.type_by_id(on_type).unwrap(), &Type::DeclTag(DeclTag { name: tag, target: s, component_idx: -1 }));
-    assert_eq!(btf.type_by_id(on_member).unwrap(), &Type::DeclTag(DeclTag { name: tag, target: s, component_idx: 0 }));
+    assert_eq!(
+        btf.type_by_id(on_type).unwrap(),
+        &Type::DeclTag(DeclTag {
+            name: tag,
+            target: s,
+            component_idx: -1
+        })
+    );
+    assert_eq!(
+        btf.type_by_id(on_member).unwrap(),
+        &Type::DeclTag(DeclTag {
+            name: tag,
+            target: s,
+            component_idx: 0
+        })
+    );
     assert_eq!(btf.kind_of(tt).unwrap(), Kind::TypeTag);
     assert_eq!(btf.size_of(tt).unwrap(), 4);
     assert_eq!(btf.skip_mods_and_typedefs(tt).unwrap(), int);
@@ -345,20 +558,38 @@ fn split_btf_continues_ids_and_resolves_names_in_both() {
     assert_eq!(split.first_own_id(), TypeId(3));
     assert_eq!(split.len(), 5);
     assert_eq!(p, TypeId(3));
-    assert_eq!(split.iter().map(|(id, _)| id).collect::<Vec<_>>(), vec![TypeId(3), TypeId(4)]);
-    assert_eq!(split.type_by_id(int).unwrap(), base.type_by_id(int).unwrap());
+    assert_eq!(
+        split.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+        vec![TypeId(3), TypeId(4)]
+    );
+    assert_eq!(
+        split.type_by_id(int).unwrap(),
+        base.type_by_id(int).unwrap()
+    );
     assert_eq!(split.type_by_id(TypeId::VOID).unwrap(), &Type::Void);
     assert_eq!(split.c_type_name(p).unwrap(), "int *");
     let members = split.type_by_id(own).unwrap().members().unwrap();
     assert_eq!(split.name(members[0].name), "p");
     assert_eq!(split.name(members[1].name), "y");
-    assert_eq!(split.name(split.type_by_id(own).unwrap().name()), "module_thing");
+    assert_eq!(
+        split.name(split.type_by_id(own).unwrap().name()),
+        "module_thing"
+    );
     // find_by_name: own types first, then the base.
-    assert_eq!(split.find_by_name("module_thing", Kind::Struct).unwrap(), own);
-    assert_eq!(split.find_by_name("shared", Kind::Struct).unwrap(), TypeId(2));
+    assert_eq!(
+        split.find_by_name("module_thing", Kind::Struct).unwrap(),
+        own
+    );
+    assert_eq!(
+        split.find_by_name("shared", Kind::Struct).unwrap(),
+        TypeId(2)
+    );
     assert_eq!(split.find_by_name("int", Kind::Int).unwrap(), int);
     assert_eq!(
-        split.find_by_name("nope", Kind::Struct).unwrap_err().to_string(),
+        split
+            .find_by_name("nope", Kind::Struct)
+            .unwrap_err()
+            .to_string(),
         "btf: no type named `nope`"
     );
     assert_eq!(split.size_of(own).unwrap(), 16);
@@ -447,7 +678,13 @@ fn size_and_align_table() {
     }
     assert_eq!(btf.skip_mods_and_typedefs(vtd3).unwrap(), long);
     assert_eq!(btf.skip_mods(vtd3).unwrap(), td3);
-    assert_eq!(btf.size_of(TypeId::VOID), Err(BtfError::NoSize { id: TypeId::VOID, kind: Kind::Void }));
+    assert_eq!(
+        btf.size_of(TypeId::VOID),
+        Err(BtfError::NoSize {
+            id: TypeId::VOID,
+            kind: Kind::Void
+        })
+    );
 }
 
 #[test]
@@ -467,7 +704,13 @@ fn typedef_chain_of_max_depth_resolves_and_one_more_does_not() {
     assert!(btf.skip_mods_and_typedefs(ok).is_ok());
     let deep = chain[MAX_DEPTH as usize];
     let err = btf.size_of(deep).unwrap_err();
-    assert_eq!(err, BtfError::TooDeep { id: deep, max: MAX_DEPTH });
+    assert_eq!(
+        err,
+        BtfError::TooDeep {
+            id: deep,
+            max: MAX_DEPTH
+        }
+    );
     assert_eq!(btf.skip_mods_and_typedefs(deep).unwrap_err(), err);
     // A deep but acyclic chain is still a sound graph.
     btf.check_graph().unwrap();
@@ -561,13 +804,19 @@ fn parse_from_file_and_missing_file() {
     assert_eq!(from_file.len(), parse(&b).len());
     let missing = dir.join("missing.btf");
     let err = Btf::from_file(&missing).unwrap_err().to_string();
-    assert!(err.starts_with(&format!("btf: reading {}: ", missing.display())), "{err}");
+    assert!(
+        err.starts_with(&format!("btf: reading {}: ", missing.display())),
+        "{err}"
+    );
     let base = Arc::new(from_file);
     let mut split = BtfBuilder::split(base.len(), base.strings_len());
     split.int("module_int", 4, SIGNED);
     let split_path = dir.join("split.btf");
     std::fs::write(&split_path, split.bytes()).unwrap();
     let s = Btf::from_file_split(&split_path, base.clone()).unwrap();
-    assert_eq!(s.find_by_name("module_int", Kind::Int).unwrap(), TypeId(base.len()));
+    assert_eq!(
+        s.find_by_name("module_int", Kind::Int).unwrap(),
+        TypeId(base.len())
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

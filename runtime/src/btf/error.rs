@@ -25,16 +25,26 @@ pub enum BtfError {
     StringsNotTerminated,
     #[error("btf: string section is not valid UTF-8 at byte {offset}")]
     StringsNotUtf8 { offset: usize },
-    #[error("btf: type {id}: {what} name offset {offset} is past the string section ({len} bytes)")]
+    #[error(
+        "btf: type {id}: {what} name offset {offset} is past the string section ({len} bytes)"
+    )]
     NameOutOfRange {
         id: TypeId,
         what: &'static str,
         offset: u32,
         len: u32,
     },
+    #[error("btf: type {id}: {what} name offset {offset} is inside a UTF-8 character")]
+    NameInsideChar {
+        id: TypeId,
+        what: &'static str,
+        offset: u32,
+    },
     #[error("btf: type {id}: unknown kind {kind}")]
     UnknownKind { id: TypeId, kind: u32 },
-    #[error("btf: type {id} ({kind}): {what} refers to type {target}, but only {count} types exist")]
+    #[error(
+        "btf: type {id} ({kind}): {what} refers to type {target}, but only {count} types exist"
+    )]
     BadTypeRef {
         id: TypeId,
         kind: Kind,

@@ -191,7 +191,7 @@ fn read_records<T>(
     mut read: impl FnMut(&Reader<'_>, usize) -> Result<T, BtfError>,
 ) -> Result<Vec<SectionRecords<T>>, BtfError> {
     let rec_size = sec.u32(0, what)? as usize;
-    if rec_size < min_rec || rec_size % 4 != 0 {
+    if rec_size < min_rec || !rec_size.is_multiple_of(4) {
         return Err(BtfError::Ext(format!(
             "{what}: record size {rec_size} (want a multiple of 4, at least {min_rec})"
         )));

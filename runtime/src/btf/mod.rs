@@ -50,40 +50,46 @@ impl Btf {
     /// assert!(btf.len() > 1);
     /// ```
     pub fn parse(data: &[u8]) -> Result<Btf, BtfError> {
-        let parsed = wire::parse(data, 0, 0)?;
-        Ok(Btf {
-            base: None,
-            start_id: 0,
+        let parsed = wire::parse(data, 0, None)?;
+        let strings = data[parsed.strings.clone()].to_vec();
+        Ok(Btf::new(None, parsed, strings))
+    }
+
+    /// [`Btf::parse`] keeping `data`'s string section instead of copying it.
+    fn parse_owned(mut data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
+        let parsed = wire::parse(&data, base.as_ref().map_or(0, |b| b.len()), base.as_deref())?;
+        data.truncate(parsed.strings.end);
+        data.drain(..parsed.strings.start);
+        data.shrink_to_fit();
+        Ok(Btf::new(base, parsed, data))
+    }
+
+    fn new(base: Option<Arc<Btf>>, parsed: wire::Parsed, strings: Vec<u8>) -> Btf {
+        Btf {
+            start_id: base.as_ref().map_or(0, |b| b.len()),
+            str_base: base.as_ref().map_or(0, |b| b.strings_len()),
+            base,
             types: parsed.types,
-            strings: parsed.strings,
-            str_base: 0,
+            strings,
             endian: parsed.endian,
-        })
+        }
     }
 
     /// Reads split BTF (a kernel module's) on top of `base` (vmlinux).
     pub fn parse_split(data: &[u8], base: Arc<Btf>) -> Result<Btf, BtfError> {
-        let start_id = base.len();
-        let str_base = base.strings_len();
-        let parsed = wire::parse(data, start_id, str_base)?;
-        Ok(Btf {
-            base: Some(base),
-            start_id,
-            types: parsed.types,
-            strings: parsed.strings,
-            str_base,
-            endian: parsed.endian,
-        })
+        let parsed = wire::parse(data, base.len(), Some(&base))?;
+        let strings = data[parsed.strings.clone()].to_vec();
+        Ok(Btf::new(Some(base), parsed, strings))
     }
 
     /// Reads a raw BTF file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Btf, BtfError> {
-        Btf::parse(&read(path.as_ref())?)
+        Btf::parse_owned(read(path.as_ref())?, None)
     }
 
     /// Reads a raw split BTF file on top of `base`.
     pub fn from_file_split(path: impl AsRef<Path>, base: Arc<Btf>) -> Result<Btf, BtfError> {
-        Btf::parse_split(&read(path.as_ref())?, base)
+        Btf::parse_owned(read(path.as_ref())?, Some(base))
     }
 
     /// The running kernel's BTF, `/sys/kernel/btf/vmlinux`.
@@ -161,6 +167,22 @@ impl Btf {
         };
         let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
         std::str::from_utf8(&rest[..end]).unwrap_or("")
+    }
+
+    /// Whether all strings, the base's included, are ASCII.
+    pub(crate) fn strings_ascii(&self) -> bool {
+        self.strings.is_ascii() && self.base.as_ref().is_none_or(|b| b.strings_ascii())
+    }
+
+    /// Whether a (checked) name offset starts a character, not continues one.
+    pub(crate) fn name_starts_char(&self, name: Name) -> bool {
+        match name.0.checked_sub(self.str_base) {
+            Some(own) => self
+                .strings
+                .get(own as usize)
+                .is_none_or(|&b| !wire::is_utf8_continuation(b)),
+            None => self.base.as_ref().is_none_or(|b| b.name_starts_char(name)),
+        }
     }
 
     /// Own types with their ids (split BTF: not the base's).

@@ -132,7 +132,9 @@ impl Btf {
                 seen.insert(id, align);
                 align
             }
-            Type::Typedef(n) | Type::TypeTag(n) => self.align_at(root, n.target, depth + 1, seen)?,
+            Type::Typedef(n) | Type::TypeTag(n) => {
+                self.align_at(root, n.target, depth + 1, seen)?
+            }
             Type::Const(r) | Type::Volatile(r) | Type::Restrict(r) => {
                 self.align_at(root, r.target, depth + 1, seen)?
             }
@@ -164,7 +166,14 @@ impl Btf {
                 let bit_offset = member
                     .bit_offset
                     .checked_add(u32::from(int.bit_offset))
-                    .ok_or(BtfError::SizeOverflow { id: member.ty })?;
+                    .ok_or_else(|| BtfError::BadType {
+                        id: resolved,
+                        kind: Kind::Int,
+                        detail: format!(
+                            "bitfield at bit {} + {} overflows u32",
+                            member.bit_offset, int.bit_offset
+                        ),
+                    })?;
                 return Ok(MemberBits {
                     bit_offset,
                     bitfield_size: Some(u32::from(int.bits)),
@@ -262,13 +271,18 @@ impl Btf {
             Type::Restrict(r) => qualify("restrict", r.target, budget)?,
             Type::TypeTag(n) => self.declare(root, n.target, inner, depth + 1, budget)?,
             Type::DeclTag(d) => self.declare(root, d.target, inner, depth + 1, budget)?,
-            Type::Array(a) => {
-                self.declare(root, a.elem, format!("{inner}[{}]", a.len), depth + 1, budget)?
-            }
+            Type::Array(a) => self.declare(
+                root,
+                a.elem,
+                format!("{inner}[{}]", a.len),
+                depth + 1,
+                budget,
+            )?,
             Type::FuncProto(p) => {
                 let mut params = Vec::with_capacity(p.params.len());
                 for (i, param) in p.params.iter().enumerate() {
-                    let variadic = i + 1 == p.params.len() && param.ty.is_void() && param.name.is_anon();
+                    let variadic =
+                        i + 1 == p.params.len() && param.ty.is_void() && param.name.is_anon();
                     params.push(if variadic {
                         "...".to_owned()
                     } else {

@@ -168,9 +168,21 @@ impl BtfBuilder {
         self.types[(id.0 - self.first_id) as usize][word] = value;
     }
 
-    fn add(&mut self, name: &str, kind: Kind, vlen: usize, kind_flag: bool, size_or_type: u32, rest: &[u32]) -> TypeId {
+    fn add(
+        &mut self,
+        name: &str,
+        kind: Kind,
+        vlen: usize,
+        kind_flag: bool,
+        size_or_type: u32,
+        rest: &[u32],
+    ) -> TypeId {
         let name_off = self.string(name);
-        let mut words = vec![name_off, info(kind as u32, vlen as u32, kind_flag), size_or_type];
+        let mut words = vec![
+            name_off,
+            info(kind as u32, vlen as u32, kind_flag),
+            size_or_type,
+        ];
         words.extend_from_slice(rest);
         self.raw(&words)
     }
@@ -183,7 +195,14 @@ impl BtfBuilder {
 
     /// An INT with an explicit bit offset and width (the legacy bitfield
     /// encoding, used by members without kind_flag).
-    pub fn int_bits(&mut self, name: &str, byte_size: u32, encoding: u32, bit_offset: u32, bits: u32) -> TypeId {
+    pub fn int_bits(
+        &mut self,
+        name: &str,
+        byte_size: u32,
+        encoding: u32,
+        bit_offset: u32,
+        bits: u32,
+    ) -> TypeId {
         let enc = (encoding << 24) | ((bit_offset & 0xff) << 16) | (bits & 0xff);
         self.add(name, Kind::Int, 0, false, byte_size, &[enc])
     }
@@ -224,23 +243,43 @@ impl BtfBuilder {
     }
 
     /// A struct without kind_flag: members are `(name, type, bit_offset)`.
-    pub fn struct_(&mut self, name: &str, byte_size: u32, members: &[(&str, TypeId, u32)]) -> TypeId {
+    pub fn struct_(
+        &mut self,
+        name: &str,
+        byte_size: u32,
+        members: &[(&str, TypeId, u32)],
+    ) -> TypeId {
         self.composite(Kind::Struct, name, byte_size, false, &with_width(members))
     }
 
     /// A union without kind_flag.
-    pub fn union_(&mut self, name: &str, byte_size: u32, members: &[(&str, TypeId, u32)]) -> TypeId {
+    pub fn union_(
+        &mut self,
+        name: &str,
+        byte_size: u32,
+        members: &[(&str, TypeId, u32)],
+    ) -> TypeId {
         self.composite(Kind::Union, name, byte_size, false, &with_width(members))
     }
 
     /// A struct with kind_flag: members are `(name, type, bit_offset,
     /// bitfield_size)`, bitfield_size 0 for ordinary members.
-    pub fn bitfield_struct(&mut self, name: &str, byte_size: u32, members: &[(&str, TypeId, u32, u32)]) -> TypeId {
+    pub fn bitfield_struct(
+        &mut self,
+        name: &str,
+        byte_size: u32,
+        members: &[(&str, TypeId, u32, u32)],
+    ) -> TypeId {
         self.composite(Kind::Struct, name, byte_size, true, members)
     }
 
     /// A union with kind_flag.
-    pub fn bitfield_union(&mut self, name: &str, byte_size: u32, members: &[(&str, TypeId, u32, u32)]) -> TypeId {
+    pub fn bitfield_union(
+        &mut self,
+        name: &str,
+        byte_size: u32,
+        members: &[(&str, TypeId, u32, u32)],
+    ) -> TypeId {
         self.composite(Kind::Union, name, byte_size, true, members)
     }
 
@@ -265,7 +304,13 @@ impl BtfBuilder {
     }
 
     /// A 32-bit-valued ENUM of `byte_size` bytes (kind_flag set when `signed`).
-    pub fn enum_(&mut self, name: &str, byte_size: u32, signed: bool, values: &[(&str, i64)]) -> TypeId {
+    pub fn enum_(
+        &mut self,
+        name: &str,
+        byte_size: u32,
+        signed: bool,
+        values: &[(&str, i64)],
+    ) -> TypeId {
         let mut rest = Vec::with_capacity(values.len() * 2);
         for &(v_name, value) in values {
             rest.extend_from_slice(&[self.string(v_name), value as u32]);
@@ -274,7 +319,13 @@ impl BtfBuilder {
     }
 
     /// An ENUM64; values are the raw 64 bits.
-    pub fn enum64(&mut self, name: &str, byte_size: u32, signed: bool, values: &[(&str, u64)]) -> TypeId {
+    pub fn enum64(
+        &mut self,
+        name: &str,
+        byte_size: u32,
+        signed: bool,
+        values: &[(&str, u64)],
+    ) -> TypeId {
         let mut rest = Vec::with_capacity(values.len() * 3);
         for &(v_name, value) in values {
             rest.extend_from_slice(&[self.string(v_name), value as u32, (value >> 32) as u32]);
@@ -322,7 +373,14 @@ impl BtfBuilder {
 
     /// `BTF_KIND_DECL_TAG`; `component_idx` -1 tags the type itself.
     pub fn decl_tag(&mut self, name: &str, target: TypeId, component_idx: i32) -> TypeId {
-        self.add(name, Kind::DeclTag, 0, false, target.0, &[component_idx as u32])
+        self.add(
+            name,
+            Kind::DeclTag,
+            0,
+            false,
+            target.0,
+            &[component_idx as u32],
+        )
     }
 
     /// Length of the own string section in bytes.
@@ -333,7 +391,11 @@ impl BtfBuilder {
     /// Absolute byte position of type `id`'s record in [`bytes`](Self::bytes).
     pub fn type_pos(&self, id: TypeId) -> usize {
         let index = (id.0 - self.first_id) as usize;
-        HEADER_LEN + self.types[..index].iter().map(|t| t.len() * 4).sum::<usize>()
+        HEADER_LEN
+            + self.types[..index]
+                .iter()
+                .map(|t| t.len() * 4)
+                .sum::<usize>()
     }
 
     /// Absolute byte position of the string section in [`bytes`](Self::bytes).
@@ -360,10 +422,20 @@ impl BtfBuilder {
         let mut out = Vec::with_capacity(HEADER_LEN + type_len as usize + self.strings.len());
         // Magic 0xeb9f in the blob's byte order, version 1, flags 0.
         let magic = word(0xeb9f);
-        let magic = if magic[0] == 0x9f { [0x9f, 0xeb] } else { [0xeb, 0x9f] };
+        let magic = if magic[0] == 0x9f {
+            [0x9f, 0xeb]
+        } else {
+            [0xeb, 0x9f]
+        };
         out.extend_from_slice(&magic);
         out.extend_from_slice(&[1, 0]);
-        let header = [HEADER_LEN as u32, 0, type_len, type_len, self.strings.len() as u32];
+        let header = [
+            HEADER_LEN as u32,
+            0,
+            type_len,
+            type_len,
+            self.strings.len() as u32,
+        ];
         for w in header {
             out.extend_from_slice(&word(w));
         }
@@ -398,9 +470,19 @@ impl BtfBuilder {
         b.struct_(
             "list",
             48,
-            &[("next", plist, 0), ("id", u32_t, 64), ("v", vint, 96), ("name", arr, 128), ("big", i128, 256)],
+            &[
+                ("next", plist, 0),
+                ("id", u32_t, 64),
+                ("v", vint, 96),
+                ("name", arr, 128),
+                ("big", i128, 256),
+            ],
         );
-        b.bitfield_struct("bits", 8, &[("a", uint, 0, 3), ("b", uint, 3, 5), ("c", int, 32, 0)]);
+        b.bitfield_struct(
+            "bits",
+            8,
+            &[("a", uint, 0, 3), ("b", uint, 3, 5), ("c", int, 32, 0)],
+        );
         b.union_("legacy", 4, &[("whole", uint, 0), ("part", u3, 0)]);
         b.bitfield_union("flagged", 4, &[("x", uint, 0, 7), ("y", boolean, 0, 0)]);
         b.enum_("sign", 4, true, &[("NEG", -1), ("ZERO", 0)]);

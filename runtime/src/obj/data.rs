@@ -45,12 +45,79 @@ pub(crate) fn read_data(
         }
         out.push(read_section(elf, btf.as_deref_mut(), sec, kind)?);
     }
+    if let Some(b) = btf.as_deref_mut() {
+        fix_other_datasecs(elf, b)?;
+    }
     let externs = read_externs(elf, btf.as_deref())?;
     Ok((out, externs))
 }
 
+/// The DATASECs of the other sections that have bytes in the file (`.maps`,
+/// legacy `maps`, `license`, `version`): clang leaves their sizes and
+/// offsets zero as well, and the kernel refuses a DATASEC of size 0
+/// (`btf_datasec_check_meta()` in kernel/bpf/btf.c), so they are fixed the
+/// same way, as libbpf's `btf_fixup_datasec()` does. `.kconfig` and `.ksyms`
+/// have no ELF section: their layout is the loader's to choose.
+fn fix_other_datasecs(elf: &Elf<'_>, btf: &mut Btf) -> Result<(), ObjError> {
+    let todo: Vec<(TypeId, String, Box<[VarSecinfo]>)> = btf
+        .iter()
+        .filter_map(|(id, t)| match t {
+            Type::Datasec(d) if data_kind(btf.name(d.name)).is_none() => {
+                Some((id, btf.name(d.name).to_owned(), d.vars.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    for (id, name, entries) in todo {
+        let Some(sec) = elf.section_by_name(&name) else {
+            continue;
+        };
+        let err = |m: String| elf.cx.section(&sec.name, m);
+        let size =
+            u32::try_from(sec.size).map_err(|_| err(format!("{} bytes is too large", sec.size)))?;
+        let symbols = elf.symbols_in(sec.index);
+        let mut vars = Vec::with_capacity(entries.len());
+        for v in entries.iter() {
+            let Ok(Type::Var(var)) = btf.type_by_id(v.ty) else {
+                return Err(err(format!("DATASEC entry {} is not a VAR", v.ty)));
+            };
+            let var_name = btf.name(var.name);
+            let sym = symbols
+                .iter()
+                .find(|s| s.name == var_name)
+                .ok_or_else(|| err(format!("variable {var_name}: no ELF symbol")))?;
+            let byte_size = if v.byte_size != 0 {
+                v.byte_size
+            } else {
+                btf.size_of(var.ty)
+                    .map_err(|e| err(format!("variable {var_name}: {e}")))?
+            };
+            let offset = u32::try_from(sym.value).unwrap_or(u32::MAX);
+            if u64::from(offset) + u64::from(byte_size) > u64::from(size) {
+                return Err(err(format!(
+                    "variable {var_name} at {offset}+{byte_size} runs past the section ({size} bytes)"
+                )));
+            }
+            vars.push(VarSecinfo {
+                ty: v.ty,
+                offset,
+                byte_size,
+            });
+        }
+        vars.sort_by_key(|v| v.offset);
+        btf.fix_datasec(id, size, vars.into());
+    }
+    Ok(())
+}
+
 fn read_section(elf: &Elf<'_>, btf: Option<&mut Btf>, sec: &Section<'_>, kind: DataKind) -> Result<DataSection, ObjError> {
-    let size = u32::try_from(sec.size).map_err(|_| elf.cx.section(&sec.name, format!("{} bytes is too large for a map value", sec.size)))?;
+    // The kernel caps a map value well below this; refusing early also keeps
+    // a hostile `.bss` size from allocating gigabytes.
+    const MAX_DATA: u64 = 1 << 28;
+    if sec.size > MAX_DATA {
+        return Err(elf.cx.section(&sec.name, format!("{} bytes is too large for a global data map (limit {MAX_DATA})", sec.size)));
+    }
+    let size = sec.size as u32;
     let bytes = if sec.nobits { vec![0; size as usize] } else { sec.data.to_vec() };
     let symbols = elf.symbols_in(sec.index);
     let datasec = btf.as_deref().and_then(|b| {

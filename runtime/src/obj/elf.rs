@@ -124,7 +124,7 @@ impl<'a> Elf<'a> {
             },
         );
         for s in file.symbols() {
-            let name = s
+            let mut name = s
                 .name()
                 .map_err(|e| cx.section(".symtab", format!("symbol {}: {e}", s.index().0)))?
                 .to_owned();
@@ -133,6 +133,16 @@ impl<'a> Elf<'a> {
                 SymbolSection::Undefined => (None, true),
                 _ => (None, false),
             };
+            // Section symbols (STT_SECTION) have no name of their own; clang
+            // relocates calls to static functions against `.text`'s. Name
+            // them after their section, as llvm-objdump and libbpf do.
+            if s.kind() == SymbolKind::Section && name.is_empty() {
+                if let Some(sec) =
+                    section.and_then(|i| sections.iter().find(|x: &&Section<'_>| x.index == i))
+                {
+                    name = sec.name.clone();
+                }
+            }
             symbols[s.index().0] = Symbol {
                 name,
                 value: s.address(),

@@ -34,7 +34,11 @@ pub(crate) fn read_maps(elf: &Elf<'_>, btf: Option<&Btf>) -> Result<Vec<MapSpec>
     let mut seen = std::collections::HashSet::new();
     for m in &maps {
         if !seen.insert(m.name.as_str()) {
-            return Err(elf.cx.map(BTF_MAPS, &m.name, "defined twice"));
+            let section = match m.origin {
+                MapOrigin::Btf => BTF_MAPS,
+                MapOrigin::Legacy => LEGACY_MAPS,
+            };
+            return Err(elf.cx.map(section, &m.name, "defined twice"));
         }
     }
     Ok(maps)
@@ -320,7 +324,18 @@ fn read_legacy_maps(elf: &Elf<'_>, sec: &Section<'_>) -> Result<Vec<MapSpec>, Ob
             elf.u32(b)
         };
         let n_fields = (size / 4) as usize;
-        let pinning = if n_fields >= 7 { Pinning::from_u32(field(6)) } else { Pinning::None };
+        let pinning = match n_fields {
+            0..=6 => Pinning::None,
+            // aya-ebpf's 7-field form uses libbpf's numbering: 1 is by name.
+            7 | 8 => Pinning::from_u32(field(6)),
+            // iproute2's `struct bpf_elf_map` numbers differently: 1 is
+            // PIN_OBJECT_NS, 2 is PIN_GLOBAL_NS (iproute2 include/bpf_elf.h);
+            // neither is libbpf's by-name pinning, so keep the number.
+            _ => match field(6) {
+                0 => Pinning::None,
+                n => Pinning::Other(n),
+            },
+        };
         maps.push(MapSpec {
             name: sym.name.clone(),
             origin: MapOrigin::Legacy,

@@ -12,7 +12,7 @@ use super::elf::{Elf, Reloc, Section, R_BPF_64_32, R_BPF_64_64};
 use super::error::ObjError;
 use super::maps::{BTF_MAPS, LEGACY_MAPS};
 use super::section::section_def;
-use super::{DataSection, Extern, MapSpec, ProgramSpec};
+use super::{DataSection, Extern, MapOrigin, MapSpec, ProgramSpec};
 use crate::btf::ext::{BtfExt, SectionRecords};
 
 /// Size of one BPF instruction.
@@ -127,7 +127,7 @@ fn read_section(
     data: &[DataSection],
     externs: &[Extern],
 ) -> Result<Vec<ProgramSpec>, ObjError> {
-    if sec.data.len() % INSN_SIZE != 0 {
+    if !sec.data.len().is_multiple_of(INSN_SIZE) {
         return Err(elf.cx.section(&sec.name, format!("{} bytes is not a whole number of instructions", sec.data.len())));
     }
     let insns: Vec<Insn> = sec
@@ -219,7 +219,7 @@ fn resolve(
     externs: &[Extern],
 ) -> Result<(usize, Relocation), ObjError> {
     let err = |m: String| elf.cx.reloc(&sec.name, index, m);
-    if r.offset % INSN_SIZE as u64 != 0 || r.offset as usize >= sec.data.len() {
+    if !r.offset.is_multiple_of(INSN_SIZE as u64) || r.offset as usize >= sec.data.len() {
         return Err(err(format!("offset {:#x} is not an instruction of the section ({} bytes)", r.offset, sec.data.len())));
     }
     let insn_idx = r.offset as usize / INSN_SIZE;
@@ -253,8 +253,15 @@ fn resolve(
         if target_sec.name == BTF_MAPS || target_sec.name == LEGACY_MAPS || target_sec.name.starts_with("maps/") {
             let map = if is_section_sym {
                 // Old compilers refer to the section; the immediate holds the
-                // definition's offset.
-                maps.iter().find(|m| m.section_offset == insn.imm as u64)
+                // definition's offset. Offsets restart in every section, so
+                // only maps defined the way this section defines them count.
+                let origin = if target_sec.name == BTF_MAPS {
+                    MapOrigin::Btf
+                } else {
+                    MapOrigin::Legacy
+                };
+                maps.iter()
+                    .find(|m| m.origin == origin && i64::from(insn.imm) == m.section_offset as i64)
             } else {
                 maps.iter().find(|m| m.name == sym.name)
             };

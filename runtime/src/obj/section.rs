@@ -230,6 +230,7 @@ pub fn section_def(section: &str) -> Option<SectionDef> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // reason: tests
 mod tests {
     use super::*;
 

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Creates the seed corpora for the fuzz targets (kept out of git):
+#   fuzz/corpus/object/  every tests/bpf/*.bpf.o, plus big-endian builds of
+#                        tests/bpf/*.bpf.c when clang-19 is available
+#   fuzz/corpus/btf/     the .BTF and .BTF.ext sections of those objects, and
+#                        synthetic BTF (every kind, both byte orders, split)
+#
+# Options (environment):
+#   LLVM_OBJCOPY=...   objcopy to extract sections (default llvm-objcopy-19)
+#   CLANG=...          clang for the big-endian objects (default clang-19;
+#                      CLANG=none skips them)
+#   SEED_VMLINUX=1     also copy /sys/kernel/btf/vmlinux (~5 MiB) into the
+#                      btf corpus. Only useful with -max_len at least its
+#                      size; with the default -max_len=262144 libFuzzer
+#                      truncates it to an invalid blob. Off by default.
+#
+# Idempotent: re-running overwrites the seeds, keeps anything libFuzzer added.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+objcopy="${LLVM_OBJCOPY:-llvm-objcopy-19}"
+clang="${CLANG:-clang-19}"
+
+command -v "$objcopy" >/dev/null || {
+	echo "seed.sh: $objcopy not found (apt-get install -y llvm-19)" >&2
+	exit 1
+}
+
+obj_dir="$here/corpus/object"
+btf_dir="$here/corpus/btf"
+mkdir -p "$obj_dir" "$btf_dir"
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+objs=()
+shopt -s nullglob
+for o in "$root"/tests/bpf/*.bpf.o; do
+	cp "$o" "$obj_dir/"
+	objs+=("$o")
+done
+
+# Big-endian variants: the same sources compiled for bpfeb, in a temp dir
+# (tests/bpf is not touched).
+if [ "$clang" != none ] && command -v "$clang" >/dev/null; then
+	arch_inc="/usr/include/$(uname -m)-linux-gnu"
+	for src in "$root"/tests/bpf/*.bpf.c; do
+		base="$(basename "${src%.bpf.c}")"
+		case "$base" in nobtf*) debug=() ;; *) debug=(-g) ;; esac
+		if (cd "$root/tests/bpf" && "$clang" -target bpfeb -O2 -I"$arch_inc" -fno-ident \
+			"${debug[@]}" -c "$(basename "$src")" -o "$tmp/$base.eb.bpf.o") 2>/dev/null; then
+			cp "$tmp/$base.eb.bpf.o" "$obj_dir/"
+			objs+=("$tmp/$base.eb.bpf.o")
+		else
+			echo "seed.sh: skipping big-endian $base (clang failed)" >&2
+		fi
+	done
+else
+	echo "seed.sh: $clang not found, no big-endian objects" >&2
+fi
+
+# .BTF and .BTF.ext of every object that has them.
+for o in "${objs[@]}"; do
+	base="$(basename "${o%.bpf.o}")"
+	for sec in BTF BTF.ext; do
+		out="$btf_dir/$base.$(echo "$sec" | tr 'A-Z.' 'a-z_')"
+		# objcopy rewrites its input: work on a scratch copy.
+		cp "$o" "$tmp/scratch.o"
+		if ! "$objcopy" --dump-section ".$sec=$out" "$tmp/scratch.o" 2>/dev/null; then
+			rm -f "$out" # no such section (nobtf)
+		fi
+	done
+done
+
+# Synthetic BTF from the crate's test builder (every kind, both byte orders).
+cargo run --quiet --jobs "${JOBS:-1}" --manifest-path "$here/Cargo.toml" --example gen_btf_seeds -- "$btf_dir"
+
+if [ "${SEED_VMLINUX:-0}" = 1 ] && [ -r /sys/kernel/btf/vmlinux ]; then
+	cp /sys/kernel/btf/vmlinux "$btf_dir/vmlinux.btf"
+fi
+
+echo "seed.sh: $(ls "$obj_dir" | wc -l) object seeds, $(ls "$btf_dir" | wc -l) btf seeds"
