@@ -86,13 +86,18 @@ fn inspect_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
                 return Err(CliError::Usage(format!("inspect: unknown option `{flag}`")))
             }
             p if path.is_none() => path = Some(p),
-            extra => return Err(CliError::Usage(format!("inspect: unexpected argument `{extra}`"))),
+            extra => {
+                return Err(CliError::Usage(format!(
+                    "inspect: unexpected argument `{extra}`"
+                )))
+            }
         }
     }
     let path = path.ok_or_else(|| CliError::Usage("inspect: missing OBJ".into()))?;
     let spec = ObjectSpec::from_file(path)?;
     if json {
-        let text = serde_json::to_string_pretty(&inspect::to_json(&spec)).map_err(std::io::Error::other)?;
+        let text = serde_json::to_string_pretty(&inspect::to_json(&spec))
+            .map_err(std::io::Error::other)?;
         writeln!(out, "{text}")?;
     } else {
         out.write_all(inspect::to_text(&spec).as_bytes())?;
@@ -122,7 +127,11 @@ fn types_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
                 return Err(CliError::Usage(format!("types: unknown option `{flag}`")))
             }
             p if path.is_none() => path = Some(p.to_owned()),
-            extra => return Err(CliError::Usage(format!("types: unexpected argument `{extra}`"))),
+            extra => {
+                return Err(CliError::Usage(format!(
+                    "types: unexpected argument `{extra}`"
+                )))
+            }
         }
     }
     let path = path.ok_or_else(|| CliError::Usage("types: missing BTF_OR_OBJ".into()))?;
@@ -130,20 +139,29 @@ fn types_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         path: path.clone(),
         message: e.to_string(),
     })?;
-    let types_err = |source| CliError::Types { path: path.clone(), source };
+    let types_err = |source| CliError::Types {
+        path: path.clone(),
+        source,
+    };
     let generated = if bytes.starts_with(b"\x7fELF") {
         let spec = ObjectSpec::parse(&bytes, &path)?;
         let btf = spec.btf.clone().ok_or_else(|| CliError::File {
             path: path.clone(),
             message: "the object has no BTF (compile with clang -g)".into(),
         })?;
-        let roots = if sel.all || !sel.names.is_empty() { Vec::new() } else { types::object_roots(&spec) };
+        let roots = if sel.all || !sel.names.is_empty() {
+            Vec::new()
+        } else {
+            types::object_roots(&spec)
+        };
         let roots = types::select(&btf, roots, &sel).map_err(types_err)?;
         types::generate(&btf, &roots, &sel).map_err(types_err)?
     } else {
         let btf = read_raw_btf(&path, &bytes, base.as_deref())?;
         if !sel.all && sel.names.is_empty() {
-            return Err(CliError::Usage("types: raw BTF has no maps or globals; pass --all or --type NAME".into()));
+            return Err(CliError::Usage(
+                "types: raw BTF has no maps or globals; pass --all or --type NAME".into(),
+            ));
         }
         let roots = types::select(&btf, Vec::new(), &sel).map_err(types_err)?;
         types::generate(&btf, &roots, &sel).map_err(types_err)?
@@ -152,7 +170,10 @@ fn types_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         eprintln!("note: {c} renamed to `{rust}`: another type has its name");
     }
     match output {
-        Some(o) => std::fs::write(&o, generated.code.as_bytes()).map_err(|e| CliError::File { path: o.clone(), message: e.to_string() })?,
+        Some(o) => std::fs::write(&o, generated.code.as_bytes()).map_err(|e| CliError::File {
+            path: o.clone(),
+            message: e.to_string(),
+        })?,
         None => out.write_all(generated.code.as_bytes())?,
     }
     Ok(())
@@ -161,7 +182,10 @@ fn types_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
 /// Raw BTF, read on top of a base when it is split BTF: `--base`, or vmlinux
 /// for module BTF under /sys/kernel/btf.
 fn read_raw_btf(path: &str, bytes: &[u8], base: Option<&str>) -> Result<Btf, CliError> {
-    let btf_err = |p: &str, source| CliError::Btf { path: p.to_owned(), source };
+    let btf_err = |p: &str, source| CliError::Btf {
+        path: p.to_owned(),
+        source,
+    };
     let base = match base {
         Some(b) => Some(b.to_owned()),
         None if path.starts_with("/sys/kernel/btf/") && !path.ends_with("/vmlinux") => {

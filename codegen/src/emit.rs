@@ -14,12 +14,32 @@ use crate::naming::{ident, plain, setter};
 #[derive(Debug)]
 pub struct Cx {
     shadowed: std::collections::HashSet<String>,
+    /// Targets of type aliases, to see through them.
+    aliases: std::collections::HashMap<String, RustTy>,
 }
 
 impl Cx {
     pub fn new(items: &Items) -> Cx {
         Cx {
             shadowed: items.items.keys().cloned().collect(),
+            aliases: items
+                .items
+                .values()
+                .filter_map(|it| match it {
+                    Item::Alias { name, target, .. } => Some((name.clone(), target.clone())),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether `t` implements `Default` by derive: std has it for arrays of
+    /// up to 32 elements only.
+    fn small_arrays(&self, t: &RustTy) -> bool {
+        match t {
+            RustTy::Array(e, n) => *n <= 32 && self.small_arrays(e),
+            RustTy::Named(n) => self.aliases.get(n).is_none_or(|t| self.small_arrays(t)),
+            _ => true,
         }
     }
 
@@ -52,7 +72,11 @@ fn item(cx: &Cx, it: &Item) -> TokenStream {
     match it {
         Item::Struct(s) => composite(cx, s),
         Item::Enum(e) => enumeration(cx, e),
-        Item::Alias { name, c_name, target } => {
+        Item::Alias {
+            name,
+            c_name,
+            target,
+        } => {
             let n = ident(name);
             let t = ty(cx, target);
             let doc = format!(" C `typedef {c_name}`.");
@@ -82,7 +106,10 @@ pub fn ty(cx: &Cx, t: &RustTy) -> TokenStream {
 
 fn composite(cx: &Cx, s: &StructItem) -> TokenStream {
     let name = ident(&s.name);
-    let doc = format!(" C `{}`: {} bytes, BTF id {}.", s.c_name, s.size, s.btf_id.0);
+    let doc = format!(
+        " C `{}`: {} bytes, BTF id {}.",
+        s.c_name, s.size, s.btf_id.0
+    );
     let mut repr = vec![quote!(C)];
     if s.packed {
         repr.push(quote!(packed));
@@ -96,26 +123,47 @@ fn composite(cx: &Cx, s: &StructItem) -> TokenStream {
         let t = ty(cx, &f.ty);
         quote!(pub #n: #t)
     });
-    let keyword = if s.is_union { quote!(union) } else { quote!(struct) };
+    let keyword = if s.is_union {
+        quote!(union)
+    } else {
+        quote!(struct)
+    };
     let size = Literal::usize_unsuffixed(s.size as usize);
     let align = Literal::usize_unsuffixed(s.align as usize);
     let offsets = (!s.is_union).then(|| {
         s.fields.iter().map(|f| {
             let n = ident(&f.name);
             let off = Literal::usize_unsuffixed(f.offset as usize);
-            let what = format!("bpf2rs: offset of {}.{} differs from BTF ({})", plain(&s.name), plain(&f.name), f.offset);
+            let what = format!(
+                "bpf2rs: offset of {}.{} differs from BTF ({})",
+                plain(&s.name),
+                plain(&f.name),
+                f.offset
+            );
             quote!((::core::mem::offset_of!(#name, #n), #off, #what))
         })
     });
     let offsets: Vec<TokenStream> = offsets.into_iter().flatten().collect();
     let accessors = s.bitfields.iter().map(|b| bitfield(cx, b));
-    let size_msg = format!("bpf2rs: size of {} differs from BTF ({})", plain(&s.name), s.size);
-    let align_msg = format!("bpf2rs: alignment of {} differs from BTF ({})", plain(&s.name), s.align);
+    let size_msg = format!(
+        "bpf2rs: size of {} differs from BTF ({})",
+        plain(&s.name),
+        s.size
+    );
+    let align_msg = format!(
+        "bpf2rs: alignment of {} differs from BTF ({})",
+        plain(&s.name),
+        s.align
+    );
 
     let plain_fields = !s.packed && s.fields.iter().all(|f| f.kind == FieldKind::Member);
-    let derive_debug = if !s.is_union && plain_fields { quote!(, Debug) } else { quote!() };
+    let derive_debug = if !s.is_union && plain_fields {
+        quote!(, Debug)
+    } else {
+        quote!()
+    };
     // std implements Default for arrays of up to 32 elements only.
-    let derive_default = !s.is_union && s.fields.iter().all(|f| small_arrays(&f.ty));
+    let derive_default = !s.is_union && s.fields.iter().all(|f| cx.small_arrays(&f.ty));
     let default_impl = if derive_default {
         quote!()
     } else {
@@ -128,7 +176,11 @@ fn composite(cx: &Cx, s: &StructItem) -> TokenStream {
         }
     };
     let manual_debug = derive_debug.is_empty();
-    let derive_debug = if derive_default { quote!(#derive_debug, Default) } else { derive_debug };
+    let derive_debug = if derive_default {
+        quote!(#derive_debug, Default)
+    } else {
+        derive_debug
+    };
     let debug = if !manual_debug {
         quote!()
     } else if s.is_union {
@@ -143,15 +195,19 @@ fn composite(cx: &Cx, s: &StructItem) -> TokenStream {
         }
     } else {
         let sname = plain(&s.name);
-        let members = s.fields.iter().filter(|f| f.kind == FieldKind::Member).map(|f| {
-            let n = ident(&f.name);
-            let label = plain(&f.name);
-            if s.packed {
-                quote!(.field(#label, &{ self.#n }))
-            } else {
-                quote!(.field(#label, &self.#n))
-            }
-        });
+        let members = s
+            .fields
+            .iter()
+            .filter(|f| f.kind == FieldKind::Member)
+            .map(|f| {
+                let n = ident(&f.name);
+                let label = plain(&f.name);
+                if s.packed {
+                    quote!(.field(#label, &{ self.#n }))
+                } else {
+                    quote!(.field(#label, &self.#n))
+                }
+            });
         let bits = s.bitfields.iter().map(|b| {
             let n = ident(&b.name);
             let label = plain(&b.name);
@@ -195,13 +251,6 @@ fn composite(cx: &Cx, s: &StructItem) -> TokenStream {
     }
 }
 
-fn small_arrays(t: &RustTy) -> bool {
-    match t {
-        RustTy::Array(e, n) => *n <= 32 && small_arrays(e),
-        _ => true,
-    }
-}
-
 fn bitfield(cx: &Cx, b: &Bitfield) -> TokenStream {
     let get = ident(&b.name);
     let set = format_ident!("{}", setter(&b.name));
@@ -209,10 +258,19 @@ fn bitfield(cx: &Cx, b: &Bitfield) -> TokenStream {
     let off = Literal::u32_unsuffixed(b.bit_offset);
     let bits = Literal::u32_unsuffixed(b.bits);
     let signed = b.signed;
-    let doc = format!(" Bitfield `{}`: {} bits at bit {} of `{}`.", plain(&b.name), b.bits, b.bit_offset, b.storage);
+    let doc = format!(
+        " Bitfield `{}`: {} bits at bit {} of `{}`.",
+        plain(&b.name),
+        b.bits,
+        b.bit_offset,
+        b.storage
+    );
     let raw = quote!(::bpf2rs::__private::bitfield_get(&self.#storage, #off, #bits, #signed));
     let (ret, get_body, set_arg) = match &b.getter {
-        GetterTy::Bool => (cx.prim("bool"), quote!(#raw != 0), { let u = cx.prim("u64"); quote!(v as #u) }),
+        GetterTy::Bool => (cx.prim("bool"), quote!(#raw != 0), {
+            let u = cx.prim("u64");
+            quote!(v as #u)
+        }),
         GetterTy::Prim(p) => {
             let p = cx.prim(p);
             let u = cx.prim("u64");
@@ -240,7 +298,10 @@ fn bitfield(cx: &Cx, b: &Bitfield) -> TokenStream {
 fn enumeration(cx: &Cx, e: &EnumItem) -> TokenStream {
     let name = ident(&e.name);
     let repr = cx.prim(e.repr);
-    let doc = format!(" C `{}` ({} bytes): a value that may be any {}, with the known ones as constants.", e.c_name, e.size, e.repr);
+    let doc = format!(
+        " C `{}` ({} bytes): a value that may be any {}, with the known ones as constants.",
+        e.c_name, e.size, e.repr
+    );
     let lit = |v: u64| -> TokenStream {
         if e.signed {
             let v = match e.size {

@@ -22,9 +22,16 @@ pub fn format(tokens: TokenStream) -> String {
 
 /// Formats `items` (each chunk's tokens built by `emit_chunk`) as the body
 /// of the module whose (empty) declaration `module` is, indented one level.
-pub fn format_module<T: Sync>(module: TokenStream, items: &[T], emit_chunk: impl Fn(&[T]) -> TokenStream + Sync) -> String {
+pub fn format_module<T: Sync>(
+    module: TokenStream,
+    items: &[T],
+    emit_chunk: impl Fn(&[T]) -> TokenStream + Sync,
+) -> String {
     let shell = format(module);
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
     // Chunks of a fixed size keep the cut points (and so the output)
     // independent of the thread count.
     const CHUNK: usize = 256;

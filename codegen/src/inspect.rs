@@ -91,7 +91,10 @@ fn map_json(btf: Option<&Btf>, m: &MapSpec) -> Value {
 
 fn type_name(btf: Option<&Btf>, id: Option<TypeId>) -> Value {
     match (btf, id) {
-        (Some(btf), Some(id)) => btf.c_type_name(id).map(Value::String).unwrap_or(Value::Null),
+        (Some(btf), Some(id)) => btf
+            .c_type_name(id)
+            .map(Value::String)
+            .unwrap_or(Value::Null),
         _ => Value::Null,
     }
 }
@@ -109,9 +112,16 @@ pub fn to_text(spec: &ObjectSpec) -> String {
         "object {}  license {}  version {}",
         spec.name,
         spec.license.as_deref().unwrap_or("-"),
-        spec.kern_version.map(|v| format!("{v:#x}")).unwrap_or_else(|| "-".into())
+        spec.kern_version
+            .map(|v| format!("{v:#x}"))
+            .unwrap_or_else(|| "-".into())
     );
-    let mut maps = Table::new("maps", &["map", "type", "key", "value", "max", "flags", "pin", "extra"]);
+    let mut maps = Table::new(
+        "maps",
+        &[
+            "map", "type", "key", "value", "max", "flags", "pin", "extra",
+        ],
+    );
     for m in &spec.maps {
         let mut extra = Vec::new();
         if m.numa_node != 0 {
@@ -121,7 +131,10 @@ pub fn to_text(spec: &ObjectSpec) -> String {
             extra.push(format!("map_extra={}", m.map_extra));
         }
         if let Some(inner) = &m.inner {
-            extra.push(format!("inner={} {}->{}", inner.map_type, inner.key_size, inner.value_size));
+            extra.push(format!(
+                "inner={} {}->{}",
+                inner.map_type, inner.key_size, inner.value_size
+            ));
         }
         for s in &m.values {
             extra.push(format!("[{}]={}", s.index, s.target.name()));
@@ -140,7 +153,10 @@ pub fn to_text(spec: &ObjectSpec) -> String {
             extra.join(" "),
         ]);
     }
-    let mut globals = Table::new("globals", &["section", "variable", "type", "offset", "size"]);
+    let mut globals = Table::new(
+        "globals",
+        &["section", "variable", "type", "offset", "size"],
+    );
     for d in &spec.data {
         for v in &d.vars {
             globals.row(vec![
@@ -157,16 +173,35 @@ pub fn to_text(spec: &ObjectSpec) -> String {
             bpf2rs::obj::ExternKind::Kconfig => ".kconfig",
             bpf2rs::obj::ExternKind::Ksym => ".ksyms",
         };
-        let ty = if e.is_func { "function".to_owned() } else { name(e.btf_type) };
-        globals.row(vec![section.into(), e.name.clone(), ty, "-".into(), if e.weak { "weak".into() } else { "-".into() }]);
+        let ty = if e.is_func {
+            "function".to_owned()
+        } else {
+            name(e.btf_type)
+        };
+        globals.row(vec![
+            section.into(),
+            e.name.clone(),
+            ty,
+            "-".into(),
+            if e.weak { "weak".into() } else { "-".into() },
+        ]);
     }
-    let mut progs = Table::new("programs", &["program", "section", "type", "attach", "insns"]);
+    let mut progs = Table::new(
+        "programs",
+        &["program", "section", "type", "attach", "insns"],
+    );
     for p in spec.programs.iter().chain(&spec.subprograms) {
         progs.row(vec![
             p.name.clone(),
             p.section.clone(),
-            if p.section == ".text" { "subprogram".into() } else { p.prog_type().to_string() },
-            p.expected_attach_type().map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
+            if p.section == ".text" {
+                "subprogram".into()
+            } else {
+                p.prog_type().to_string()
+            },
+            p.expected_attach_type()
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "-".into()),
             p.insns.len().to_string(),
         ]);
     }
@@ -209,7 +244,13 @@ impl Table {
         }
         let cols = self.rows[0].len();
         let widths: Vec<usize> = (0..cols)
-            .map(|c| self.rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+            .map(|c| {
+                self.rows
+                    .iter()
+                    .map(|r| r[c].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
         let mut out = String::new();
         for r in &self.rows {

@@ -117,7 +117,11 @@ pub struct EnumItem {
 pub enum Item {
     Struct(StructItem),
     Enum(EnumItem),
-    Alias { name: String, c_name: String, target: RustTy },
+    Alias {
+        name: String,
+        c_name: String,
+        target: RustTy,
+    },
 }
 
 impl Item {
@@ -254,7 +258,11 @@ impl IrBuilder<'_> {
     /// anonymous struct, union or enum met here.
     fn rust_ty(&mut self, id: TypeId, context: &str, depth: u32) -> Result<RustTy, TypesError> {
         if depth > MAX_NESTING {
-            return Err(BtfError::TooDeep { id, max: MAX_NESTING }.into());
+            return Err(BtfError::TooDeep {
+                id,
+                max: MAX_NESTING,
+            }
+            .into());
         }
         let btf = self.btf;
         let ty = btf.type_by_id(id)?;
@@ -273,15 +281,20 @@ impl IrBuilder<'_> {
             },
             // Pointers are kernel addresses: plain 64-bit numbers in user space.
             Type::Ptr(_) => RustTy::Prim("u64"),
-            Type::Array(a) => RustTy::Array(Box::new(self.rust_ty(a.elem, context, depth + 1)?), a.len),
-            Type::Const(r) | Type::Volatile(r) | Type::Restrict(r) => self.rust_ty(r.target, context, depth + 1)?,
+            Type::Array(a) => {
+                RustTy::Array(Box::new(self.rust_ty(a.elem, context, depth + 1)?), a.len)
+            }
+            Type::Const(r) | Type::Volatile(r) | Type::Restrict(r) => {
+                self.rust_ty(r.target, context, depth + 1)?
+            }
             Type::TypeTag(n) => self.rust_ty(n.target, context, depth + 1)?,
             Type::Typedef(t) => {
                 let name = btf.name(t.name).to_owned();
                 let target = btf.skip_mods(t.target)?;
                 let target_ty = btf.type_by_id(target)?;
-                let anon_composite = matches!(target_ty, Type::Struct(_) | Type::Union(_) | Type::Enum(_))
-                    && target_ty.name().is_anon();
+                let anon_composite =
+                    matches!(target_ty, Type::Struct(_) | Type::Union(_) | Type::Enum(_))
+                        && target_ty.name().is_anon();
                 if anon_composite {
                     // `typedef struct { ... } foo_t;`: the struct takes the typedef's name.
                     if !self.names.contains_key(&target) {
@@ -290,7 +303,10 @@ impl IrBuilder<'_> {
                     return Ok(RustTy::Named(self.names[&target].clone()));
                 }
                 if matches!(target_ty, Type::FuncProto(_) | Type::Void | Type::Fwd(_)) {
-                    return Err(self.unsupported(id, "a typedef of a function, void or an opaque type has no value"));
+                    return Err(self.unsupported(
+                        id,
+                        "a typedef of a function, void or an opaque type has no value",
+                    ));
                 }
                 let inner = self.rust_ty(target, &name, depth + 1)?;
                 // `typedef struct foo foo;` needs no alias.
@@ -301,13 +317,25 @@ impl IrBuilder<'_> {
             }
             Type::Struct(_) | Type::Union(_) | Type::Enum(_) => {
                 let own = btf.name(ty.name());
-                let wanted = if own.is_empty() { context.to_owned() } else { own.to_owned() };
+                let wanted = if own.is_empty() {
+                    context.to_owned()
+                } else {
+                    own.to_owned()
+                };
                 RustTy::Named(self.claim(id, &wanted)?)
             }
-            Type::Fwd(_) => return Err(self.unsupported(id, "an opaque (forward-declared) type cannot be used by value")),
-            Type::Void | Type::Func(_) | Type::FuncProto(_) | Type::Var(_) | Type::Datasec(_) | Type::DeclTag(_) => {
-                return Err(self.unsupported(id, "has no value representation"))
+            Type::Fwd(_) => {
+                return Err(self.unsupported(
+                    id,
+                    "an opaque (forward-declared) type cannot be used by value",
+                ))
             }
+            Type::Void
+            | Type::Func(_)
+            | Type::FuncProto(_)
+            | Type::Var(_)
+            | Type::Datasec(_)
+            | Type::DeclTag(_) => return Err(self.unsupported(id, "has no value representation")),
         })
     }
 
@@ -326,7 +354,11 @@ impl IrBuilder<'_> {
         match btf.type_by_id(id)? {
             Type::Typedef(t) => {
                 let target = self.rust_ty(t.target, name, 0)?;
-                Ok(Some(Item::Alias { name: name.to_owned(), c_name, target }))
+                Ok(Some(Item::Alias {
+                    name: name.to_owned(),
+                    c_name,
+                    target,
+                }))
             }
             Type::Enum(e) => {
                 let repr = match int_ty(e.byte_size, e.signed) {
@@ -349,7 +381,14 @@ impl IrBuilder<'_> {
             Type::Struct(c) | Type::Union(c) => {
                 let is_union = matches!(btf.type_by_id(id)?, Type::Union(_));
                 let members = c.members.clone();
-                Ok(Some(Item::Struct(self.composite(id, name, c_name, is_union, c.byte_size, &members)?)))
+                Ok(Some(Item::Struct(self.composite(
+                    id,
+                    name,
+                    c_name,
+                    is_union,
+                    c.byte_size,
+                    &members,
+                )?)))
             }
             _ => Ok(None),
         }
@@ -359,7 +398,11 @@ impl IrBuilder<'_> {
     /// larger when the layout shows `aligned(N)`, or 1 when packed).
     fn c_align(&mut self, id: TypeId, depth: u32) -> Result<u32, TypesError> {
         if depth > MAX_NESTING {
-            return Err(BtfError::TooDeep { id, max: MAX_NESTING }.into());
+            return Err(BtfError::TooDeep {
+                id,
+                max: MAX_NESTING,
+            }
+            .into());
         }
         let resolved = self.btf.skip_mods_and_typedefs(id)?;
         if let Some(&a) = self.align_memo.get(&resolved) {
@@ -371,7 +414,8 @@ impl IrBuilder<'_> {
             Type::Struct(c) | Type::Union(c) => {
                 let members = c.members.clone();
                 let is_union = matches!(btf.type_by_id(resolved)?, Type::Union(_));
-                self.composite_align(&members, c.byte_size, is_union, depth)?.align
+                self.composite_align(&members, c.byte_size, is_union, depth)?
+                    .align
             }
             _ => btf.align_of(resolved)?,
         };
@@ -380,7 +424,13 @@ impl IrBuilder<'_> {
     }
 
     /// Alignment facts of a struct or union, from its members' offsets.
-    fn composite_align(&mut self, members: &[bpf2rs::btf::Member], size: u32, is_union: bool, depth: u32) -> Result<CompositeAlign, TypesError> {
+    fn composite_align(
+        &mut self,
+        members: &[bpf2rs::btf::Member],
+        size: u32,
+        is_union: bool,
+        depth: u32,
+    ) -> Result<CompositeAlign, TypesError> {
         let mut natural = 1;
         let mut fields_align = 1;
         let mut packed = false;
@@ -417,7 +467,11 @@ impl IrBuilder<'_> {
             packed = true;
         }
         if packed {
-            return Ok(CompositeAlign { align: 1, packed: true, fields_align: 1 });
+            return Ok(CompositeAlign {
+                align: 1,
+                packed: true,
+                fields_align: 1,
+            });
         }
         let mut align = natural;
         if end.next_multiple_of(natural) < size {
@@ -426,7 +480,11 @@ impl IrBuilder<'_> {
         if over > align {
             align = over.min(pow2_dividing(size)).min(64).max(natural);
         }
-        Ok(CompositeAlign { align, packed: false, fields_align })
+        Ok(CompositeAlign {
+            align,
+            packed: false,
+            fields_align,
+        })
     }
 
     fn composite(
@@ -459,7 +517,11 @@ impl IrBuilder<'_> {
             } else {
                 naming::escape(btf.name(m.name))
             };
-            if let Some(width) = mb.bitfield_size.or(if mb.bit_offset % 8 != 0 { Some(btf.size_of(m.ty)? * 8) } else { None }) {
+            if let Some(width) = mb.bitfield_size.or(if mb.bit_offset % 8 != 0 {
+                Some(btf.size_of(m.ty)? * 8)
+            } else {
+                None
+            }) {
                 // A run of bitfields whose bytes overlap shares one storage field.
                 let mut start = mb.bit_offset / 8;
                 let mut end = (mb.bit_offset + width).div_ceil(8);
@@ -472,7 +534,11 @@ impl IrBuilder<'_> {
                     if nb.bit_offset / 8 >= end {
                         break;
                     }
-                    let nname = if n.name.is_anon() { naming::anon_member(false, nb.bit_offset / 8, 0) } else { naming::escape(btf.name(n.name)) };
+                    let nname = if n.name.is_anon() {
+                        naming::anon_member(false, nb.bit_offset / 8, 0)
+                    } else {
+                        naming::escape(btf.name(n.name))
+                    };
                     end = end.max((nb.bit_offset + nw).div_ceil(8));
                     group.push((nname, n, nb.bit_offset, nw));
                     j += 1;
@@ -485,7 +551,13 @@ impl IrBuilder<'_> {
                     union_storage = Some((storage.clone(), len));
                 } else {
                     if start < cursor {
-                        return Err(self.unsupported(id, &format!("bitfield `{}` overlaps the previous member", naming::plain(&group[0].0))));
+                        return Err(self.unsupported(
+                            id,
+                            &format!(
+                                "bitfield `{}` overlaps the previous member",
+                                naming::plain(&group[0].0)
+                            ),
+                        ));
                     }
                     if start > cursor {
                         fields.push(pad(cursor, start - cursor));
@@ -520,7 +592,11 @@ impl IrBuilder<'_> {
             let off = mb.bit_offset / 8;
             let msize = btf.size_of(m.ty)?;
             let context = if m.name.is_anon() {
-                format!("{}__anon{}", naming::plain(name), if is_union { anon_pos - 1 } else { off as usize })
+                format!(
+                    "{}__anon{}",
+                    naming::plain(name),
+                    if is_union { anon_pos - 1 } else { off as usize }
+                )
             } else {
                 naming::nested(name, btf.name(m.name))
             };
@@ -530,26 +606,51 @@ impl IrBuilder<'_> {
                 ty = bytes_ty(msize);
             }
             if is_union {
-                fields.push(Field { name: member_name, ty, offset: 0, kind: FieldKind::Member });
+                fields.push(Field {
+                    name: member_name,
+                    ty,
+                    offset: 0,
+                    kind: FieldKind::Member,
+                });
             } else {
                 if off < cursor {
-                    return Err(self.unsupported(id, &format!("member `{}` at byte {off} overlaps the previous member", naming::plain(&member_name))));
+                    return Err(self.unsupported(
+                        id,
+                        &format!(
+                            "member `{}` at byte {off} overlaps the previous member",
+                            naming::plain(&member_name)
+                        ),
+                    ));
                 }
                 if off > cursor {
                     fields.push(pad(cursor, off - cursor));
                 }
-                fields.push(Field { name: member_name, ty, offset: off, kind: FieldKind::Member });
+                fields.push(Field {
+                    name: member_name,
+                    ty,
+                    offset: off,
+                    kind: FieldKind::Member,
+                });
                 cursor = off + msize;
             }
             i += 1;
         }
         if is_union {
             if let Some((storage, len)) = union_storage {
-                fields.push(Field { name: storage, ty: bytes_ty(len), offset: 0, kind: FieldKind::BitfieldStorage });
+                fields.push(Field {
+                    name: storage,
+                    ty: bytes_ty(len),
+                    offset: 0,
+                    kind: FieldKind::BitfieldStorage,
+                });
             }
             // Bytes no member covers would be padding: one field spanning the
             // whole union makes every byte initialised.
-            let covered = fields.iter().map(|f| self.ty_size(&f.ty)).max().unwrap_or(0);
+            let covered = fields
+                .iter()
+                .map(|f| self.ty_size(&f.ty))
+                .max()
+                .unwrap_or(0);
             if covered < size {
                 fields.push(pad(0, size));
             }

@@ -32,7 +32,10 @@ pub fn object_roots(spec: &ObjectSpec) -> Vec<Root> {
     for m in &spec.maps {
         let mut push = |id: Option<TypeId>, what: &str, map: &str| {
             if let Some(id) = id {
-                roots.push(Root { id, context: format!("{map}__{what}") });
+                roots.push(Root {
+                    id,
+                    context: format!("{map}__{what}"),
+                });
             }
         };
         push(m.key_type, "key", &m.name);
@@ -45,7 +48,10 @@ pub fn object_roots(spec: &ObjectSpec) -> Vec<Root> {
     for d in &spec.data {
         for v in &d.vars {
             if let Some(id) = v.btf_type {
-                roots.push(Root { id, context: format!("{}__type", v.name) });
+                roots.push(Root {
+                    id,
+                    context: format!("{}__type", v.name),
+                });
             }
         }
     }
@@ -53,13 +59,26 @@ pub fn object_roots(spec: &ObjectSpec) -> Vec<Root> {
 }
 
 /// Roots for `selection` over `btf`, after `base` roots.
-pub fn select(btf: &Btf, mut roots: Vec<Root>, selection: &Selection) -> Result<Vec<Root>, TypesError> {
+pub fn select(
+    btf: &Btf,
+    mut roots: Vec<Root>,
+    selection: &Selection,
+) -> Result<Vec<Root>, TypesError> {
     for name in &selection.names {
-        let id = [Kind::Struct, Kind::Union, Kind::Enum, Kind::Enum64, Kind::Typedef]
-            .iter()
-            .find_map(|k| btf.find_by_name(name, *k).ok())
-            .ok_or_else(|| TypesError::NotFound(name.clone()))?;
-        roots.push(Root { id, context: name.clone() });
+        let id = [
+            Kind::Struct,
+            Kind::Union,
+            Kind::Enum,
+            Kind::Enum64,
+            Kind::Typedef,
+        ]
+        .iter()
+        .find_map(|k| btf.find_by_name(name, *k).ok())
+        .ok_or_else(|| TypesError::NotFound(name.clone()))?;
+        roots.push(Root {
+            id,
+            context: name.clone(),
+        });
     }
     if selection.all {
         // Named types in name order, so that anonymous types nested in them
@@ -74,11 +93,17 @@ pub fn select(btf: &Btf, mut roots: Vec<Root>, selection: &Selection) -> Result<
             .map(|(id, t)| (btf.name(t.name()), id))
             .collect();
         named.sort();
-        roots.extend(named.into_iter().map(|(n, id)| Root { id, context: n.to_owned() }));
+        roots.extend(named.into_iter().map(|(n, id)| Root {
+            id,
+            context: n.to_owned(),
+        }));
         // Anonymous types nobody contains by value (rare): named by id.
         for (id, t) in btf.iter() {
             if matches!(t, Type::Struct(_) | Type::Union(_) | Type::Enum(_)) && t.name().is_anon() {
-                roots.push(Root { id, context: format!("anon_{}", id.0) });
+                roots.push(Root {
+                    id,
+                    context: format!("anon_{}", id.0),
+                });
             }
         }
     }
@@ -87,7 +112,9 @@ pub fn select(btf: &Btf, mut roots: Vec<Root>, selection: &Selection) -> Result<
 
 /// Whether a typedef names something with a value (not a function or void).
 fn is_value_typedef(btf: &Btf, target: TypeId) -> bool {
-    let Ok(r) = btf.skip_mods_and_typedefs(target) else { return false };
+    let Ok(r) = btf.skip_mods_and_typedefs(target) else {
+        return false;
+    };
     !matches!(
         btf.type_by_id(r),
         Ok(Type::FuncProto(_) | Type::Void | Type::Fwd(_)) | Err(_)
@@ -108,9 +135,11 @@ pub fn generate(btf: &Btf, roots: &[Root], selection: &Selection) -> Result<Gene
     let cx = emit::Cx::new(&items);
     let list: Vec<&ir::Item> = items.items.values().collect();
     let mut code = String::from(format::HEADER);
-    code.push_str(&format::format_module(emit::module_attrs(), &list, |chunk| {
-        emit::items(&cx, chunk.iter().copied())
-    }));
+    code.push_str(&format::format_module(
+        emit::module_attrs(),
+        &list,
+        |chunk| emit::items(&cx, chunk.iter().copied()),
+    ));
     if selection.layout_table {
         code.push_str(&format::format(emit::layout_table(&items)));
     }

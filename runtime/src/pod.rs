@@ -21,13 +21,23 @@ pub unsafe trait Pod: Copy + Send + Sync + 'static {
     /// The value's bytes.
     fn as_bytes(&self) -> &[u8] {
         // SAFETY: `Self` has no padding, so all `size_of` bytes are initialised.
-        unsafe { core::slice::from_raw_parts(self as *const Self as *const u8, core::mem::size_of::<Self>()) }
+        unsafe {
+            core::slice::from_raw_parts(
+                self as *const Self as *const u8,
+                core::mem::size_of::<Self>(),
+            )
+        }
     }
 
     /// The value's bytes, writable.
     fn as_bytes_mut(&mut self) -> &mut [u8] {
         // SAFETY: no padding, and every bit pattern is valid, so any write keeps `Self` valid.
-        unsafe { core::slice::from_raw_parts_mut(self as *mut Self as *mut u8, core::mem::size_of::<Self>()) }
+        unsafe {
+            core::slice::from_raw_parts_mut(
+                self as *mut Self as *mut u8,
+                core::mem::size_of::<Self>(),
+            )
+        }
     }
 
     /// A value read from the start of `bytes`, or `None` if there are fewer

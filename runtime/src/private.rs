@@ -25,7 +25,11 @@ pub fn bitfield_get(storage: &[u8], bit_offset: u32, bits: u32, signed: bool) ->
 /// leaving the other bits as they are.
 #[inline]
 pub fn bitfield_set(storage: &mut [u8], bit_offset: u32, bits: u32, value: u64) {
-    let mask: u128 = if bits >= 64 { u64::MAX as u128 } else { (1u128 << bits) - 1 };
+    let mask: u128 = if bits >= 64 {
+        u64::MAX as u128
+    } else {
+        (1u128 << bits) - 1
+    };
     let mut raw: u128 = 0;
     for (i, b) in storage.iter().take(16).enumerate() {
         raw |= u128::from(*b) << (8 * i);
@@ -42,7 +46,12 @@ pub fn fmt_union(name: &str, bytes: &[u8], f: &mut core::fmt::Formatter<'_>) -> 
 }
 
 /// Formats an enum newtype: the enumerator's name when the value has one.
-pub fn fmt_enum(name: &str, known: Option<&str>, value: &dyn core::fmt::Debug, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+pub fn fmt_enum(
+    name: &str,
+    known: Option<&str>,
+    value: &dyn core::fmt::Debug,
+    f: &mut core::fmt::Formatter<'_>,
+) -> core::fmt::Result {
     match known {
         Some(k) => f.write_str(k),
         None => write!(f, "{name}({value:?})"),

@@ -28,7 +28,17 @@ fn bpftool() -> PathBuf {
 
 /// `bpftool btf dump file <path> -j`, parsed.
 fn bpftool_dump(file: &Path) -> Vec<Value> {
-    let out = Command::new(bpftool())
+    bpftool_dump_on(file, None)
+}
+
+/// The same for split BTF on top of `base` (`bpftool -B base`), which
+/// dumps the split's own types only.
+fn bpftool_dump_on(file: &Path, base: Option<&Path>) -> Vec<Value> {
+    let mut cmd = Command::new(bpftool());
+    if let Some(base) = base {
+        cmd.arg("-B").arg(base);
+    }
+    let out = cmd
         .args(["btf", "dump", "file"])
         .arg(file)
         .arg("-j")
@@ -270,6 +280,55 @@ fn vmlinux_matches_bpftool_type_by_type() {
         );
     }
     btf.check_graph().unwrap();
+}
+
+#[test]
+fn vmlinux_read_and_mapped_agree() {
+    // `from_sys_fs` maps the file where the kernel allows it; `parse` of the
+    // bytes read(2) through sysfs must give the very same model.
+    let mapped = Btf::from_sys_fs().unwrap();
+    let read = Btf::parse(&std::fs::read(VMLINUX).unwrap()).unwrap();
+    assert_eq!(mapped.len(), read.len());
+    assert_eq!(mapped.strings_len(), read.strings_len());
+    assert!(mapped.iter().eq(read.iter()));
+}
+
+#[test]
+fn split_on_vmlinux_matches_bpftool() {
+    // Module-style split BTF on the running kernel's, made with the test
+    // builder: it refers to vmlinux types by id and adds its own names.
+    let vmlinux = std::sync::Arc::new(Btf::from_sys_fs().unwrap());
+    let int = vmlinux.find_by_name("int", Kind::Int).unwrap();
+    let task = vmlinux.find_by_name("task_struct", Kind::Struct).unwrap();
+    let mut b = testing::BtfBuilder::split(vmlinux.len(), vmlinux.strings_len());
+    let ptask = b.ptr(task);
+    let arr = b.array(int, int, 4);
+    let own = b.bitfield_struct(
+        "bpf2rs_split_probe",
+        32,
+        &[
+            ("task", ptask, 0, 0),
+            ("ints", arr, 64, 0),
+            ("flag", int, 192, 1),
+        ],
+    );
+    let proto = b.func_proto(int, &[("probe", own), ("", TypeId::VOID)]);
+    b.func("bpf2rs_split_fn", proto, testing::LINKAGE_GLOBAL);
+    b.enum_("bpf2rs_split_enum", 4, true, &[("NEG", -3)]);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("btf_bpftool");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("split.btf");
+    std::fs::write(&path, b.bytes()).unwrap();
+
+    let split = Btf::from_file_split(&path, vmlinux.clone()).unwrap();
+    assert_eq!(split.c_type_name(ptask).unwrap(), "struct task_struct *");
+    assert_eq!(split.size_of(own).unwrap(), 32);
+    assert_eq!(
+        split.find_by_name("task_struct", Kind::Struct).unwrap(),
+        task
+    );
+    let dump = bpftool_dump_on(&path, Some(Path::new(VMLINUX)));
+    assert_eq!(compare(&path.display().to_string(), &split, &dump), 6);
 }
 
 /// The `.BTF` section of an ELF object, if it has one.

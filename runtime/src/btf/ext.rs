@@ -111,6 +111,18 @@ const MIN_HEADER: usize = 24;
 
 impl BtfExt {
     /// Reads `.BTF.ext`. Names are checked against `btf`'s strings.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (btf_section, ext_section): (Vec<u8>, Vec<u8>) = (vec![], vec![]);
+    /// use bpf2rs::btf::{ext::BtfExt, Btf};
+    /// let btf = Btf::parse(&btf_section)?;
+    /// let ext = BtfExt::parse(&ext_section, &btf)?;
+    /// for sec in &ext.core_relos {
+    ///     println!("{}: {} CO-RE relocations", sec.section, sec.records.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn parse(data: &[u8], btf: &Btf) -> Result<BtfExt, BtfError> {
         let err = |m: String| BtfError::Ext(m);
         if data.len() < MIN_HEADER {

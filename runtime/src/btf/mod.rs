@@ -14,6 +14,7 @@
 
 mod error;
 pub mod ext;
+mod mmap;
 mod resolve;
 #[doc(hidden)]
 pub mod testing;
@@ -76,6 +77,17 @@ impl Btf {
     }
 
     /// Reads split BTF (a kernel module's) on top of `base` (vmlinux).
+    ///
+    /// ```no_run
+    /// # use std::sync::Arc;
+    /// # use bpf2rs::btf::{Btf, Kind, Type};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let vmlinux = Arc::new(Btf::from_sys_fs()?);
+    /// let raw = std::fs::read("/sys/kernel/btf/nf_tables")?;
+    /// let module = Btf::parse_split(&raw, vmlinux.clone())?;
+    /// assert_eq!(module.first_own_id().0, vmlinux.len());
+    /// # Ok(()) }
+    /// ```
     pub fn parse_split(data: &[u8], base: Arc<Btf>) -> Result<Btf, BtfError> {
         let parsed = wire::parse(data, base.len(), Some(&base))?;
         let strings = data[parsed.strings.clone()].to_vec();
@@ -83,21 +95,68 @@ impl Btf {
     }
 
     /// Reads a raw BTF file.
+    ///
+    /// ```no_run
+    /// let btf = bpf2rs::btf::Btf::from_file("/sys/kernel/btf/vmlinux").unwrap();
+    /// println!("{} types", btf.len());
+    /// ```
     pub fn from_file(path: impl AsRef<Path>) -> Result<Btf, BtfError> {
-        Btf::parse_owned(read(path.as_ref())?, None)
+        Btf::from_path(path.as_ref(), None)
     }
 
     /// Reads a raw split BTF file on top of `base`.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// use bpf2rs::btf::Btf;
+    /// let vmlinux = Arc::new(Btf::from_sys_fs().unwrap());
+    /// let module = Btf::from_file_split("/sys/kernel/btf/nf_tables", vmlinux).unwrap();
+    /// println!("{} module types", module.iter().count());
+    /// ```
     pub fn from_file_split(path: impl AsRef<Path>, base: Arc<Btf>) -> Result<Btf, BtfError> {
-        Btf::parse_owned(read(path.as_ref())?, Some(base))
+        Btf::from_path(path.as_ref(), Some(base))
+    }
+
+    fn from_path(path: &Path, base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
+        // Kernel BTF comes through sysfs 4 KiB per read(2); mapping it
+        // (vmlinux, Linux 6.16 on) skips those copies. Anything else, or a
+        // kernel that refuses, is read.
+        if path.starts_with("/sys/kernel/btf") {
+            if let Ok(map) = mmap::Mapping::kernel_btf(path) {
+                return match base {
+                    Some(base) => Btf::parse_split(map.bytes(), base),
+                    None => Btf::parse(map.bytes()),
+                };
+            }
+        }
+        Btf::parse_owned(read(path)?, base)
     }
 
     /// The running kernel's BTF, `/sys/kernel/btf/vmlinux`.
+    ///
+    /// ```no_run
+    /// # use std::sync::Arc;
+    /// # use bpf2rs::btf::{Btf, Kind, Type};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let vmlinux = Btf::from_sys_fs()?;
+    /// println!("{} types", vmlinux.len());
+    /// # Ok(()) }
+    /// ```
     pub fn from_sys_fs() -> Result<Btf, BtfError> {
         Btf::from_file("/sys/kernel/btf/vmlinux")
     }
 
     /// A loaded module's BTF, `/sys/kernel/btf/<module>`, split on `vmlinux`.
+    ///
+    /// ```no_run
+    /// # use std::sync::Arc;
+    /// # use bpf2rs::btf::{Btf, Kind, Type};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let vmlinux = Arc::new(Btf::from_sys_fs()?);
+    /// let module = Btf::from_sys_fs_module("nf_tables", vmlinux)?;
+    /// let id = module.find_by_name("nft_table", Kind::Struct)?;
+    /// # Ok(()) }
+    /// ```
     pub fn from_sys_fs_module(module: &str, vmlinux: Arc<Btf>) -> Result<Btf, BtfError> {
         Btf::from_file_split(Path::new("/sys/kernel/btf").join(module), vmlinux)
     }
@@ -133,6 +192,18 @@ impl Btf {
     }
 
     /// The type with id `id`.
+    ///
+    /// ```no_run
+    /// # use std::sync::Arc;
+    /// # use bpf2rs::btf::{Btf, Kind, Type};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let vmlinux = Btf::from_sys_fs()?;
+    /// let id = vmlinux.find_by_name("task_struct", Kind::Struct)?;
+    /// if let Type::Struct(s) = vmlinux.type_by_id(id)? {
+    ///     println!("{} members", s.members.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn type_by_id(&self, id: TypeId) -> Result<&Type, BtfError> {
         if id.0 < self.start_id {
             return match &self.base {
@@ -154,6 +225,16 @@ impl Btf {
 
     /// Resolves a name. Offsets were checked when the BTF was read; an offset
     /// from another BTF resolves to the empty string, never a panic.
+    ///
+    /// ```no_run
+    /// # use std::sync::Arc;
+    /// # use bpf2rs::btf::{Btf, Kind, Type};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let vmlinux = Btf::from_sys_fs()?;
+    /// let id = vmlinux.find_by_name("task_struct", Kind::Struct)?;
+    /// assert_eq!(vmlinux.name(vmlinux.type_by_id(id)?.name()), "task_struct");
+    /// # Ok(()) }
+    /// ```
     pub fn name(&self, name: Name) -> &str {
         if name.0 < self.str_base {
             return match &self.base {
@@ -185,7 +266,17 @@ impl Btf {
         }
     }
 
-    /// Own types with their ids (split BTF: not the base's).
+    /// Own types with their ids: for standalone BTF from void (id 0) on,
+    /// for split BTF from `first_own_id()` on (not the base's).
+    ///
+    /// ```no_run
+    /// # use std::sync::Arc;
+    /// # use bpf2rs::btf::{Btf, Kind, Type};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let vmlinux = Btf::from_sys_fs()?;
+    /// let structs = vmlinux.iter().filter(|(_, t)| t.kind() == Kind::Struct).count();
+    /// # Ok(()) }
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (TypeId, &Type)> + '_ {
         self.types
             .iter()
@@ -194,6 +285,15 @@ impl Btf {
     }
 
     /// The first type of `kind` named `name` (own types first, then the base).
+    ///
+    /// ```no_run
+    /// # use std::sync::Arc;
+    /// # use bpf2rs::btf::{Btf, Kind, Type};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let vmlinux = Btf::from_sys_fs()?;
+    /// let id = vmlinux.find_by_name("sk_buff", Kind::Struct)?;
+    /// # Ok(()) }
+    /// ```
     pub fn find_by_name(&self, name: &str, kind: Kind) -> Result<TypeId, BtfError> {
         for (id, ty) in self.iter() {
             if ty.kind() == kind && self.name(ty.name()) == name {

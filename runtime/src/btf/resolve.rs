@@ -25,6 +25,16 @@ pub struct MemberBits {
 impl Btf {
     /// Follows typedefs, const/volatile/restrict and type tags to the type
     /// they name.
+    ///
+    /// ```no_run
+    /// # use bpf2rs::btf::{Btf, Kind};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let vmlinux = Btf::from_sys_fs()?;
+    /// let u32_t = vmlinux.find_by_name("u32", Kind::Typedef)?;
+    /// let int = vmlinux.skip_mods_and_typedefs(u32_t)?;
+    /// assert_eq!(vmlinux.kind_of(int)?, Kind::Int);
+    /// # Ok(()) }
+    /// ```
     pub fn skip_mods_and_typedefs(&self, id: TypeId) -> Result<TypeId, BtfError> {
         let mut cur = id;
         for _ in 0..=MAX_DEPTH {
@@ -51,6 +61,15 @@ impl Btf {
     }
 
     /// Size in bytes of a value of the type, as the BPF target lays it out.
+    ///
+    /// ```no_run
+    /// # use bpf2rs::btf::{Btf, Kind};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let vmlinux = Btf::from_sys_fs()?;
+    /// let id = vmlinux.find_by_name("u64", Kind::Typedef)?;
+    /// assert_eq!(vmlinux.size_of(id)?, 8);
+    /// # Ok(()) }
+    /// ```
     pub fn size_of(&self, id: TypeId) -> Result<u32, BtfError> {
         self.size_at(id, id, 0)
     }
@@ -92,6 +111,15 @@ impl Btf {
 
     /// Natural alignment of the type on the BPF target, from its members.
     /// (`packed` is visible only from offsets; that is codegen's question.)
+    ///
+    /// ```no_run
+    /// # use bpf2rs::btf::{Btf, Kind};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let vmlinux = Btf::from_sys_fs()?;
+    /// let id = vmlinux.find_by_name("list_head", Kind::Struct)?;
+    /// assert_eq!(vmlinux.align_of(id)?, 8);
+    /// # Ok(()) }
+    /// ```
     pub fn align_of(&self, id: TypeId) -> Result<u32, BtfError> {
         self.align_at(id, id, 0, &mut HashMap::new())
     }
@@ -152,6 +180,18 @@ impl Btf {
     /// A member's position with both bitfield encodings normalised: with
     /// kind_flag the width is in the member; without it, an INT member whose
     /// bits or bit offset differ from its size describes the bitfield.
+    ///
+    /// ```no_run
+    /// # use bpf2rs::btf::{Btf, Kind};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let vmlinux = Btf::from_sys_fs()?;
+    /// let id = vmlinux.find_by_name("sk_buff", Kind::Struct)?;
+    /// for m in vmlinux.type_by_id(id)?.members().unwrap_or(&[]) {
+    ///     let bits = vmlinux.member_bits(m)?;
+    ///     println!("{} at bit {} ({:?})", vmlinux.name(m.name), bits.bit_offset, bits.bitfield_size);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn member_bits(&self, member: &Member) -> Result<MemberBits, BtfError> {
         if member.bitfield_size != 0 {
             return Ok(MemberBits {
@@ -190,6 +230,15 @@ impl Btf {
     /// `struct flow_key`, `__u32`, `unsigned char[16]`, `const char *`,
     /// `char *const`, `int (*)[4]`, `void (*)(int, ...)`. Type tags and
     /// decl tags are looked through.
+    ///
+    /// ```no_run
+    /// # use bpf2rs::btf::{Btf, Kind};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let vmlinux = Btf::from_sys_fs()?;
+    /// let id = vmlinux.find_by_name("list_head", Kind::Struct)?;
+    /// assert_eq!(vmlinux.c_type_name(id)?, "struct list_head");
+    /// # Ok(()) }
+    /// ```
     pub fn c_type_name(&self, id: TypeId) -> Result<String, BtfError> {
         let mut budget = SPELL_BUDGET;
         self.declare(id, id, String::new(), 0, &mut budget)
@@ -314,6 +363,14 @@ impl Btf {
     /// Checks the whole graph for reference cycles that C cannot express: a
     /// type that contains itself by value, or a modifier/typedef loop.
     /// Pointers break cycles, as in C. Linear in the number of types.
+    ///
+    /// ```no_run
+    /// # use bpf2rs::btf::{Btf, Kind};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let vmlinux = Btf::from_sys_fs()?;
+    /// vmlinux.check_graph()?;
+    /// # Ok(()) }
+    /// ```
     pub fn check_graph(&self) -> Result<(), BtfError> {
         // 0 = unvisited, 1 = on the current path, 2 = done.
         let first = self.first_own_id().0;

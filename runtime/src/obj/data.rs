@@ -19,7 +19,8 @@ pub(crate) const KSYMS: &str = ".ksyms";
 
 /// The kind of global data an ELF section holds, by the names libbpf uses.
 pub(crate) fn data_kind(name: &str) -> Option<DataKind> {
-    let is = |base: &str| name == base || name.strip_prefix(base).is_some_and(|r| r.starts_with('.'));
+    let is =
+        |base: &str| name == base || name.strip_prefix(base).is_some_and(|r| r.starts_with('.'));
     if is(".rodata") {
         Some(DataKind::Rodata)
     } else if is(".data") {
@@ -110,15 +111,30 @@ fn fix_other_datasecs(elf: &Elf<'_>, btf: &mut Btf) -> Result<(), ObjError> {
     Ok(())
 }
 
-fn read_section(elf: &Elf<'_>, btf: Option<&mut Btf>, sec: &Section<'_>, kind: DataKind) -> Result<DataSection, ObjError> {
+fn read_section(
+    elf: &Elf<'_>,
+    btf: Option<&mut Btf>,
+    sec: &Section<'_>,
+    kind: DataKind,
+) -> Result<DataSection, ObjError> {
     // The kernel caps a map value well below this; refusing early also keeps
     // a hostile `.bss` size from allocating gigabytes.
     const MAX_DATA: u64 = 1 << 28;
     if sec.size > MAX_DATA {
-        return Err(elf.cx.section(&sec.name, format!("{} bytes is too large for a global data map (limit {MAX_DATA})", sec.size)));
+        return Err(elf.cx.section(
+            &sec.name,
+            format!(
+                "{} bytes is too large for a global data map (limit {MAX_DATA})",
+                sec.size
+            ),
+        ));
     }
     let size = sec.size as u32;
-    let bytes = if sec.nobits { vec![0; size as usize] } else { sec.data.to_vec() };
+    let bytes = if sec.nobits {
+        vec![0; size as usize]
+    } else {
+        sec.data.to_vec()
+    };
     let symbols = elf.symbols_in(sec.index);
     let datasec = btf.as_deref().and_then(|b| {
         b.iter().find_map(|(id, t)| match t {
@@ -131,17 +147,20 @@ fn read_section(elf: &Elf<'_>, btf: Option<&mut Btf>, sec: &Section<'_>, kind: D
         (Some((_, d)), Some(b)) => {
             for v in d.vars.iter() {
                 let Ok(Type::Var(var)) = b.type_by_id(v.ty) else {
-                    return Err(elf.cx.section(&sec.name, format!("DATASEC entry {} is not a VAR", v.ty)));
+                    return Err(elf
+                        .cx
+                        .section(&sec.name, format!("DATASEC entry {} is not a VAR", v.ty)));
                 };
                 let name = b.name(var.name);
-                let sym = symbols
-                    .iter()
-                    .find(|s| s.name == name)
-                    .ok_or_else(|| elf.cx.section(&sec.name, format!("variable {name}: no ELF symbol")))?;
+                let sym = symbols.iter().find(|s| s.name == name).ok_or_else(|| {
+                    elf.cx
+                        .section(&sec.name, format!("variable {name}: no ELF symbol"))
+                })?;
                 let var_size = if v.byte_size != 0 {
                     v.byte_size
                 } else {
-                    b.size_of(var.ty).map_err(|e| elf.cx.section(&sec.name, format!("variable {name}: {e}")))?
+                    b.size_of(var.ty)
+                        .map_err(|e| elf.cx.section(&sec.name, format!("variable {name}: {e}")))?
                 };
                 let offset = u32::try_from(sym.value).unwrap_or(u32::MAX);
                 if u64::from(offset) + u64::from(var_size) > u64::from(size) {
@@ -177,7 +196,11 @@ fn read_section(elf: &Elf<'_>, btf: Option<&mut Btf>, sec: &Section<'_>, kind: D
             }
         }
     }
-    vars.sort_by(|a, b| a.0.offset.cmp(&b.0.offset).then_with(|| a.0.name.cmp(&b.0.name)));
+    vars.sort_by(|a, b| {
+        a.0.offset
+            .cmp(&b.0.offset)
+            .then_with(|| a.0.name.cmp(&b.0.name))
+    });
     if let (Some((id, _)), Some(b)) = (datasec.as_ref(), btf) {
         let fixed: Box<[VarSecinfo]> = vars
             .iter()
@@ -221,7 +244,9 @@ fn read_externs(elf: &Elf<'_>, btf: Option<&Btf>) -> Result<Vec<Extern>, ObjErro
         for v in d.vars.iter() {
             let entry = btf.type_by_id(v.ty).map_err(|e| elf.cx.btf(".BTF", e))?;
             match entry {
-                Type::Var(var) => declared.push((btf.name(var.name).to_owned(), kind, var.ty, false)),
+                Type::Var(var) => {
+                    declared.push((btf.name(var.name).to_owned(), kind, var.ty, false))
+                }
                 Type::Func(f) => declared.push((btf.name(f.name).to_owned(), kind, v.ty, true)),
                 _ => {}
             }
@@ -234,7 +259,10 @@ fn read_externs(elf: &Elf<'_>, btf: Option<&Btf>) -> Result<Vec<Extern>, ObjErro
             // only a static linker can resolve it.
             return Err(elf.cx.section(
                 ".symtab",
-                format!("extern `{}` is neither __kconfig nor __ksym; link the objects first", sym.name),
+                format!(
+                    "extern `{}` is neither __kconfig nor __ksym; link the objects first",
+                    sym.name
+                ),
             ));
         };
         externs.push(Extern {

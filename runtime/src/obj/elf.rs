@@ -176,7 +176,11 @@ impl<'a> Elf<'a> {
         let mut out: Vec<&Symbol> = self
             .symbols
             .iter()
-            .filter(|s| s.section == Some(index) && s.kind != SymbolKind::Section && s.kind != SymbolKind::File)
+            .filter(|s| {
+                s.section == Some(index)
+                    && s.kind != SymbolKind::Section
+                    && s.kind != SymbolKind::File
+            })
             .collect();
         out.sort_by(|a, b| a.value.cmp(&b.value).then_with(|| a.name.cmp(&b.name)));
         out
@@ -197,9 +201,11 @@ impl<'a> Elf<'a> {
             let symbol = match rel.target() {
                 RelocationTarget::Symbol(idx) => idx.0,
                 other => {
-                    return Err(self
-                        .cx
-                        .reloc(&section.name, i, format!("target {other:?} is not a symbol")))
+                    return Err(self.cx.reloc(
+                        &section.name,
+                        i,
+                        format!("target {other:?} is not a symbol"),
+                    ))
                 }
             };
             if symbol == 0 || symbol >= self.symbols.len() {
@@ -229,7 +235,9 @@ impl<'a> Elf<'a> {
         let btf = Btf::parse(sec.data).map_err(|e| self.cx.btf(".BTF", e))?;
         btf.check_graph().map_err(|e| self.cx.btf(".BTF", e))?;
         let ext = match self.section_by_name(".BTF.ext") {
-            Some(ext) => Some(BtfExt::parse(ext.data, &btf).map_err(|e| self.cx.btf(".BTF.ext", e))?),
+            Some(ext) => {
+                Some(BtfExt::parse(ext.data, &btf).map_err(|e| self.cx.btf(".BTF.ext", e))?)
+            }
             None => None,
         };
         Ok((Some(btf), ext))
@@ -239,7 +247,11 @@ impl<'a> Elf<'a> {
         let Some(sec) = self.section_by_name("license") else {
             return Ok(None);
         };
-        let end = sec.data.iter().position(|&b| b == 0).unwrap_or(sec.data.len());
+        let end = sec
+            .data
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(sec.data.len());
         let text = std::str::from_utf8(&sec.data[..end])
             .map_err(|_| self.cx.section("license", "not valid UTF-8"))?;
         Ok(Some(text.to_owned()))
@@ -253,7 +265,10 @@ impl<'a> Elf<'a> {
             .data
             .get(..4)
             .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| self.cx.section("version", format!("{} bytes, want 4", sec.data.len())))?;
+            .ok_or_else(|| {
+                self.cx
+                    .section("version", format!("{} bytes, want 4", sec.data.len()))
+            })?;
         Ok(Some(self.u32(bytes)))
     }
 

@@ -21,7 +21,9 @@ pub enum ObjError {
         #[source]
         source: BtfError,
     },
-    #[error("{object}: {what} needs BTF, but the object has no .BTF section (compile with clang -g)")]
+    #[error(
+        "{object}: {what} needs BTF, but the object has no .BTF section (compile with clang -g)"
+    )]
     NoBtf { object: String, what: String },
     #[error("{object}: section {section}: map {map}: {message}")]
     Map {
@@ -69,7 +71,12 @@ impl Ctx<'_> {
         }
     }
 
-    pub(crate) fn reloc(&self, section: &str, index: usize, message: impl Into<String>) -> ObjError {
+    pub(crate) fn reloc(
+        &self,
+        section: &str,
+        index: usize,
+        message: impl Into<String>,
+    ) -> ObjError {
         ObjError::Relocation {
             object: self.object.to_owned(),
             section: section.to_owned(),

@@ -56,7 +56,9 @@ fn read_btf_maps(elf: &Elf<'_>, btf: &Btf, sec: &Section<'_>) -> Result<Vec<MapS
     let mut maps = Vec::new();
     for v in datasec.vars.iter() {
         let Type::Var(var) = btf.type_by_id(v.ty).map_err(|e| elf.cx.btf(BTF_MAPS, e))? else {
-            return Err(elf.cx.section(BTF_MAPS, format!("DATASEC entry {} is not a VAR", v.ty)));
+            return Err(elf
+                .cx
+                .section(BTF_MAPS, format!("DATASEC entry {} is not a VAR", v.ty)));
         };
         let name = btf.name(var.name).to_owned();
         let sym = symbols
@@ -74,12 +76,23 @@ fn read_btf_maps(elf: &Elf<'_>, btf: &Btf, sec: &Section<'_>) -> Result<Vec<MapS
 
 /// Reads one definition struct. `depth` 0 is a top-level map; deeper ones are
 /// inner-map templates.
-fn parse_def(elf: &Elf<'_>, btf: &Btf, name: &str, ty: TypeId, depth: u32) -> Result<MapSpec, ObjError> {
+fn parse_def(
+    elf: &Elf<'_>,
+    btf: &Btf,
+    name: &str,
+    ty: TypeId,
+    depth: u32,
+) -> Result<MapSpec, ObjError> {
     let err = |m: String| elf.cx.map(BTF_MAPS, name, m);
     let btf_err = |e| elf.cx.map(BTF_MAPS, name, e);
-    let def_id = btf.skip_mods_and_typedefs(ty).map_err(|e| btf_err(e.to_string()))?;
+    let def_id = btf
+        .skip_mods_and_typedefs(ty)
+        .map_err(|e| btf_err(e.to_string()))?;
     let Type::Struct(def) = btf.type_by_id(def_id).map_err(|e| btf_err(e.to_string()))? else {
-        return Err(err(format!("definition is a {}, not a struct", btf.kind_of(def_id).map(|k| k.as_str()).unwrap_or("?"))));
+        return Err(err(format!(
+            "definition is a {}, not a struct",
+            btf.kind_of(def_id).map(|k| k.as_str()).unwrap_or("?")
+        )));
     };
     let mut spec = MapSpec {
         name: name.to_owned(),
@@ -117,15 +130,25 @@ fn parse_def(elf: &Elf<'_>, btf: &Btf, name: &str, ty: TypeId, depth: u32) -> Re
             "pinning" => spec.pinning = Pinning::from_u32(uint()?),
             "key_size" => key_size = Some(uint()?),
             "value_size" => value_size = Some(uint()?),
-            "key" => spec.key_type = Some(type_field(btf, m).map_err(|e| err(format!("field key: {e}")))?),
-            "value" => spec.value_type = Some(type_field(btf, m).map_err(|e| err(format!("field value: {e}")))?),
+            "key" => {
+                spec.key_type =
+                    Some(type_field(btf, m).map_err(|e| err(format!("field key: {e}")))?)
+            }
+            "value" => {
+                spec.value_type =
+                    Some(type_field(btf, m).map_err(|e| err(format!("field value: {e}")))?)
+            }
             "values" => {
                 has_values = true;
                 let elem = array_field(btf, m).map_err(|e| err(format!("field values: {e}")))?;
-                let resolved = btf.skip_mods_and_typedefs(elem).map_err(|e| err(format!("field values: {e}")))?;
+                let resolved = btf
+                    .skip_mods_and_typedefs(elem)
+                    .map_err(|e| err(format!("field values: {e}")))?;
                 if matches!(btf.type_by_id(resolved), Ok(Type::Struct(_))) {
                     if depth + 1 >= MAX_NESTING {
-                        return Err(err("field values: an inner map cannot itself hold maps".into()));
+                        return Err(err(
+                            "field values: an inner map cannot itself hold maps".into()
+                        ));
                     }
                     let inner = parse_def(elf, btf, &format!("{name}.inner"), resolved, depth + 1)?;
                     spec.inner = Some(Box::new(inner));
@@ -146,13 +169,18 @@ fn parse_def(elf: &Elf<'_>, btf: &Btf, name: &str, ty: TypeId, depth: u32) -> Re
         (None, None) => 0,
     };
     spec.value_size = match (spec.value_type, value_size) {
-        (Some(_), Some(_)) => return Err(err("both `value` and `value_size` given; use one".into())),
+        (Some(_), Some(_)) => {
+            return Err(err("both `value` and `value_size` given; use one".into()))
+        }
         (Some(t), None) => btf.size_of(t).map_err(|e| err(format!("value: {e}")))?,
         (None, Some(s)) => s,
         (None, None) => 0,
     };
     if has_values && !(spec.map_type.is_map_in_map() || spec.map_type == MapType::PROG_ARRAY) {
-        return Err(err(format!("field values is only for map-in-map and prog_array maps, not {}", spec.map_type)));
+        return Err(err(format!(
+            "field values is only for map-in-map and prog_array maps, not {}",
+            spec.map_type
+        )));
     }
     // Sizes the kernel requires but the source may leave implicit: map and
     // program fds are 4-byte values, perf event arrays are indexed by CPU.
@@ -168,18 +196,24 @@ fn parse_def(elf: &Elf<'_>, btf: &Btf, name: &str, ty: TypeId, depth: u32) -> Re
         }
     }
     if spec.map_type.is_map_in_map() && spec.inner.is_none() && depth == 0 {
-        return Err(err("map-in-map needs an inner map template: __array(values, struct { ... })".into()));
+        return Err(err(
+            "map-in-map needs an inner map template: __array(values, struct { ... })".into(),
+        ));
     }
     Ok(spec)
 }
 
 /// `__uint(name, N)` is `int (*name)[N]`: N is the array length.
 fn uint_field(btf: &Btf, m: &Member) -> Result<u32, String> {
-    let ptr = btf.skip_mods_and_typedefs(m.ty).map_err(|e| e.to_string())?;
+    let ptr = btf
+        .skip_mods_and_typedefs(m.ty)
+        .map_err(|e| e.to_string())?;
     let Type::Ptr(p) = btf.type_by_id(ptr).map_err(|e| e.to_string())? else {
         return Err("not declared with __uint (want a pointer to an array)".into());
     };
-    let arr = btf.skip_mods_and_typedefs(p.target).map_err(|e| e.to_string())?;
+    let arr = btf
+        .skip_mods_and_typedefs(p.target)
+        .map_err(|e| e.to_string())?;
     match btf.type_by_id(arr).map_err(|e| e.to_string())? {
         Type::Array(a) => Ok(a.len),
         _ => Err("not declared with __uint (want a pointer to an array)".into()),
@@ -188,7 +222,9 @@ fn uint_field(btf: &Btf, m: &Member) -> Result<u32, String> {
 
 /// `__type(name, T)` is `T *name`.
 fn type_field(btf: &Btf, m: &Member) -> Result<TypeId, String> {
-    let ptr = btf.skip_mods_and_typedefs(m.ty).map_err(|e| e.to_string())?;
+    let ptr = btf
+        .skip_mods_and_typedefs(m.ty)
+        .map_err(|e| e.to_string())?;
     match btf.type_by_id(ptr).map_err(|e| e.to_string())? {
         Type::Ptr(p) => Ok(p.target),
         _ => Err("not declared with __type (want a pointer)".into()),
@@ -197,11 +233,15 @@ fn type_field(btf: &Btf, m: &Member) -> Result<TypeId, String> {
 
 /// `__array(name, T)` is `T *name[]`: the element's pointee.
 fn array_field(btf: &Btf, m: &Member) -> Result<TypeId, String> {
-    let arr = btf.skip_mods_and_typedefs(m.ty).map_err(|e| e.to_string())?;
+    let arr = btf
+        .skip_mods_and_typedefs(m.ty)
+        .map_err(|e| e.to_string())?;
     let Type::Array(a) = btf.type_by_id(arr).map_err(|e| e.to_string())? else {
         return Err("not declared with __array (want an array of pointers)".into());
     };
-    let ptr = btf.skip_mods_and_typedefs(a.elem).map_err(|e| e.to_string())?;
+    let ptr = btf
+        .skip_mods_and_typedefs(a.elem)
+        .map_err(|e| e.to_string())?;
     match btf.type_by_id(ptr).map_err(|e| e.to_string())? {
         Type::Ptr(p) => Ok(p.target),
         _ => Err("not declared with __array (want an array of pointers)".into()),
@@ -210,7 +250,12 @@ fn array_field(btf: &Btf, m: &Member) -> Result<TypeId, String> {
 
 /// Static `values`: each slot is an 8-byte pointer in the map's definition,
 /// left zero in the section and described by a `.rel.maps` relocation.
-fn read_static_values(elf: &Elf<'_>, btf: &Btf, sec: &Section<'_>, maps: &mut [MapSpec]) -> Result<(), ObjError> {
+fn read_static_values(
+    elf: &Elf<'_>,
+    btf: &Btf,
+    sec: &Section<'_>,
+    maps: &mut [MapSpec],
+) -> Result<(), ObjError> {
     let relocs = elf.relocations(sec)?;
     if relocs.is_empty() {
         return Ok(());
@@ -219,18 +264,35 @@ fn read_static_values(elf: &Elf<'_>, btf: &Btf, sec: &Section<'_>, maps: &mut [M
     for (i, r) in relocs.iter().enumerate() {
         let rerr = |m: String| elf.cx.reloc(BTF_MAPS, i, m);
         if r.r_type != R_BPF_64_ABS64 {
-            return Err(rerr(format!("type {} in .maps (want R_BPF_64_ABS64)", r.r_type)));
+            return Err(rerr(format!(
+                "type {} in .maps (want R_BPF_64_ABS64)",
+                r.r_type
+            )));
         }
         let owner = symbols
             .iter()
             .find(|s| r.offset >= s.value && r.offset < s.value + s.size.max(1))
-            .ok_or_else(|| rerr(format!("offset {:#x} is inside no map definition", r.offset)))?;
+            .ok_or_else(|| {
+                rerr(format!(
+                    "offset {:#x} is inside no map definition",
+                    r.offset
+                ))
+            })?;
         let map = maps
             .iter_mut()
             .find(|m| m.name == owner.name)
-            .ok_or_else(|| rerr(format!("offset {:#x}: no map named {}", r.offset, owner.name)))?;
-        let values_off = values_offset(btf, &map.name)
-            .ok_or_else(|| rerr(format!("map {} has a relocation but no `values` field", map.name)))?;
+            .ok_or_else(|| {
+                rerr(format!(
+                    "offset {:#x}: no map named {}",
+                    r.offset, owner.name
+                ))
+            })?;
+        let values_off = values_offset(btf, &map.name).ok_or_else(|| {
+            rerr(format!(
+                "map {} has a relocation but no `values` field",
+                map.name
+            ))
+        })?;
         let rel = r.offset - owner.value;
         if rel < values_off || (rel - values_off) % 8 != 0 {
             return Err(rerr(format!(
@@ -239,7 +301,8 @@ fn read_static_values(elf: &Elf<'_>, btf: &Btf, sec: &Section<'_>, maps: &mut [M
             )));
         }
         let index = ((rel - values_off) / 8) as u32;
-        if map.max_entries != 0 && index >= map.max_entries && map.map_type != MapType::HASH_OF_MAPS {
+        if map.max_entries != 0 && index >= map.max_entries && map.map_type != MapType::HASH_OF_MAPS
+        {
             return Err(rerr(format!(
                 "map {}: static value at slot {index}, but max_entries is {}",
                 map.name, map.max_entries
@@ -249,7 +312,9 @@ fn read_static_values(elf: &Elf<'_>, btf: &Btf, sec: &Section<'_>, maps: &mut [M
         let target_sec = target_sym.section.and_then(|s| elf.section(s));
         let target = match target_sec {
             Some(s) if s.name == BTF_MAPS => SlotTarget::Map(target_sym.name.clone()),
-            Some(s) if s.executable && target_sym.kind == SymbolKind::Text => SlotTarget::Program(target_sym.name.clone()),
+            Some(s) if s.executable && target_sym.kind == SymbolKind::Text => {
+                SlotTarget::Program(target_sym.name.clone())
+            }
             _ => {
                 return Err(rerr(format!(
                     "map {}: slot {index} refers to `{}`, which is neither a map nor a program",
@@ -279,7 +344,9 @@ fn read_static_values(elf: &Elf<'_>, btf: &Btf, sec: &Section<'_>, maps: &mut [M
 
 /// Byte offset of the `values` member in a map's definition struct.
 fn values_offset(btf: &Btf, map: &str) -> Option<u64> {
-    let (_, var) = btf.iter().find(|(_, t)| matches!(t, Type::Var(v) if btf.name(v.name) == map))?;
+    let (_, var) = btf
+        .iter()
+        .find(|(_, t)| matches!(t, Type::Var(v) if btf.name(v.name) == map))?;
     let Type::Var(var) = var else { return None };
     let def = btf.skip_mods_and_typedefs(var.ty).ok()?;
     let Type::Struct(s) = btf.type_by_id(def).ok()? else {
@@ -312,15 +379,27 @@ fn read_legacy_maps(elf: &Elf<'_>, sec: &Section<'_>) -> Result<Vec<MapSpec>, Ob
         let size = if sym.size != 0 { sym.size } else { even };
         let err = |m: String| elf.cx.map(&sec.name, &sym.name, m);
         if size < 20 {
-            return Err(err(format!("legacy definition is {size} bytes, need at least 20 (5 u32 fields)")));
+            return Err(err(format!(
+                "legacy definition is {size} bytes, need at least 20 (5 u32 fields)"
+            )));
         }
         let start = sym.value as usize;
         let bytes = sec
             .data
             .get(start..start.saturating_add(size as usize))
-            .ok_or_else(|| err(format!("definition at {start:#x}+{size} runs past the section ({} bytes)", sec.data.len())))?;
+            .ok_or_else(|| {
+                err(format!(
+                    "definition at {start:#x}+{size} runs past the section ({} bytes)",
+                    sec.data.len()
+                ))
+            })?;
         let field = |i: usize| -> u32 {
-            let b = [bytes[i * 4], bytes[i * 4 + 1], bytes[i * 4 + 2], bytes[i * 4 + 3]];
+            let b = [
+                bytes[i * 4],
+                bytes[i * 4 + 1],
+                bytes[i * 4 + 2],
+                bytes[i * 4 + 3],
+            ];
             elf.u32(b)
         };
         let n_fields = (size / 4) as usize;

@@ -85,7 +85,8 @@ impl ObjectSpec {
         let mut btf = btf;
         let maps = maps::read_maps(&file, btf.as_ref())?;
         let (data, externs) = data::read_data(&file, btf.as_mut())?;
-        let (programs, subprograms) = programs::read_programs(&file, btf_ext.as_ref(), &maps, &data, &externs)?;
+        let (programs, subprograms) =
+            programs::read_programs(&file, btf_ext.as_ref(), &maps, &data, &externs)?;
         Ok(ObjectSpec {
             name: name.to_owned(),
             license: file.license()?,

@@ -43,8 +43,16 @@ impl Insn {
             code: b[0],
             dst_reg,
             src_reg,
-            off: if little_endian { i16::from_le_bytes(off) } else { i16::from_be_bytes(off) },
-            imm: if little_endian { i32::from_le_bytes(imm) } else { i32::from_be_bytes(imm) },
+            off: if little_endian {
+                i16::from_le_bytes(off)
+            } else {
+                i16::from_be_bytes(off)
+            },
+            imm: if little_endian {
+                i32::from_le_bytes(imm)
+            } else {
+                i32::from_be_bytes(imm)
+            },
         }
     }
 
@@ -57,7 +65,9 @@ impl Insn {
         };
         let off = self.off.to_ne_bytes();
         let imm = self.imm.to_ne_bytes();
-        [self.code, regs, off[0], off[1], imm[0], imm[1], imm[2], imm[3]]
+        [
+            self.code, regs, off[0], off[1], imm[0], imm[1], imm[2], imm[3],
+        ]
     }
 
     /// Whether this is the first half of a 64-bit immediate load.
@@ -108,7 +118,11 @@ pub(crate) fn read_programs(
 ) -> Result<Programs, ObjError> {
     let mut programs = Vec::new();
     let mut subprograms = Vec::new();
-    for sec in elf.sections.iter().filter(|s| s.executable && !s.data.is_empty()) {
+    for sec in elf
+        .sections
+        .iter()
+        .filter(|s| s.executable && !s.data.is_empty())
+    {
         let funcs = read_section(elf, sec, ext, maps, data, externs)?;
         if sec.name == ".text" {
             subprograms.extend(funcs);
@@ -128,7 +142,13 @@ fn read_section(
     externs: &[Extern],
 ) -> Result<Vec<ProgramSpec>, ObjError> {
     if !sec.data.len().is_multiple_of(INSN_SIZE) {
-        return Err(elf.cx.section(&sec.name, format!("{} bytes is not a whole number of instructions", sec.data.len())));
+        return Err(elf.cx.section(
+            &sec.name,
+            format!(
+                "{} bytes is not a whole number of instructions",
+                sec.data.len()
+            ),
+        ));
     }
     let insns: Vec<Insn> = sec
         .data
@@ -141,20 +161,36 @@ fn read_section(
         .filter(|s| s.kind == SymbolKind::Text)
         .collect();
     if funcs.is_empty() {
-        return Err(elf.cx.section(&sec.name, "code without any function symbol"));
+        return Err(elf
+            .cx
+            .section(&sec.name, "code without any function symbol"));
     }
-    let def = if sec.name == ".text" { None } else { section_def(&sec.name) };
+    let def = if sec.name == ".text" {
+        None
+    } else {
+        section_def(&sec.name)
+    };
     let mut out = Vec::with_capacity(funcs.len());
     for f in &funcs {
-        let err = |m: String| elf.cx.section(&sec.name, format!("function {}: {m}", f.name));
+        let err = |m: String| {
+            elf.cx
+                .section(&sec.name, format!("function {}: {m}", f.name))
+        };
         if f.value % INSN_SIZE as u64 != 0 || f.size % INSN_SIZE as u64 != 0 || f.size == 0 {
-            return Err(err(format!("offset {} / size {} are not whole instructions", f.value, f.size)));
+            return Err(err(format!(
+                "offset {} / size {} are not whole instructions",
+                f.value, f.size
+            )));
         }
         let start = (f.value / INSN_SIZE as u64) as usize;
         let len = (f.size / INSN_SIZE as u64) as usize;
-        let body = insns
-            .get(start..start.saturating_add(len))
-            .ok_or_else(|| err(format!("instructions {start}..{} run past the section ({} instructions)", start + len, insns.len())))?;
+        let body = insns.get(start..start.saturating_add(len)).ok_or_else(|| {
+            err(format!(
+                "instructions {start}..{} run past the section ({} instructions)",
+                start + len,
+                insns.len()
+            ))
+        })?;
         out.push(ProgramSpec {
             name: f.name.clone(),
             section: sec.name.clone(),
@@ -175,9 +211,27 @@ fn read_section(
     if let Some(ext) = ext {
         for p in &mut out {
             let range = p.section_insn_offset..p.section_insn_offset + p.insns.len();
-            p.func_info = rebase(&ext.func_info, &sec.name, &range, |r| r.insn_off, |r, o| r.insn_off = o);
-            p.line_info = rebase(&ext.line_info, &sec.name, &range, |r| r.insn_off, |r, o| r.insn_off = o);
-            p.core_relos = rebase(&ext.core_relos, &sec.name, &range, |r| r.insn_off, |r, o| r.insn_off = o);
+            p.func_info = rebase(
+                &ext.func_info,
+                &sec.name,
+                &range,
+                |r| r.insn_off,
+                |r, o| r.insn_off = o,
+            );
+            p.line_info = rebase(
+                &ext.line_info,
+                &sec.name,
+                &range,
+                |r| r.insn_off,
+                |r, o| r.insn_off = o,
+            );
+            p.core_relos = rebase(
+                &ext.core_relos,
+                &sec.name,
+                &range,
+                |r| r.insn_off,
+                |r, o| r.insn_off = o,
+            );
         }
     }
     Ok(out)
@@ -220,13 +274,19 @@ fn resolve(
 ) -> Result<(usize, Relocation), ObjError> {
     let err = |m: String| elf.cx.reloc(&sec.name, index, m);
     if !r.offset.is_multiple_of(INSN_SIZE as u64) || r.offset as usize >= sec.data.len() {
-        return Err(err(format!("offset {:#x} is not an instruction of the section ({} bytes)", r.offset, sec.data.len())));
+        return Err(err(format!(
+            "offset {:#x} is not an instruction of the section ({} bytes)",
+            r.offset,
+            sec.data.len()
+        )));
     }
     let insn_idx = r.offset as usize / INSN_SIZE;
     let insn = insns[insn_idx];
     let prog = progs
         .iter()
-        .position(|p| insn_idx >= p.section_insn_offset && insn_idx < p.section_insn_offset + p.insns.len())
+        .position(|p| {
+            insn_idx >= p.section_insn_offset && insn_idx < p.section_insn_offset + p.insns.len()
+        })
         .ok_or_else(|| err(format!("instruction {insn_idx} is outside every function")))?;
     let sym = &elf.symbols[r.symbol];
     match r.r_type {
@@ -234,7 +294,10 @@ fn resolve(
             return Err(err(format!("R_BPF_64_64 on instruction {insn_idx} (opcode {:#04x}), which is not a 64-bit load", insn.code)));
         }
         R_BPF_64_32 if !insn.is_call() => {
-            return Err(err(format!("R_BPF_64_32 on instruction {insn_idx} (opcode {:#04x}), which is not a call", insn.code)));
+            return Err(err(format!(
+                "R_BPF_64_32 on instruction {insn_idx} (opcode {:#04x}), which is not a call",
+                insn.code
+            )));
         }
         R_BPF_64_64 | R_BPF_64_32 => {}
         other => return Err(err(format!("unsupported relocation type {other} in code"))),
@@ -250,7 +313,10 @@ fn resolve(
             .and_then(|s| elf.section(s))
             .ok_or_else(|| err(format!("symbol `{}` is in no section", sym.name)))?;
         let is_section_sym = sym.kind == SymbolKind::Section;
-        if target_sec.name == BTF_MAPS || target_sec.name == LEGACY_MAPS || target_sec.name.starts_with("maps/") {
+        if target_sec.name == BTF_MAPS
+            || target_sec.name == LEGACY_MAPS
+            || target_sec.name.starts_with("maps/")
+        {
             let map = if is_section_sym {
                 // Old compilers refer to the section; the immediate holds the
                 // definition's offset. Offsets restart in every section, so
@@ -265,15 +331,27 @@ fn resolve(
             } else {
                 maps.iter().find(|m| m.name == sym.name)
             };
-            let map = map.ok_or_else(|| err(format!("refers to `{}` in {}, which is no map", sym.name, target_sec.name)))?;
+            let map = map.ok_or_else(|| {
+                err(format!(
+                    "refers to `{}` in {}, which is no map",
+                    sym.name, target_sec.name
+                ))
+            })?;
             RelocTarget::Map(map.name.clone())
         } else if data_kind(&target_sec.name).is_some() {
             if !data.iter().any(|d| d.name == target_sec.name) {
-                return Err(err(format!("refers to data section {} that was not read", target_sec.name)));
+                return Err(err(format!(
+                    "refers to data section {} that was not read",
+                    target_sec.name
+                )));
             }
             RelocTarget::Data {
                 section: target_sec.name.clone(),
-                offset: if is_section_sym { 0 } else { u32::try_from(sym.value).unwrap_or(u32::MAX) },
+                offset: if is_section_sym {
+                    0
+                } else {
+                    u32::try_from(sym.value).unwrap_or(u32::MAX)
+                },
             }
         } else if target_sec.executable {
             RelocTarget::Function {

@@ -254,6 +254,12 @@ mod tests {
     fn a_prefix_without_slash_does_not_match() {
         assert!(section_def("kprobex/foo").is_none());
         assert!(section_def("xdpfoo").is_none());
-        assert_eq!(section_def("tp/sched/sched_switch").unwrap().attach_target.as_deref(), Some("sched/sched_switch"));
+        assert_eq!(
+            section_def("tp/sched/sched_switch")
+                .unwrap()
+                .attach_target
+                .as_deref(),
+            Some("sched/sched_switch")
+        );
     }
 }
