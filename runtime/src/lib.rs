@@ -16,8 +16,10 @@
 //! ```
 
 pub mod btf;
+pub mod map;
 pub mod ctypes;
 pub mod obj;
+pub mod sys;
 mod pod;
 
 pub use pod::Pod;

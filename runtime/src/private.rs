@@ -58,6 +58,19 @@ pub fn fmt_enum(
     }
 }
 
+/// Compile-time layout check used by generated code: each row is (what
+/// Rust computed, what BTF says, which size/alignment/offset). A mismatch
+/// fails the build naming the row.
+pub const fn check_layout(rows: &[(usize, usize, &'static str)]) {
+    let mut i = 0;
+    while i < rows.len() {
+        if rows[i].0 != rows[i].1 {
+            panic!("{}", rows[i].2);
+        }
+        i += 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,18 +82,5 @@ mod tests {
         assert_eq!(bitfield_get(&s, 6, 5, true) as i64, -3);
         assert_eq!(bitfield_get(&s, 6, 5, false), 0b11101);
         assert_eq!(s, [0b0100_0000, 0b0000_0111, 0]);
-    }
-}
-
-/// Compile-time layout check used by generated code: each row is (what
-/// Rust computed, what BTF says, which size/alignment/offset). A mismatch
-/// fails the build naming the row.
-pub const fn check_layout(rows: &[(usize, usize, &'static str)]) {
-    let mut i = 0;
-    while i < rows.len() {
-        if rows[i].0 != rows[i].1 {
-            panic!("{}", rows[i].2);
-        }
-        i += 1;
     }
 }
