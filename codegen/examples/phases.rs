@@ -9,6 +9,12 @@ use bpf2rs::obj::ObjectSpec;
 use bpf2rs_codegen::types::{self, Selection};
 use bpf2rs_codegen::{emit, ir};
 
+/// On-CPU time of the calling thread (immune to other processes' load).
+fn cpu() -> Duration {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
+    Duration::from_nanos(s.split_whitespace().next().unwrap().parse().unwrap())
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -50,24 +56,27 @@ fn main() {
         std::hint::black_box(g.code.len());
 
         // The phases, single-threaded, in 256-item chunks as `format_module`.
-        let t = Instant::now();
+        let t = cpu();
         let items = ir::build(&btf, &roots, true).unwrap();
-        ir_t.push(t.elapsed());
+        ir_t.push(cpu() - t);
         let cx = emit::Cx::new(&items);
         let list: Vec<&ir::Item> = items.items.values().collect();
         let mut e = Duration::ZERO;
         let mut f = Duration::ZERO;
         let mut u = Duration::ZERO;
         for chunk in list.chunks(256) {
-            let t = Instant::now();
+            let t = cpu();
             let out = emit::items(&cx, chunk.iter().copied());
-            e += t.elapsed();
-            let t = Instant::now();
-            let file: syn::File = syn::parse2(out).unwrap();
-            f += t.elapsed();
-            let t = Instant::now();
+            e += cpu() - t;
+            let t = cpu();
+            let file = syn::File { shebang: None, attrs: Vec::new(), items: out };
+            f += cpu() - t;
+            let t = cpu();
             std::hint::black_box(prettyplease::unparse(&file).len());
-            u += t.elapsed();
+            u += cpu() - t;
+            let t = cpu();
+            drop(file);
+            f += cpu() - t;
         }
         emit_t.push(e);
         fmt_t.push(f);
@@ -79,7 +88,7 @@ fn main() {
         total
     );
     println!(
-        "single-thread phases: ir {:?}, emit {:?}, parse {:?}, unparse {:?}",
+        "single-thread phases (thread CPU time): ir {:?}, emit {:?}, drop {:?}, unparse {:?}",
         median(ir_t),
         median(emit_t),
         median(fmt_t),

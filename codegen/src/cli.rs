@@ -23,6 +23,13 @@ commands:
                          values and globals (default), named types, or every type;
                          raw BTF files work too (/sys/kernel/btf/vmlinux; module BTF
                          under /sys/kernel/btf is read on top of vmlinux or --base)
+  gen OBJ [-o FILE] [--ringbuf-event MAP=TYPE]... [--map-types MAP=KEY,VALUE]...
+                         the typed skeleton of an object (types + open/load API)
+  build [DIR]            compile every DIR/*.bpf.c (default src/bpf) with clang and
+                         write DIR/NAME.skel.rs next to each
+  load OBJ [--pin-root DIR]
+                         create every map and load every program of an object on this
+                         kernel and report; exit status 1 with the verifier log on failure
 ";
 
 /// Why a command failed.
@@ -48,6 +55,12 @@ pub enum CliError {
     },
     #[error("{path}: {message}")]
     File { path: String, message: String },
+    #[error(transparent)]
+    Skel(#[from] crate::skel::SkelError),
+    #[error(transparent)]
+    Build(#[from] crate::BuildError),
+    #[error(transparent)]
+    Load(#[from] bpf2rs::load::LoadError),
 }
 
 impl CliError {
@@ -68,6 +81,9 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
     match cmd.as_str() {
         "inspect" => inspect_cmd(rest, out),
         "types" => types_cmd(rest, out),
+        "gen" => gen_cmd(rest, out),
+        "build" => build_cmd(rest, out),
+        "load" => load_cmd(rest, out),
         "-h" | "--help" | "help" => {
             out.write_all(USAGE.as_bytes())?;
             Ok(())
@@ -204,4 +220,169 @@ fn read_raw_btf(path: &str, bytes: &[u8], base: Option<&str>) -> Result<Btf, Cli
             Ok(btf)
         }
     }
+}
+
+fn split_pair<'a>(flag: &str, v: &'a str, sep: char) -> Result<(&'a str, &'a str), CliError> {
+    v.split_once(sep)
+        .ok_or_else(|| CliError::Usage(format!("{flag} takes NAME{sep}VALUE, got `{v}`")))
+}
+
+fn gen_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
+    let mut path = None;
+    let mut output = None;
+    let mut builder_opts = crate::skel::SkelOptions::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |flag: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| CliError::Usage(format!("gen: {flag} needs a value")))
+        };
+        match a.as_str() {
+            "-o" | "--output" => output = Some(value("-o")?),
+            "--ringbuf-event" => {
+                let v = value("--ringbuf-event")?;
+                let (m, t) = split_pair("--ringbuf-event", &v, '=')?;
+                builder_opts
+                    .ringbuf_events
+                    .push((m.to_owned(), t.to_owned()));
+            }
+            "--map-types" => {
+                let v = value("--map-types")?;
+                let (m, kv) = split_pair("--map-types", &v, '=')?;
+                let (k, val) = split_pair("--map-types", kv, ',')?;
+                builder_opts
+                    .map_types
+                    .push((m.to_owned(), k.to_owned(), val.to_owned()));
+            }
+            "--rename-duplicates" => builder_opts.rename_duplicates = true,
+            flag if flag.starts_with('-') => {
+                return Err(CliError::Usage(format!("gen: unknown option `{flag}`")))
+            }
+            p if path.is_none() => path = Some(p.to_owned()),
+            extra => {
+                return Err(CliError::Usage(format!(
+                    "gen: unexpected argument `{extra}`"
+                )))
+            }
+        }
+    }
+    let path = path.ok_or_else(|| CliError::Usage("gen: missing OBJ".into()))?;
+    let spec = ObjectSpec::from_file(&path)?;
+    builder_opts.object_path = std::fs::canonicalize(&path).map_err(|e| CliError::File {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    let code = crate::skel::generate(&spec, &builder_opts)?;
+    match output {
+        Some(o) => std::fs::write(&o, code).map_err(|e| CliError::File {
+            path: o.clone(),
+            message: e.to_string(),
+        })?,
+        None => out.write_all(code.as_bytes())?,
+    }
+    Ok(())
+}
+
+fn build_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
+    let dir = match args {
+        [] => std::path::PathBuf::from("src/bpf"),
+        [d] if !d.starts_with('-') => std::path::PathBuf::from(d),
+        _ => return Err(CliError::Usage("build: takes at most one directory".into())),
+    };
+    let entries = std::fs::read_dir(&dir).map_err(|e| CliError::File {
+        path: dir.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let mut sources: Vec<std::path::PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".bpf.c"))
+        .collect();
+    sources.sort();
+    if sources.is_empty() {
+        return Err(CliError::Usage(format!(
+            "build: no *.bpf.c in {}",
+            dir.display()
+        )));
+    }
+    for src in sources {
+        let stem = src
+            .file_name()
+            .map(|f| f.to_string_lossy().trim_end_matches(".bpf.c").to_owned())
+            .unwrap_or_default();
+        let skel = dir.join(format!("{stem}.skel.rs"));
+        crate::Builder::new(&src)
+            .object_out(dir.join(format!("{stem}.bpf.o")))
+            .generate_to(&skel)?;
+        writeln!(out, "{} -> {}", src.display(), skel.display())?;
+    }
+    Ok(())
+}
+
+fn load_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
+    let mut path = None;
+    let mut pin_root = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--pin-root" => {
+                pin_root = Some(
+                    it.next()
+                        .cloned()
+                        .ok_or_else(|| CliError::Usage("load: --pin-root needs a value".into()))?,
+                )
+            }
+            flag if flag.starts_with('-') => {
+                return Err(CliError::Usage(format!("load: unknown option `{flag}`")))
+            }
+            p if path.is_none() => path = Some(p.to_owned()),
+            extra => {
+                return Err(CliError::Usage(format!(
+                    "load: unexpected argument `{extra}`"
+                )))
+            }
+        }
+    }
+    let path = path.ok_or_else(|| CliError::Usage("load: missing OBJ".into()))?;
+    let mut open = bpf2rs::load::OpenObject::open_file(&path)?;
+    if let Some(root) = pin_root {
+        open.set_pin_root(root);
+    }
+    let obj = open.load()?;
+    writeln!(out, "loaded {}", obj.name())?;
+    for m in obj.maps() {
+        let i = m.info();
+        writeln!(
+            out,
+            "  map {:<20} {:<16} id {:<6} key {} value {} max {}",
+            m.name(),
+            i.map_type,
+            i.id,
+            i.key_size,
+            i.value_size,
+            i.max_entries
+        )?;
+    }
+    for d in obj.data_maps() {
+        let i = d.map.info();
+        writeln!(
+            out,
+            "  data {:<19} {:<16} id {:<6} {} bytes",
+            d.section, i.map_type, i.id, i.value_size
+        )?;
+    }
+    for p in obj.programs() {
+        let id = p.id().map(|i| i.to_string()).unwrap_or_else(|_| "-".into());
+        writeln!(
+            out,
+            "  prog {:<19} {:<16} id {}",
+            p.name(),
+            p.prog_type(),
+            id
+        )?;
+    }
+    for n in obj.notes() {
+        writeln!(out, "  note: {n}")?;
+    }
+    Ok(())
 }

@@ -140,6 +140,9 @@ pub struct Items {
     pub items: BTreeMap<String, Item>,
     /// (C description, Rust name) of types renamed because of a duplicate.
     pub renamed: Vec<(String, String)>,
+    /// The Rust type of each root, in the order given (`None` for roots
+    /// that have no value, such as functions).
+    pub root_tys: Vec<Option<RustTy>>,
 }
 
 /// A type to emit, with the name an anonymous one should get.
@@ -165,7 +168,8 @@ pub fn build(btf: &Btf, roots: &[Root], rename_duplicates: bool) -> Result<Items
     // Each root's contents are named before the next root is looked at, so
     // an anonymous type gets the name of the first parent that holds it.
     for r in roots {
-        b.root(r)?;
+        let ty = b.root(r)?;
+        b.out.root_tys.push(ty);
         while let Some((id, name)) = b.queue.pop_front() {
             let item = b.item(id, &name)?;
             if let Some(item) = item {
@@ -209,18 +213,15 @@ impl CompositeAlign {
 const MAX_NESTING: u32 = 64;
 
 impl IrBuilder<'_> {
-    fn root(&mut self, r: &Root) -> Result<(), TypesError> {
+    fn root(&mut self, r: &Root) -> Result<Option<RustTy>, TypesError> {
         let ty = self.btf.type_by_id(r.id)?;
-        match ty {
-            Type::Struct(_) | Type::Union(_) | Type::Enum(_) | Type::Typedef(_) => {
-                self.rust_ty(r.id, &r.context, 0)?;
-            }
-            Type::Fwd(_) | Type::Func(_) | Type::FuncProto(_) | Type::Void => {}
-            _ => {
-                self.rust_ty(r.id, &r.context, 0)?;
-            }
-        }
-        Ok(())
+        Ok(match ty {
+            Type::Fwd(_) | Type::Func(_) | Type::FuncProto(_) | Type::Void => None,
+            // A global data section becomes a struct of its variables, named
+            // by the caller (`context`).
+            Type::Datasec(_) => Some(RustTy::Named(self.claim(r.id, &r.context)?)),
+            _ => Some(self.rust_ty(r.id, &r.context, 0)?),
+        })
     }
 
     fn describe(&self, id: TypeId) -> String {
@@ -387,6 +388,30 @@ impl IrBuilder<'_> {
                     c_name,
                     is_union,
                     c.byte_size,
+                    &members,
+                )?)))
+            }
+            Type::Datasec(d) => {
+                let mut members = Vec::with_capacity(d.vars.len());
+                for v in d.vars.iter() {
+                    let Type::Var(var) = btf.type_by_id(v.ty)? else {
+                        return Err(
+                            self.unsupported(v.ty, "a DATASEC entry that is not a variable")
+                        );
+                    };
+                    members.push(bpf2rs::btf::Member {
+                        name: var.name,
+                        ty: var.ty,
+                        bit_offset: v.offset * 8,
+                        bitfield_size: 0,
+                    });
+                }
+                Ok(Some(Item::Struct(self.composite(
+                    id,
+                    name,
+                    c_name,
+                    false,
+                    d.byte_size,
                     &members,
                 )?)))
             }

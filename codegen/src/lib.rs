@@ -7,10 +7,14 @@
 //! Pipeline: BTF model -> [`ir`] (layout decided) -> [`emit`] (tokens) ->
 //! [`format`] (prettyplease).
 
+mod builder;
 pub mod cli;
 pub mod emit;
 pub mod format;
 pub mod inspect;
 pub mod ir;
 pub mod naming;
+pub mod skel;
 pub mod types;
+
+pub use builder::{BuildError, Builder};

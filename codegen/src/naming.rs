@@ -28,7 +28,37 @@ pub fn ident(name: &str) -> Ident {
 }
 
 /// A C identifier as a Rust name (`type` -> `r#type`, `self` -> `self_`).
+/// Characters Rust does not allow (clang names static locals `func.var`)
+/// become `_`.
 pub fn escape(c_name: &str) -> String {
+    // Already escaped (names are derived from names made here).
+    if c_name
+        .strip_prefix("r#")
+        .is_some_and(|rest| KEYWORDS.contains(&rest))
+    {
+        return c_name.to_owned();
+    }
+    if !c_name.is_empty()
+        && !c_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || c_name.starts_with(|c: char| c.is_ascii_digit())
+    {
+        let mut s: String = c_name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        if s.starts_with(|c: char| c.is_ascii_digit()) {
+            s.insert(0, '_');
+        }
+        return escape(&s);
+    }
     if NOT_RAW.contains(&c_name) {
         format!("{c_name}_")
     } else if KEYWORDS.contains(&c_name) {
@@ -87,5 +117,8 @@ mod tests {
         assert_eq!(ident("r#type").to_string(), "r#type");
         assert_eq!(nested("flow_stats", "peer"), "flow_stats__peer");
         assert_eq!(setter("r#type"), "set_type");
+        assert_eq!(escape("r#type"), "r#type");
+        assert_eq!(escape("func.counter"), "func_counter");
+        assert_eq!(escape("3d"), "_3d");
     }
 }

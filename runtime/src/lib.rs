@@ -16,13 +16,17 @@
 //! ```
 
 pub mod btf;
+pub mod load;
 pub mod map;
+pub mod mmap;
 pub mod ctypes;
 pub mod obj;
+pub mod prog;
 pub mod sys;
 mod pod;
 
-pub use pod::Pod;
+pub use bpf2rs_macros::Pod;
+pub use pod::{AlignedBytes, Pod};
 
 #[doc(hidden)]
 #[path = "private.rs"]

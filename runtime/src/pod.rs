@@ -40,6 +40,22 @@ pub unsafe trait Pod: Copy + Send + Sync + 'static {
         }
     }
 
+    /// `bytes` viewed as `&Self`, if it is exactly the size and suitably aligned.
+    fn ref_from_bytes(bytes: &[u8]) -> Option<&Self> {
+        let ok = bytes.len() == core::mem::size_of::<Self>()
+            && (bytes.as_ptr() as usize) % core::mem::align_of::<Self>() == 0;
+        // SAFETY: size and alignment checked; any bits are a valid `Self`.
+        ok.then(|| unsafe { &*(bytes.as_ptr() as *const Self) })
+    }
+
+    /// `bytes` viewed as `&mut Self`, if it is exactly the size and suitably aligned.
+    fn mut_from_bytes(bytes: &mut [u8]) -> Option<&mut Self> {
+        let ok = bytes.len() == core::mem::size_of::<Self>()
+            && (bytes.as_ptr() as usize) % core::mem::align_of::<Self>() == 0;
+        // SAFETY: size and alignment checked; any write keeps `Self` valid (no padding, all bits valid).
+        ok.then(|| unsafe { &mut *(bytes.as_mut_ptr() as *mut Self) })
+    }
+
     /// A value read from the start of `bytes`, or `None` if there are fewer
     /// than `size_of::<Self>()` bytes. Any alignment is fine.
     fn from_bytes(bytes: &[u8]) -> Option<Self> {
@@ -61,3 +77,33 @@ pod!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64);
 
 // SAFETY: an array of Pod has no padding between elements and any bits are valid.
 unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}
+
+/// Bytes aligned to 16, so that any Pod type can be viewed in them
+/// (global data before load is edited through typed views).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AlignedBytes {
+    words: Vec<u128>,
+    len: usize,
+}
+
+impl AlignedBytes {
+    /// A copy of `bytes`.
+    pub fn new(bytes: &[u8]) -> AlignedBytes {
+        let mut a = AlignedBytes {
+            words: vec![0; bytes.len().div_ceil(16)],
+            len: bytes.len(),
+        };
+        a.as_mut_slice().copy_from_slice(bytes);
+        a
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        // SAFETY: `words` holds at least `len` initialised bytes; u8 has no alignment needs.
+        unsafe { core::slice::from_raw_parts(self.words.as_ptr() as *const u8, self.len) }
+    }
+
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as above, uniquely borrowed; any byte value is a valid u128 bit.
+        unsafe { core::slice::from_raw_parts_mut(self.words.as_mut_ptr() as *mut u8, self.len) }
+    }
+}

@@ -84,3 +84,123 @@ mod tests {
         assert_eq!(s, [0b0100_0000, 0b0000_0111, 0]);
     }
 }
+
+// ---- Skeleton support -------------------------------------------------
+// Generated skeletons call these; every lookup by name here refers to a map,
+// program or section the skeleton was generated from, and `check_shape`
+// verifies that when another build of the object is opened.
+
+use crate::load::{LoadError, Object, OpenObject};
+use crate::map::{Map, MapHandle};
+use crate::prog::Program;
+use crate::Pod;
+
+fn missing(object: &str, what: String) -> LoadError {
+    LoadError::Other {
+        object: object.to_owned(),
+        message: format!(
+            "{what} is not in the loaded object (was the skeleton generated from another object?)"
+        ),
+    }
+}
+
+/// Takes an untyped map out of the loaded object.
+pub fn take_map(object: &mut Object, name: &str) -> Result<Map, LoadError> {
+    let obj = object.name().to_owned();
+    object
+        .take_map(name)
+        .ok_or_else(|| missing(&obj, format!("map {name}")))
+}
+
+/// Takes a map out of the loaded object as a typed handle (its type and
+/// sizes checked against the Rust types).
+pub fn take_typed_map<T: MapHandle>(object: &mut Object, name: &str) -> Result<T, LoadError> {
+    let obj = object.name().to_owned();
+    let map = take_map(object, name)?;
+    T::from_map(map).map_err(|source| LoadError::Map {
+        object: obj,
+        source,
+    })
+}
+
+/// Takes a program out of the loaded object.
+pub fn take_program(object: &mut Object, name: &str) -> Result<Program, LoadError> {
+    let obj = object.name().to_owned();
+    object
+        .take_program(name)
+        .ok_or_else(|| missing(&obj, format!("program {name}")))
+}
+
+/// Checks that an object opened from a file has the maps, programs and
+/// global data sections (with these sizes) that the skeleton was made for.
+pub fn check_shape(
+    object: &OpenObject,
+    maps: &[&str],
+    programs: &[&str],
+    data: &[(&str, usize)],
+) -> Result<(), LoadError> {
+    let spec = object.spec();
+    let err = |message: String| LoadError::Other {
+        object: spec.name.clone(),
+        message: format!("differs from the object the skeleton was generated from: {message}"),
+    };
+    let have_maps: Vec<&str> = spec.maps.iter().map(|m| m.name.as_str()).collect();
+    if have_maps != maps {
+        return Err(err(format!(
+            "maps are {have_maps:?}, the skeleton has {maps:?}"
+        )));
+    }
+    let have_progs: Vec<&str> = spec.programs.iter().map(|p| p.name.as_str()).collect();
+    if have_progs != programs {
+        return Err(err(format!(
+            "programs are {have_progs:?}, the skeleton has {programs:?}"
+        )));
+    }
+    for (section, size) in data {
+        match spec.data_section(section) {
+            Some(d) if d.size as usize == *size => {}
+            Some(d) => {
+                return Err(err(format!(
+                    "section {section} is {} bytes, the skeleton's is {size}",
+                    d.size
+                )))
+            }
+            None => return Err(err(format!("section {section} is missing"))),
+        }
+    }
+    Ok(())
+}
+
+/// Global data before load, typed.
+pub fn open_data_mut<'a, T: Pod>(object: &'a mut OpenObject, section: &str) -> &'a mut T {
+    match object.data_mut(section).and_then(T::mut_from_bytes) {
+        Some(v) => v,
+        // check_shape (or generation from this very object) guarantees the
+        // section exists with T's size; the buffer is 16-byte aligned.
+        None => unreachable!("section {section} checked when the skeleton was opened"),
+    }
+}
+
+/// Global data after load (the mmapped map value), typed.
+pub fn data<'a, T: Pod>(object: &'a Object, section: &str) -> &'a T {
+    match object
+        .data(section)
+        .and_then(|d| d.mmap.as_ref())
+        .and_then(|m| m.get::<T>())
+    {
+        Some(v) => v,
+        None => unreachable!("section {section} created from the checked object"),
+    }
+}
+
+/// Global data after load, writable.
+pub fn data_mut<'a, T: Pod>(object: &'a mut Object, section: &str) -> &'a mut T {
+    match object
+        .data_mut(section)
+        .and_then(|d| d.mmap.as_mut())
+        .and_then(|m| m.get_mut::<T>())
+    {
+        Some(v) => v,
+        None => unreachable!("section {section} created from the checked object"),
+    }
+}

@@ -20,6 +20,8 @@ mod resolve;
 pub mod testing;
 mod types;
 pub(crate) mod wire;
+mod sanitize;
+mod writer;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -320,6 +322,26 @@ impl Btf {
     /// Replaces a DATASEC's size and variables. The object reader uses it to
     /// fill in what clang leaves zero in `.o` files (sizes and offsets that
     /// are only known from the ELF symbols).
+    /// Replaces an own type (ids of the base are left alone).
+    pub(crate) fn set_type(&mut self, id: TypeId, ty: Type) {
+        if id.0 >= self.start_id {
+            if let Some(slot) = self.types.get_mut((id.0 - self.start_id) as usize) {
+                *slot = ty;
+            }
+        }
+    }
+
+    /// Appends a type and returns its id.
+    pub(crate) fn push_type(&mut self, ty: Type) -> TypeId {
+        self.types.push(ty);
+        TypeId(self.len() - 1)
+    }
+
+    /// This blob's own string section.
+    pub(crate) fn own_strings(&self) -> &[u8] {
+        &self.strings
+    }
+
     pub(crate) fn fix_datasec(&mut self, id: TypeId, byte_size: u32, vars: Box<[VarSecinfo]>) {
         if id.0 < self.start_id {
             return;

@@ -2,9 +2,10 @@
 
 use std::ffi::CString;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-use super::MapError;
+use super::{MapError, MapHandle};
 use crate::obj::MapType;
 use crate::sys::{self, MapFd};
 
@@ -27,6 +28,46 @@ impl std::ops::BitOr for MapFlags {
     type Output = MapFlags;
     fn bitor(self, rhs: MapFlags) -> MapFlags {
         MapFlags(self.0 | rhs.0)
+    }
+}
+
+/// Flags of map creation (`map_flags` of BPF_MAP_CREATE, `BPF_F_*`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Hash)]
+pub struct CreateFlags(pub u32);
+
+impl CreateFlags {
+    /// No flags.
+    pub const NONE: CreateFlags = CreateFlags(0);
+    /// Allocate elements on insert instead of up front (hash maps; required by LPM tries).
+    pub const NO_PREALLOC: CreateFlags = CreateFlags(1 << 0);
+    /// LRU maps: one LRU list per CPU instead of a common one.
+    pub const NO_COMMON_LRU: CreateFlags = CreateFlags(1 << 1);
+    /// Honour `numa_node`.
+    pub const NUMA_NODE: CreateFlags = CreateFlags(1 << 2);
+    /// User space may only read.
+    pub const RDONLY: CreateFlags = CreateFlags(1 << 3);
+    /// User space may only write.
+    pub const WRONLY: CreateFlags = CreateFlags(1 << 4);
+    /// Stack trace maps store build ids instead of addresses.
+    pub const STACK_BUILD_ID: CreateFlags = CreateFlags(1 << 5);
+    /// Hash maps: hash with seed 0 (reproducible order, for tests).
+    pub const ZERO_SEED: CreateFlags = CreateFlags(1 << 6);
+    /// Programs may only read.
+    pub const RDONLY_PROG: CreateFlags = CreateFlags(1 << 7);
+    /// Programs may only write.
+    pub const WRONLY_PROG: CreateFlags = CreateFlags(1 << 8);
+    /// Arrays: allow mmap of the values.
+    pub const MMAPABLE: CreateFlags = CreateFlags(1 << 10);
+    /// Perf event arrays: keep events after the creating fd closes.
+    pub const PRESERVE_ELEMS: CreateFlags = CreateFlags(1 << 11);
+    /// Inner maps of maps-in-maps may differ in max_entries.
+    pub const INNER_MAP: CreateFlags = CreateFlags(1 << 12);
+}
+
+impl std::ops::BitOr for CreateFlags {
+    type Output = CreateFlags;
+    fn bitor(self, rhs: CreateFlags) -> CreateFlags {
+        CreateFlags(self.0 | rhs.0)
     }
 }
 
@@ -72,6 +113,8 @@ pub struct Map {
     name: String,
     fd: MapFd,
     info: MapInfo,
+    /// Where this handle pinned the map, or was opened from (for `unpin`).
+    pinned: Mutex<Option<PathBuf>>,
 }
 
 impl Map {
@@ -96,10 +139,20 @@ impl Map {
         } else {
             name.to_owned()
         };
-        Ok(Map { name, fd, info })
+        Ok(Map {
+            name,
+            fd,
+            info,
+            pinned: Mutex::new(None),
+        })
     }
 
     /// Opens a map pinned at `path` in bpffs.
+    ///
+    /// ```no_run
+    /// let map = bpf2rs::map::Map::from_pin("/sys/fs/bpf/flows")?;
+    /// # Ok::<(), bpf2rs::map::MapError>(())
+    /// ```
     pub fn from_pin(path: impl AsRef<Path>) -> Result<Map, MapError> {
         let path = path.as_ref();
         let display = path.display().to_string();
@@ -109,7 +162,9 @@ impl Map {
             op: "from_pin",
             source,
         })?;
-        Map::from_fd(&display, fd)
+        let map = Map::from_fd(&display, fd)?;
+        map.set_pinned(Some(path.to_path_buf()));
+        Ok(map)
     }
 
     /// Opens the map with kernel id `id`.
@@ -174,11 +229,69 @@ impl Map {
         self.fd.delete(key).map_err(self.err("delete"))
     }
 
-    /// Pins the map at `path` (in a mounted bpffs).
+    /// Creates a map of `map_type` with the given sizes and no BTF.
+    ///
+    /// ```no_run
+    /// use bpf2rs::map::{CreateFlags, Map};
+    /// use bpf2rs::obj::MapType;
+    /// let map = Map::create_simple("raw", MapType::HASH, 4, 8, 128, CreateFlags::NONE)?;
+    /// # Ok::<(), bpf2rs::map::MapError>(())
+    /// ```
+    pub fn create_simple(
+        name: &str,
+        map_type: MapType,
+        key_size: usize,
+        value_size: usize,
+        max_entries: u32,
+        flags: CreateFlags,
+    ) -> Result<Map, MapError> {
+        Map::create(&sys::MapCreate {
+            name,
+            map_type: map_type.0,
+            key_size: size_u32(name, "key", key_size)?,
+            value_size: size_u32(name, "value", value_size)?,
+            max_entries,
+            map_flags: flags.0,
+            ..Default::default()
+        })
+    }
+
+    /// Pins the map at `path` (in a mounted bpffs). [`Map::unpin`] removes it.
     pub fn pin(&self, path: impl AsRef<Path>) -> Result<(), MapError> {
         let path = path.as_ref();
         let c = path_cstr(path, &self.name, "pin")?;
-        sys::obj_pin(self.fd.fd(), &c).map_err(self.err("pin"))
+        sys::obj_pin(self.fd.fd(), &c).map_err(self.err("pin"))?;
+        self.set_pinned(Some(path.to_path_buf()));
+        Ok(())
+    }
+
+    /// Removes the pin made by [`Map::pin`] (or the one the map was opened
+    /// from with [`Map::from_pin`]). The map lives on while fds refer to it.
+    pub fn unpin(&self) -> Result<(), MapError> {
+        let path = self.pinned().ok_or_else(|| MapError::Invalid {
+            map: self.name.clone(),
+            op: "unpin",
+            message: "the map was not pinned through this handle".into(),
+        })?;
+        std::fs::remove_file(&path).map_err(|e| MapError::Invalid {
+            map: self.name.clone(),
+            op: "unpin",
+            message: format!("{}: {e}", path.display()),
+        })?;
+        self.set_pinned(None);
+        Ok(())
+    }
+
+    /// Where this handle pinned the map, if it did.
+    pub fn pinned(&self) -> Option<PathBuf> {
+        self.pinned.lock().map(|p| p.clone()).unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    fn set_pinned(&self, path: Option<PathBuf>) {
+        match self.pinned.lock() {
+            Ok(mut p) => *p = path,
+            Err(e) => *e.into_inner() = path,
+        }
     }
 
     /// Freezes the map: user space can no longer write it.
@@ -228,6 +341,26 @@ impl AsFd for Map {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.fd()
     }
+}
+
+impl MapHandle for Map {
+    fn from_map(map: Map) -> Result<Map, MapError> {
+        Ok(map)
+    }
+    fn map(&self) -> &Map {
+        self
+    }
+    fn into_map(self) -> Map {
+        self
+    }
+}
+
+fn size_u32(map: &str, what: &str, size: usize) -> Result<u32, MapError> {
+    u32::try_from(size).map_err(|_| MapError::Invalid {
+        map: map.to_owned(),
+        op: "create",
+        message: format!("{what} size {size} does not fit the kernel's u32"),
+    })
 }
 
 /// Removes a pin (a file in bpffs).

@@ -79,6 +79,16 @@ impl ObjectSpec {
     }
 
     fn parse_named(bytes: &[u8], name: &str, display: &str) -> Result<ObjectSpec, ObjError> {
+        // The ELF reader reads headers in place and needs 8-byte alignment;
+        // `include_bytes!` data has none, so copy such input once.
+        if (bytes.as_ptr() as usize) % 8 != 0 {
+            let aligned = crate::AlignedBytes::new(bytes);
+            return ObjectSpec::parse_aligned(aligned.as_slice(), name, display);
+        }
+        ObjectSpec::parse_aligned(bytes, name, display)
+    }
+
+    fn parse_aligned(bytes: &[u8], name: &str, display: &str) -> Result<ObjectSpec, ObjError> {
         let cx = error::Ctx { object: display };
         let file = elf::Elf::parse(bytes, cx)?;
         let (btf, btf_ext) = file.btf()?;

@@ -1,0 +1,483 @@
+//! Small constructors of `syn` syntax trees, so that each emitted item reads
+//! like the code it stands for.
+//!
+//! In: names, numbers and sub-trees. Out: `syn` nodes shaped exactly as
+//! `syn::parse2` would build them from the same source text, so prettyplease
+//! prints them the same way (a negative literal, for example, is a unary
+//! minus in an expression but a single literal in a pattern).
+
+use proc_macro2::{Delimiter, Group, Punct, Spacing, Span, TokenStream, TokenTree};
+use syn::{
+    AngleBracketedGenericArguments, Arm, AttrStyle, Attribute, BinOp, Block, Expr, ExprArray,
+    ExprBinary, ExprBlock, ExprCall, ExprCast, ExprField, ExprLit, ExprMacro, ExprMethodCall,
+    ExprPath, ExprReference, ExprTuple, ExprUnary, FnArg, GenericArgument, Generics, ImplItem,
+    ImplItemFn, Index, Item, ItemImpl, Lifetime, Lit, LitInt, LitStr, Macro, MacroDelimiter,
+    Member, Meta, MetaList, MetaNameValue, Pat, PatIdent, PatType, Path, PathArguments,
+    PathSegment, Receiver, ReturnType, Signature, Stmt, Type, TypeArray, TypePath, TypeReference,
+    UnOp, Visibility,
+};
+
+pub(super) use crate::naming::ident;
+
+// ---- paths and types ----
+
+/// A path from the crate root: `global(&["core", "mem", "size_of"])` is
+/// `::core::mem::size_of`.
+pub(super) fn global(segments: &[&str]) -> Path {
+    let mut p = relative(segments);
+    p.leading_colon = Some(Default::default());
+    p
+}
+
+/// A path without leading `::` (`super::types::flow_key`, `self`).
+pub(super) fn relative(segments: &[&str]) -> Path {
+    Path {
+        leading_colon: None,
+        segments: segments.iter().map(|s| PathSegment::from(ident(s))).collect(),
+    }
+}
+
+/// `path` with generic arguments on its last segment: `size_of::<T>` in an
+/// expression (`turbofish`) or `Formatter<'_>` in a type.
+pub(super) fn with_args(mut path: Path, turbofish: bool, args: Vec<GenericArgument>) -> Path {
+    if let Some(last) = path.segments.last_mut() {
+        last.arguments = PathArguments::AngleBracketed(AngleBracketedGenericArguments {
+            colon2_token: turbofish.then(Default::default),
+            lt_token: Default::default(),
+            args: args.into_iter().collect(),
+            gt_token: Default::default(),
+        });
+    }
+    path
+}
+
+pub(super) fn ty_path(path: Path) -> Type {
+    Type::Path(TypePath { qself: None, path })
+}
+
+/// An emitted type (or any single-segment type) by Rust name.
+pub(super) fn ty_named(name: &str) -> Type {
+    ty_path(relative(&[name]))
+}
+
+pub(super) fn ty_array(elem: Type, len: u64) -> Type {
+    Type::Array(TypeArray {
+        bracket_token: Default::default(),
+        elem: Box::new(elem),
+        semi_token: Default::default(),
+        len: int(len),
+    })
+}
+
+pub(super) fn ty_ref(elem: Type, mutable: bool) -> Type {
+    Type::Reference(TypeReference {
+        and_token: Default::default(),
+        lifetime: None,
+        mutability: mutable.then(Default::default),
+        elem: Box::new(elem),
+    })
+}
+
+pub(super) fn ty_tuple(elems: Vec<Type>) -> Type {
+    Type::Tuple(syn::TypeTuple {
+        paren_token: Default::default(),
+        elems: elems.into_iter().collect(),
+    })
+}
+
+pub(super) fn ty_slice(elem: Type) -> Type {
+    Type::Slice(syn::TypeSlice {
+        bracket_token: Default::default(),
+        elem: Box::new(elem),
+    })
+}
+
+pub(super) fn lifetime(name: &str) -> GenericArgument {
+    GenericArgument::Lifetime(Lifetime::new(name, Span::call_site()))
+}
+
+// ---- expressions ----
+
+pub(super) fn path_expr(path: Path) -> Expr {
+    Expr::Path(ExprPath {
+        attrs: Vec::new(),
+        qself: None,
+        path,
+    })
+}
+
+/// A local variable, `self` or an emitted type used as a value.
+pub(super) fn var(name: &str) -> Expr {
+    path_expr(relative(&[name]))
+}
+
+fn lit(lit: Lit) -> Expr {
+    Expr::Lit(ExprLit {
+        attrs: Vec::new(),
+        lit,
+    })
+}
+
+pub(super) fn int_lit(repr: &str) -> Lit {
+    Lit::Int(LitInt::new(repr, Span::call_site()))
+}
+
+/// An unsuffixed integer literal.
+pub(super) fn int(v: u64) -> Expr {
+    lit(int_lit(&v.to_string()))
+}
+
+pub(super) fn string(s: &str) -> Expr {
+    lit(Lit::Str(LitStr::new(s, Span::call_site())))
+}
+
+pub(super) fn boolean(v: bool) -> Expr {
+    lit(Lit::Bool(syn::LitBool::new(v, Span::call_site())))
+}
+
+/// `func(args..)`.
+pub(super) fn call(func: Path, args: Vec<Expr>) -> Expr {
+    Expr::Call(ExprCall {
+        attrs: Vec::new(),
+        func: Box::new(path_expr(func)),
+        paren_token: Default::default(),
+        args: args.into_iter().collect(),
+    })
+}
+
+/// `receiver.method(args..)`.
+pub(super) fn method(receiver: Expr, name: &str, args: Vec<Expr>) -> Expr {
+    Expr::MethodCall(ExprMethodCall {
+        attrs: Vec::new(),
+        receiver: Box::new(receiver),
+        dot_token: Default::default(),
+        method: ident(name),
+        turbofish: None,
+        paren_token: Default::default(),
+        args: args.into_iter().collect(),
+    })
+}
+
+fn member(base: Expr, member: Member) -> Expr {
+    Expr::Field(ExprField {
+        attrs: Vec::new(),
+        base: Box::new(base),
+        dot_token: Default::default(),
+        member,
+    })
+}
+
+/// `base.name`.
+pub(super) fn field(base: Expr, name: &str) -> Expr {
+    member(base, Member::Named(ident(name)))
+}
+
+/// `base.0`.
+pub(super) fn field0(base: Expr) -> Expr {
+    member(
+        base,
+        Member::Unnamed(Index {
+            index: 0,
+            span: Span::call_site(),
+        }),
+    )
+}
+
+/// `&expr` or `&mut expr`.
+pub(super) fn reference(expr: Expr, mutable: bool) -> Expr {
+    Expr::Reference(ExprReference {
+        attrs: Vec::new(),
+        and_token: Default::default(),
+        mutability: mutable.then(Default::default),
+        expr: Box::new(expr),
+    })
+}
+
+/// `expr as ty`.
+pub(super) fn cast(expr: Expr, ty: Type) -> Expr {
+    Expr::Cast(ExprCast {
+        attrs: Vec::new(),
+        expr: Box::new(expr),
+        as_token: Default::default(),
+        ty: Box::new(ty),
+    })
+}
+
+pub(super) fn binary(left: Expr, op: BinOp, right: Expr) -> Expr {
+    Expr::Binary(ExprBinary {
+        attrs: Vec::new(),
+        left: Box::new(left),
+        op,
+        right: Box::new(right),
+    })
+}
+
+pub(super) fn neg(expr: Expr) -> Expr {
+    Expr::Unary(ExprUnary {
+        attrs: Vec::new(),
+        op: UnOp::Neg(Default::default()),
+        expr: Box::new(expr),
+    })
+}
+
+pub(super) fn tuple(elems: Vec<Expr>) -> Expr {
+    Expr::Tuple(ExprTuple {
+        attrs: Vec::new(),
+        paren_token: Default::default(),
+        elems: elems.into_iter().collect(),
+    })
+}
+
+pub(super) fn array(elems: Vec<Expr>) -> Expr {
+    Expr::Array(ExprArray {
+        attrs: Vec::new(),
+        bracket_token: Default::default(),
+        elems: elems.into_iter().collect(),
+    })
+}
+
+/// `{ expr }`.
+pub(super) fn block_expr(expr: Expr) -> Expr {
+    Expr::Block(ExprBlock {
+        attrs: Vec::new(),
+        label: None,
+        block: block(vec![tail(expr)]),
+    })
+}
+
+/// `path!(tokens)`.
+pub(super) fn macro_call(path: Path, tokens: TokenStream) -> Expr {
+    Expr::Macro(ExprMacro {
+        attrs: Vec::new(),
+        mac: Macro {
+            path,
+            bang_token: Default::default(),
+            delimiter: MacroDelimiter::Paren(Default::default()),
+            tokens,
+        },
+    })
+}
+
+/// `pat => body,`
+pub(super) fn arm(pat: Pat, body: Expr) -> Arm {
+    Arm {
+        attrs: Vec::new(),
+        pat,
+        guard: None,
+        fat_arrow_token: Default::default(),
+        body: Box::new(body),
+        comma: Some(Default::default()),
+    }
+}
+
+pub(super) fn pat_ident(name: &str) -> Pat {
+    Pat::Ident(PatIdent {
+        attrs: Vec::new(),
+        by_ref: None,
+        mutability: None,
+        ident: ident(name),
+        subpat: None,
+    })
+}
+
+// ---- statements and functions ----
+
+/// The last expression of a block, without `;`.
+pub(super) fn tail(expr: Expr) -> Stmt {
+    Stmt::Expr(expr, None)
+}
+
+pub(super) fn block(stmts: Vec<Stmt>) -> Block {
+    Block {
+        brace_token: Default::default(),
+        stmts,
+    }
+}
+
+/// `&self` or `&mut self`.
+pub(super) fn self_ref(mutable: bool) -> FnArg {
+    FnArg::Receiver(Receiver {
+        attrs: Vec::new(),
+        reference: Some((Default::default(), None)),
+        mutability: mutable.then(Default::default),
+        self_token: Default::default(),
+        colon_token: None,
+        ty: Box::new(ty_ref(ty_named("Self"), mutable)),
+    })
+}
+
+/// `name: ty`.
+pub(super) fn arg(name: &str, ty: Type) -> FnArg {
+    FnArg::Typed(PatType {
+        attrs: Vec::new(),
+        pat: Box::new(pat_ident(name)),
+        colon_token: Default::default(),
+        ty: Box::new(ty),
+    })
+}
+
+/// An associated function of an impl block.
+pub(super) struct Method {
+    pub attrs: Vec<Attribute>,
+    pub public: bool,
+    pub name: String,
+    pub inputs: Vec<FnArg>,
+    pub output: Option<Type>,
+    pub body: Vec<Stmt>,
+}
+
+impl Method {
+    pub(super) fn build(self) -> ImplItem {
+        ImplItem::Fn(ImplItemFn {
+            attrs: self.attrs,
+            vis: visibility(self.public),
+            defaultness: None,
+            sig: Signature {
+                constness: None,
+                asyncness: None,
+                unsafety: None,
+                abi: None,
+                fn_token: Default::default(),
+                ident: ident(&self.name),
+                generics: Generics::default(),
+                paren_token: Default::default(),
+                inputs: self.inputs.into_iter().collect(),
+                variadic: None,
+                output: match self.output {
+                    Some(t) => ReturnType::Type(Default::default(), Box::new(t)),
+                    None => ReturnType::Default,
+                },
+            },
+            block: block(self.body),
+        })
+    }
+}
+
+// ---- items and attributes ----
+
+pub(super) fn visibility(public: bool) -> Visibility {
+    if public {
+        Visibility::Public(Default::default())
+    } else {
+        Visibility::Inherited
+    }
+}
+
+/// `impl self_ty { .. }`, `impl trait_ for self_ty { .. }` or the same with
+/// `unsafe`.
+pub(super) fn item_impl(
+    unsafe_: bool,
+    trait_: Option<Path>,
+    self_ty: Type,
+    items: Vec<ImplItem>,
+) -> Item {
+    Item::Impl(ItemImpl {
+        attrs: Vec::new(),
+        defaultness: None,
+        unsafety: unsafe_.then(Default::default),
+        impl_token: Default::default(),
+        generics: Generics::default(),
+        trait_: trait_.map(|p| (None, p, Default::default())),
+        self_ty: Box::new(self_ty),
+        brace_token: Default::default(),
+        items,
+    })
+}
+
+/// `const _: () = expr;`: a compile-time check.
+pub(super) fn const_check(expr: Expr) -> Item {
+    Item::Const(syn::ItemConst {
+        attrs: Vec::new(),
+        vis: Visibility::Inherited,
+        const_token: Default::default(),
+        ident: ident("_"),
+        generics: Generics::default(),
+        colon_token: Default::default(),
+        ty: Box::new(ty_tuple(Vec::new())),
+        eq_token: Default::default(),
+        expr: Box::new(expr),
+        semi_token: Default::default(),
+    })
+}
+
+/// `#[doc = text]`, printed as `///text`.
+pub(super) fn doc(text: &str) -> Attribute {
+    outer(Meta::NameValue(MetaNameValue {
+        path: relative(&["doc"]),
+        eq_token: Default::default(),
+        value: string(text),
+    }))
+}
+
+/// `#[name(tokens)]`.
+pub(super) fn attr_list(name: &str, tokens: TokenStream) -> Attribute {
+    outer(Meta::List(MetaList {
+        path: relative(&[name]),
+        delimiter: MacroDelimiter::Paren(Default::default()),
+        tokens,
+    }))
+}
+
+fn outer(meta: Meta) -> Attribute {
+    Attribute {
+        pound_token: Default::default(),
+        style: AttrStyle::Outer,
+        bracket_token: Default::default(),
+        meta,
+    }
+}
+
+// ---- raw tokens (attribute arguments, macro arguments) ----
+
+/// Tokens spaced as `quote!` spaces them: `,` alone, `::` joint then alone.
+#[derive(Default)]
+pub(super) struct Tokens(Vec<TokenTree>);
+
+impl Tokens {
+    pub(super) fn ident(mut self, name: &str) -> Self {
+        self.0.push(ident(name).into());
+        self
+    }
+
+    /// `a::b::c`.
+    pub(super) fn path(mut self, segments: &[&str]) -> Self {
+        for (i, s) in segments.iter().enumerate() {
+            if i > 0 {
+                self.0.push(Punct::new(':', Spacing::Joint).into());
+                self.0.push(Punct::new(':', Spacing::Alone).into());
+            }
+            self = self.ident(s);
+        }
+        self
+    }
+
+    pub(super) fn comma(mut self) -> Self {
+        self.0.push(Punct::new(',', Spacing::Alone).into());
+        self
+    }
+
+    /// `name(n)`, as in `align(8)`.
+    pub(super) fn call_int(mut self, name: &str, n: u64) -> Self {
+        self = self.ident(name);
+        let arg = TokenTree::Literal(proc_macro2::Literal::u64_unsuffixed(n));
+        self.0
+            .push(Group::new(Delimiter::Parenthesis, arg.into()).into());
+        self
+    }
+
+    /// Comma-separated paths: `Clone, Copy`, `dead_code, clippy::all`.
+    pub(super) fn list(mut self, paths: &[&str]) -> Self {
+        for (i, p) in paths.iter().enumerate() {
+            if i > 0 {
+                self = self.comma();
+            }
+            let segments: Vec<&str> = p.split("::").collect();
+            self = self.path(&segments);
+        }
+        self
+    }
+
+    pub(super) fn build(self) -> TokenStream {
+        self.0.into_iter().collect()
+    }
+}

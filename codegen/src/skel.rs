@@ -1,0 +1,641 @@
+//! The typed skeleton of an object: `{Name}Skel::open()` -> `Open{Name}Skel`
+//! (typed global data before load, per-map and per-program settings) ->
+//! `.load()` -> `{Name}Skel` with typed maps, programs and mmapped data.
+//!
+//! In: an [`ObjectSpec`] and [`SkelOptions`]. Out: formatted Rust: the
+//! `types` module plus the skeleton items.
+
+use std::path::PathBuf;
+
+use bpf2rs::btf::{Btf, Kind, TypeId};
+use bpf2rs::obj::{DataKind, MapOrigin, MapSpec, MapType, ObjectSpec};
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::emit::{self, Cx};
+use crate::ir::{self, Root, RustTy, TypesError};
+use crate::{format, naming};
+
+/// What the generator needs besides the object.
+#[derive(Clone, Debug, Default)]
+pub struct SkelOptions {
+    /// Path of the object for `include_bytes!` (absolute, so the generated
+    /// file works from OUT_DIR).
+    pub object_path: PathBuf,
+    /// Ring buffer maps whose records are a C type: (map, C type name).
+    pub ringbuf_events: Vec<(String, String)>,
+    /// Key and value types for maps that have only sizes (legacy `maps`
+    /// definitions, key_size/value_size): (map, key C type, value C type).
+    /// An empty name keeps the byte array.
+    pub map_types: Vec<(String, String, String)>,
+    /// Suffix the later of two same-named types with its BTF id.
+    pub rename_duplicates: bool,
+}
+
+/// Why a skeleton could not be generated.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SkelError {
+    #[error("{object}: {source}")]
+    Types {
+        object: String,
+        #[source]
+        source: TypesError,
+    },
+    #[error("{object}: map {map}: {message}")]
+    Map {
+        object: String,
+        map: String,
+        message: String,
+    },
+    #[error("{object}: {message}")]
+    Other { object: String, message: String },
+}
+
+/// The CamelCase prefix of an object's skeleton (`kitchen_sink` -> `KitchenSink`).
+pub fn camel(name: &str) -> String {
+    let mut out = String::new();
+    let mut upper = true;
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            if upper {
+                out.push(c.to_ascii_uppercase());
+            } else {
+                out.push(c);
+            }
+            upper = false;
+        } else {
+            upper = true;
+        }
+    }
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert_str(0, "Obj");
+    }
+    out
+}
+
+/// Rust name of a data section's struct in `types` (`.data.custom` -> `SectionDataCustom`).
+fn section_struct(section: &str) -> String {
+    format!("Section{}", camel(section))
+}
+
+/// Accessor name of a data section (`.rodata` -> `rodata`, `.data.custom` -> `data_custom`).
+fn section_accessor(section: &str) -> String {
+    let s: String = section
+        .trim_start_matches('.')
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    naming::escape(&s)
+}
+
+/// A map's key and value as Rust types.
+struct MapTys {
+    key: RustTy,
+    value: RustTy,
+}
+
+fn bytes(n: u32) -> RustTy {
+    RustTy::Array(Box::new(RustTy::Prim("u8")), n)
+}
+
+/// Generates the skeleton file for `spec`.
+pub fn generate(spec: &ObjectSpec, opts: &SkelOptions) -> Result<String, SkelError> {
+    let object = spec.name.clone();
+    let empty_btf;
+    let btf: &Btf = match &spec.btf {
+        Some(b) => b,
+        None => {
+            empty_btf = Btf::parse(&minimal_btf()).map_err(|e| SkelError::Other {
+                object: object.clone(),
+                message: e.to_string(),
+            })?;
+            &empty_btf
+        }
+    };
+    let types_err = |source| SkelError::Types {
+        object: object.clone(),
+        source,
+    };
+    // Roots: per map (key, value), per data section, then named extras.
+    let mut roots: Vec<Root> = Vec::new();
+    let mut slots: Vec<(Option<usize>, Option<usize>)> = Vec::new();
+    for m in &spec.maps {
+        let (k_name, v_name) = named_types(opts, m);
+        let key = pick(btf, m.key_type, k_name.as_deref(), m.key_size).map_err(|message| {
+            SkelError::Map {
+                object: object.clone(),
+                map: m.name.clone(),
+                message: format!("key: {message}"),
+            }
+        })?;
+        let value_type = if m.map_type == MapType::RINGBUF {
+            None
+        } else {
+            m.value_type
+        };
+        let value = pick(btf, value_type, v_name.as_deref(), m.value_size).map_err(|message| {
+            SkelError::Map {
+                object: object.clone(),
+                map: m.name.clone(),
+                message: format!("value: {message}"),
+            }
+        })?;
+        let mut slot = (None, None);
+        if let Some(id) = key {
+            slot.0 = Some(roots.len());
+            roots.push(Root {
+                id,
+                context: format!("{}__key", m.name),
+            });
+        }
+        if let Some(id) = value {
+            slot.1 = Some(roots.len());
+            roots.push(Root {
+                id,
+                context: format!("{}__value", m.name),
+            });
+        }
+        slots.push(slot);
+    }
+    let mut data_slots = Vec::new();
+    for d in &spec.data {
+        match d.btf_type {
+            Some(id) if d.size > 0 => {
+                data_slots.push(Some(roots.len()));
+                roots.push(Root {
+                    id,
+                    context: section_struct(&d.name),
+                });
+            }
+            _ => data_slots.push(None),
+        }
+    }
+    let mut events = Vec::new();
+    for (map, c_type) in &opts.ringbuf_events {
+        if spec.map(map).map(|m| m.map_type) != Some(MapType::RINGBUF) {
+            return Err(SkelError::Map {
+                object: object.clone(),
+                map: map.clone(),
+                message: "ringbuf_event names a map that is not a ring buffer".into(),
+            });
+        }
+        let id = find_type(btf, c_type).ok_or_else(|| SkelError::Map {
+            object: object.clone(),
+            map: map.clone(),
+            message: format!("no C type `{c_type}` in the object's BTF"),
+        })?;
+        events.push((map.clone(), roots.len()));
+        roots.push(Root {
+            id,
+            context: c_type.clone(),
+        });
+    }
+    let items = ir::build(btf, &roots, opts.rename_duplicates).map_err(types_err)?;
+    let ty_at = |slot: Option<usize>, size: u32| -> RustTy {
+        slot.and_then(|i| items.root_tys.get(i).cloned().flatten())
+            .unwrap_or_else(|| bytes(size))
+    };
+    let map_tys: Vec<MapTys> = spec
+        .maps
+        .iter()
+        .zip(&slots)
+        .map(|(m, (k, v))| MapTys {
+            key: ty_at(*k, m.key_size),
+            value: ty_at(*v, m.value_size),
+        })
+        .collect();
+    let cx = Cx::new(&items);
+    let list: Vec<&ir::Item> = items.items.values().collect();
+    let mut code = String::from(format::HEADER);
+    code.push_str(&format::format_module(
+        emit::module_attrs(),
+        &list,
+        |chunk| emit::items(&cx, chunk.iter().copied()),
+    ));
+    let data_tys: Vec<Option<RustTy>> = data_slots
+        .iter()
+        .map(|s| s.and_then(|i| items.root_tys.get(i).cloned().flatten()))
+        .collect();
+    code.push('\n');
+    let tokens = skeleton(spec, opts, &cx, &map_tys, &data_tys);
+    // The skeleton is a few dozen items: parsing its tokens costs nothing
+    // next to the types.
+    let file: syn::File = syn::parse2(tokens).map_err(|e| SkelError::Other {
+        object: object.clone(),
+        message: format!("internal error: generated skeleton does not parse: {e}"),
+    })?;
+    code.push_str(&format::format(file.items));
+    Ok(code)
+}
+
+/// Types a build named for a map that has only sizes.
+fn named_types(opts: &SkelOptions, m: &MapSpec) -> (Option<String>, Option<String>) {
+    opts.map_types
+        .iter()
+        .find(|(name, _, _)| *name == m.name)
+        .map(|(_, k, v)| {
+            let some = |s: &String| (!s.is_empty()).then(|| s.clone());
+            (some(k), some(v))
+        })
+        .unwrap_or((None, None))
+}
+
+/// The BTF type for a key or value: the definition's, or one the build
+/// names (checked for size), or none (bytes).
+fn pick(
+    btf: &Btf,
+    own: Option<TypeId>,
+    named: Option<&str>,
+    size: u32,
+) -> Result<Option<TypeId>, String> {
+    if let Some(name) = named {
+        let id = find_type(btf, name)
+            .ok_or_else(|| format!("no C type `{name}` in the object's BTF"))?;
+        let actual = btf.size_of(id).map_err(|e| e.to_string())?;
+        if actual != size {
+            return Err(format!("`{name}` is {actual} bytes, the map's is {size}"));
+        }
+        return Ok(Some(id));
+    }
+    Ok(own)
+}
+
+/// A C type by name: `struct x`, `union x`, `enum x`, or a typedef/struct name.
+fn find_type(btf: &Btf, name: &str) -> Option<TypeId> {
+    let (kinds, bare): (&[Kind], &str) = if let Some(n) = name.strip_prefix("struct ") {
+        (&[Kind::Struct], n)
+    } else if let Some(n) = name.strip_prefix("union ") {
+        (&[Kind::Union], n)
+    } else if let Some(n) = name.strip_prefix("enum ") {
+        (&[Kind::Enum, Kind::Enum64], n)
+    } else {
+        (
+            &[
+                Kind::Typedef,
+                Kind::Struct,
+                Kind::Union,
+                Kind::Enum,
+                Kind::Enum64,
+                Kind::Int,
+            ],
+            name,
+        )
+    };
+    kinds
+        .iter()
+        .find_map(|k| btf.find_by_name(bare.trim(), *k).ok())
+}
+
+/// BTF with no types, for objects without BTF (legacy maps only).
+fn minimal_btf() -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend_from_slice(&0xeb9fu16.to_le_bytes());
+    b.extend_from_slice(&[1, 0]);
+    for v in [24u32, 0, 0, 0, 1] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    b.push(0);
+    b
+}
+
+/// The Rust handle type of a map, by kernel family.
+fn handle_ty(cx: &Cx, m: &MapSpec, t: &MapTys) -> TokenStream {
+    let k = qualified(cx, &t.key);
+    let v = qualified(cx, &t.value);
+    match m.map_type {
+        MapType::HASH => quote!(::bpf2rs::map::HashMap<#k, #v>),
+        MapType::LRU_HASH => quote!(::bpf2rs::map::LruHashMap<#k, #v>),
+        MapType::ARRAY if m.key_size == 4 => quote!(::bpf2rs::map::Array<#v>),
+        MapType::PERCPU_HASH => quote!(::bpf2rs::map::PerCpuHashMap<#k, #v>),
+        MapType::LRU_PERCPU_HASH => quote!(::bpf2rs::map::LruPerCpuHashMap<#k, #v>),
+        MapType::PERCPU_ARRAY if m.key_size == 4 => quote!(::bpf2rs::map::PerCpuArray<#v>),
+        MapType::QUEUE => quote!(::bpf2rs::map::Queue<#v>),
+        MapType::STACK => quote!(::bpf2rs::map::Stack<#v>),
+        MapType::BLOOM_FILTER => quote!(::bpf2rs::map::BloomFilter<#v>),
+        MapType::PROG_ARRAY => quote!(::bpf2rs::map::ProgArray),
+        _ => quote!(::bpf2rs::map::Map),
+    }
+}
+
+/// A type as seen from outside the `types` module.
+fn qualified(cx: &Cx, t: &RustTy) -> TokenStream {
+    match t {
+        RustTy::Named(n) => {
+            let n = naming::ident(n);
+            quote!(types::#n)
+        }
+        RustTy::Array(e, len) => {
+            let e = qualified(cx, e);
+            let l = Literal::usize_unsuffixed(*len as usize);
+            quote!([#e; #l])
+        }
+        other => {
+            let t = emit::ty(cx, other);
+            quote!(#t)
+        }
+    }
+}
+
+fn skeleton(
+    spec: &ObjectSpec,
+    opts: &SkelOptions,
+    cx: &Cx,
+    map_tys: &[MapTys],
+    data_tys: &[Option<RustTy>],
+) -> TokenStream {
+    let prefix = camel(&spec.name);
+    let skel = format_ident!("{}Skel", prefix);
+    let open_skel = format_ident!("Open{}Skel", prefix);
+    let maps_ty = format_ident!("{}Maps", prefix);
+    let open_maps_ty = format_ident!("Open{}Maps", prefix);
+    let progs_ty = format_ident!("{}Progs", prefix);
+    let open_progs_ty = format_ident!("Open{}Progs", prefix);
+    let object_const = format_ident!(
+        "{}_OBJECT",
+        spec.name
+            .to_ascii_uppercase()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+    );
+    let obj_name = &spec.name;
+    let path = opts.object_path.display().to_string();
+    let doc = format!(
+        " Typed skeleton of `{}`: open, set, load.",
+        opts.object_path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    );
+
+    let map_fields: Vec<TokenStream> = spec
+        .maps
+        .iter()
+        .zip(map_tys)
+        .map(|(m, t)| {
+            let f = naming::ident(&naming::escape(&m.name));
+            let ty = handle_ty(cx, m, t);
+            let d = format!(
+                " Map `{}` ({}{}).",
+                m.name,
+                m.map_type,
+                if m.origin == MapOrigin::Legacy {
+                    ", legacy definition"
+                } else {
+                    ""
+                }
+            );
+            quote!(#[doc = #d] pub #f: #ty)
+        })
+        .collect();
+    let map_takes: Vec<TokenStream> = spec
+        .maps
+        .iter()
+        .zip(map_tys)
+        .map(|(m, t)| {
+            let f = naming::ident(&naming::escape(&m.name));
+            let name = &m.name;
+            if handle_ty(cx, m, t).to_string() == quote!(::bpf2rs::map::Map).to_string() {
+                quote!(#f: ::bpf2rs::__private::take_map(&mut object, #name)?)
+            } else {
+                quote!(#f: ::bpf2rs::__private::take_typed_map(&mut object, #name)?)
+            }
+        })
+        .collect();
+    let open_map_fields: Vec<TokenStream> = spec
+        .maps
+        .iter()
+        .map(|m| {
+            let f = naming::ident(&naming::escape(&m.name));
+            let d = format!(" Settings of map `{}` applied at load.", m.name);
+            quote!(#[doc = #d] pub #f: ::bpf2rs::load::MapSettings)
+        })
+        .collect();
+    let open_map_inits: Vec<TokenStream> = spec
+        .maps
+        .iter()
+        .map(|m| {
+            let f = naming::ident(&naming::escape(&m.name));
+            quote!(#f: ::core::default::Default::default())
+        })
+        .collect();
+    let open_map_applies: Vec<TokenStream> = spec
+        .maps
+        .iter()
+        .map(|m| {
+            let f = naming::ident(&naming::escape(&m.name));
+            let name = &m.name;
+            quote!(object.set_map_settings(#name, maps.#f);)
+        })
+        .collect();
+    let prog_fields: Vec<TokenStream> = spec
+        .programs
+        .iter()
+        .map(|p| {
+            let f = naming::ident(&naming::escape(&p.name));
+            let d = format!(
+                " Program `{}` (section `{}`, {}).",
+                p.name,
+                p.section,
+                p.prog_type()
+            );
+            quote!(#[doc = #d] pub #f: ::bpf2rs::prog::Program)
+        })
+        .collect();
+    let prog_takes: Vec<TokenStream> = spec
+        .programs
+        .iter()
+        .map(|p| {
+            let f = naming::ident(&naming::escape(&p.name));
+            let name = &p.name;
+            quote!(#f: ::bpf2rs::__private::take_program(&mut object, #name)?)
+        })
+        .collect();
+    let open_prog_fields: Vec<TokenStream> = spec
+        .programs
+        .iter()
+        .map(|p| {
+            let f = naming::ident(&naming::escape(&p.name));
+            let d = format!(" Settings of program `{}` applied at load.", p.name);
+            quote!(#[doc = #d] pub #f: ::bpf2rs::load::ProgSettings)
+        })
+        .collect();
+    let open_prog_inits: Vec<TokenStream> = spec
+        .programs
+        .iter()
+        .map(|p| {
+            let f = naming::ident(&naming::escape(&p.name));
+            quote!(#f: ::core::default::Default::default())
+        })
+        .collect();
+    let open_prog_applies: Vec<TokenStream> = spec
+        .programs
+        .iter()
+        .map(|p| {
+            let f = naming::ident(&naming::escape(&p.name));
+            let name = &p.name;
+            quote!(object.set_program_settings(#name, progs.#f.clone());)
+        })
+        .collect();
+    let mut open_data = Vec::new();
+    let mut loaded_data = Vec::new();
+    for (d, ty) in spec.data.iter().zip(data_tys) {
+        let Some(RustTy::Named(n)) = ty else { continue };
+        let t = naming::ident(n);
+        let acc = section_accessor(&d.name);
+        let get = format_ident!("{}", naming::plain(&acc));
+        let get_mut = format_ident!("{}_mut", naming::plain(&acc));
+        let sec = &d.name;
+        let doc = format!(" `{sec}` before load: initial values the programs will see.");
+        open_data.push(quote! {
+            #[doc = #doc]
+            pub fn #get_mut(&mut self) -> &mut types::#t {
+                ::bpf2rs::__private::open_data_mut(&mut self.object, #sec)
+            }
+        });
+        let doc = format!(" `{sec}` shared with the programs (mmapped).");
+        loaded_data.push(quote! {
+            #[doc = #doc]
+            pub fn #get(&self) -> &types::#t {
+                ::bpf2rs::__private::data(&self.object, #sec)
+            }
+        });
+        if d.kind != DataKind::Rodata {
+            let doc = format!(" `{sec}` shared with the programs, writable.");
+            loaded_data.push(quote! {
+                #[doc = #doc]
+                pub fn #get_mut(&mut self) -> &mut types::#t {
+                    ::bpf2rs::__private::data_mut(&mut self.object, #sec)
+                }
+            });
+        }
+    }
+    let data_checks: Vec<TokenStream> = spec
+        .data
+        .iter()
+        .zip(data_tys)
+        .filter_map(|(d, ty)| match ty {
+            Some(RustTy::Named(n)) => {
+                let t = naming::ident(n);
+                let sec = &d.name;
+                Some(quote!((#sec, ::core::mem::size_of::<types::#t>())))
+            }
+            _ => None,
+        })
+        .collect();
+    let any_settings = !spec.maps.is_empty() || !spec.programs.is_empty();
+    let mut_object = if any_settings {
+        quote!(mut object)
+    } else {
+        quote!(object)
+    };
+    let mut_loaded = if any_settings {
+        quote!(let mut object = object.load()?;)
+    } else {
+        quote!(let object = object.load()?;)
+    };
+    let map_names: Vec<&str> = spec.maps.iter().map(|m| m.name.as_str()).collect();
+    let prog_names: Vec<&str> = spec.programs.iter().map(|p| p.name.as_str()).collect();
+
+    quote! {
+        /// The compiled object, embedded in the binary.
+        pub const #object_const: &[u8] = include_bytes!(#path);
+
+        #[doc = #doc]
+        #[derive(Debug)]
+        pub struct #skel {
+            /// Maps, typed by their BTF key and value types.
+            pub maps: #maps_ty,
+            /// Programs.
+            pub progs: #progs_ty,
+            object: ::bpf2rs::load::Object,
+        }
+
+        /// Maps of the loaded object.
+        #[derive(Debug)]
+        pub struct #maps_ty {
+            #(#map_fields,)*
+        }
+
+        /// Programs of the loaded object.
+        #[derive(Debug)]
+        pub struct #progs_ty {
+            #(#prog_fields,)*
+        }
+
+        /// The object opened but not loaded: set global data, map and program settings, then `load()`.
+        #[derive(Debug)]
+        pub struct #open_skel {
+            /// Per-map settings: max entries, pin path, reuse of an existing map.
+            pub maps: #open_maps_ty,
+            /// Per-program settings: autoload, verifier log level.
+            pub progs: #open_progs_ty,
+            object: ::bpf2rs::load::OpenObject,
+        }
+
+        /// Per-map settings before load.
+        #[derive(Debug)]
+        pub struct #open_maps_ty {
+            #(#open_map_fields,)*
+        }
+
+        /// Per-program settings before load.
+        #[derive(Debug)]
+        pub struct #open_progs_ty {
+            #(#open_prog_fields,)*
+        }
+
+        impl #skel {
+            /// Opens the embedded object: parsed, nothing in the kernel yet.
+            pub fn open() -> ::core::result::Result<#open_skel, ::bpf2rs::load::LoadError> {
+                #open_skel::from_object(::bpf2rs::load::OpenObject::open_bytes(#object_const, #obj_name)?)
+            }
+
+            /// Opens another build of the same object from a file; refused if
+            /// its maps or programs differ from the ones this skeleton has.
+            pub fn open_file(path: impl ::core::convert::AsRef<::std::path::Path>) -> ::core::result::Result<#open_skel, ::bpf2rs::load::LoadError> {
+                let object = ::bpf2rs::load::OpenObject::open_file(path)?;
+                #open_skel::from_object(object)
+            }
+
+            /// The loaded object (untyped access to everything).
+            pub fn object(&self) -> &::bpf2rs::load::Object {
+                &self.object
+            }
+
+            #(#loaded_data)*
+        }
+
+        impl #open_skel {
+            fn from_object(object: ::bpf2rs::load::OpenObject) -> ::core::result::Result<#open_skel, ::bpf2rs::load::LoadError> {
+                ::bpf2rs::__private::check_shape(&object, &[#(#map_names),*], &[#(#prog_names),*], &[#(#data_checks),*])?;
+                Ok(#open_skel {
+                    maps: #open_maps_ty { #(#open_map_inits,)* },
+                    progs: #open_progs_ty { #(#open_prog_inits,)* },
+                    object,
+                })
+            }
+
+            /// The object before load (untyped access).
+            pub fn object_mut(&mut self) -> &mut ::bpf2rs::load::OpenObject {
+                &mut self.object
+            }
+
+            #(#open_data)*
+
+            /// Creates the maps, fills their static contents and global data,
+            /// loads the programs.
+            pub fn load(self) -> ::core::result::Result<#skel, ::bpf2rs::load::LoadError> {
+                let #open_skel { maps, progs, #mut_object } = self;
+                let _ = (&maps, &progs);
+                #(#open_map_applies)*
+                #(#open_prog_applies)*
+                #mut_loaded
+                Ok(#skel {
+                    maps: #maps_ty { #(#map_takes,)* },
+                    progs: #progs_ty { #(#prog_takes,)* },
+                    object,
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! Errors of loading an object: which object, which map or program, what the
+//! kernel said (with the verifier log for a rejected program).
+
+use crate::map::MapError;
+use crate::sys::SysError;
+
+/// Why an object could not be brought into the kernel.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    #[error("{object}: {source}")]
+    Open {
+        object: String,
+        #[source]
+        source: crate::obj::ObjError,
+    },
+    #[error("{object}: {source}")]
+    Map {
+        object: String,
+        #[source]
+        source: MapError,
+    },
+    #[error("{object}: map {map}: {message}")]
+    MapSetup {
+        object: String,
+        map: String,
+        message: String,
+    },
+    #[error("{object}: program {program}: {message}")]
+    Link {
+        object: String,
+        program: String,
+        message: String,
+    },
+    #[error("{object}: program {program} (section {section}): the kernel rejected it: {source}\n--- verifier log ---\n{log}")]
+    Verifier {
+        object: String,
+        program: String,
+        section: String,
+        #[source]
+        source: SysError,
+        log: String,
+    },
+    #[error("{object}: {message}")]
+    Other { object: String, message: String },
+}
+
+impl LoadError {
+    /// The verifier log of a rejected program.
+    pub fn verifier_log(&self) -> Option<&str> {
+        match self {
+            LoadError::Verifier { log, .. } => Some(log),
+            _ => None,
+        }
+    }
+}

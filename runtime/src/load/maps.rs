@@ -1,0 +1,334 @@
+//! Map creation for the loader: definitions (with inner templates, BTF ids
+//! and LIBBPF_PIN_BY_NAME pinning), global data maps, and static slots.
+
+use std::os::fd::{AsFd, BorrowedFd};
+use std::path::Path;
+
+use super::{DataMap, LoadError, MapSettings};
+use crate::map::{Map, MapFlags};
+use crate::mmap::Mmap;
+use crate::obj::{DataKind, DataSection, MapSpec, MapType, ObjectSpec, Pinning, SlotTarget};
+use crate::prog::Program;
+use crate::sys;
+
+const BPF_F_RDONLY_PROG: u32 = 1 << 7;
+const BPF_F_MMAPABLE: u32 = 1 << 10;
+
+pub(crate) struct MapCx<'a> {
+    pub(crate) object: &'a str,
+    pub(crate) btf_fd: Option<BorrowedFd<'a>>,
+    pub(crate) pin_root: &'a Path,
+}
+
+impl MapCx<'_> {
+    fn setup(&self, map: &str, message: String) -> LoadError {
+        LoadError::MapSetup {
+            object: self.object.to_owned(),
+            map: map.to_owned(),
+            message,
+        }
+    }
+
+    fn map_err(&self) -> impl Fn(crate::map::MapError) -> LoadError + '_ {
+        move |source| LoadError::Map {
+            object: self.object.to_owned(),
+            source,
+        }
+    }
+}
+
+/// Creates (or reuses) the map of one definition.
+pub(crate) fn create(
+    cx: &MapCx<'_>,
+    m: &MapSpec,
+    settings: &mut MapSettings,
+    notes: &mut Vec<String>,
+) -> Result<Map, LoadError> {
+    if let Some(fd) = settings.reuse_fd.take() {
+        let map = Map::from_fd(&m.name, fd).map_err(cx.map_err())?;
+        check_compatible(cx, m, settings, &map, "the reused map")?;
+        return Ok(map);
+    }
+    let pin = match (&settings.pin_path, m.pinning) {
+        (Some(p), _) => Some(p.clone()),
+        (None, Pinning::ByName) => Some(cx.pin_root.join(&m.name)),
+        (None, Pinning::Other(n)) => {
+            notes.push(format!(
+                "map {}: pinning {n} (iproute2 namespaces) is not supported; not pinned",
+                m.name
+            ));
+            None
+        }
+        (None, Pinning::None) => None,
+    };
+    if let Some(path) = &pin {
+        if path.exists() {
+            let map = open_pinned(cx, &m.name, path)?;
+            check_compatible(
+                cx,
+                m,
+                settings,
+                &map,
+                &format!("the map pinned at {}", path.display()),
+            )?;
+            return Ok(map);
+        }
+    }
+    let inner = match &m.inner {
+        Some(inner) => Some(create_plain(cx, inner, inner.max_entries, None, notes)?),
+        None => None,
+    };
+    let max_entries = settings.max_entries.unwrap_or(m.max_entries);
+    let map = create_plain(cx, m, max_entries, inner.as_ref().map(|i| i.as_fd()), notes)?;
+    if let Some(path) = &pin {
+        map.pin(path).map_err(cx.map_err())?;
+    }
+    Ok(map)
+}
+
+fn create_plain(
+    cx: &MapCx<'_>,
+    m: &MapSpec,
+    max_entries: u32,
+    inner: Option<BorrowedFd<'_>>,
+    notes: &mut Vec<String>,
+) -> Result<Map, LoadError> {
+    let max_entries = if max_entries == 0 && m.map_type == MapType::PERF_EVENT_ARRAY {
+        sys::possible_cpus().map_err(|e| cx.setup(&m.name, format!("counting CPUs: {e}")))? as u32
+    } else {
+        max_entries
+    };
+    let mut create = sys::MapCreate {
+        name: &m.name,
+        map_type: m.map_type.0,
+        key_size: m.key_size,
+        value_size: m.value_size,
+        max_entries,
+        map_flags: m.map_flags,
+        inner_map_fd: inner,
+        numa_node: m.numa_node,
+        map_extra: m.map_extra,
+        ..Default::default()
+    };
+    let with_btf = cx.btf_fd.is_some() && m.value_type.is_some() && !m.map_type.is_map_in_map();
+    if with_btf {
+        create.btf_fd = cx.btf_fd;
+        create.btf_key_type_id = m.key_type.map(|t| t.0).unwrap_or(0);
+        create.btf_value_type_id = m.value_type.map(|t| t.0).unwrap_or(0);
+        match Map::create(&create) {
+            Ok(map) => return Ok(map),
+            Err(e) => notes.push(format!("map {}: created without BTF ({e})", m.name)),
+        }
+        create.btf_fd = None;
+        create.btf_key_type_id = 0;
+        create.btf_value_type_id = 0;
+    }
+    Map::create(&create).map_err(cx.map_err())
+}
+
+/// The map pinned at `path`, named after the definition.
+fn open_pinned(cx: &MapCx<'_>, name: &str, path: &Path) -> Result<Map, LoadError> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+        cx.setup(
+            name,
+            format!("pin path {} contains a NUL byte", path.display()),
+        )
+    })?;
+    let fd = sys::obj_get(&c)
+        .map_err(|e| cx.setup(name, format!("opening the pin {}: {e}", path.display())))?;
+    Map::from_fd(name, fd).map_err(cx.map_err())
+}
+
+/// A pinned or reused map must be what the definition asks for.
+fn check_compatible(
+    cx: &MapCx<'_>,
+    m: &MapSpec,
+    settings: &MapSettings,
+    map: &Map,
+    what: &str,
+) -> Result<(), LoadError> {
+    let info = map.info();
+    let want_max = settings.max_entries.unwrap_or(m.max_entries);
+    let checks: [(&str, u64, u64); 6] = [
+        ("type", u64::from(m.map_type.0), u64::from(info.map_type.0)),
+        ("key_size", u64::from(m.key_size), u64::from(info.key_size)),
+        (
+            "value_size",
+            u64::from(m.value_size),
+            u64::from(info.value_size),
+        ),
+        (
+            "max_entries",
+            u64::from(want_max),
+            u64::from(info.max_entries),
+        ),
+        (
+            "map_flags",
+            u64::from(m.map_flags),
+            u64::from(info.map_flags),
+        ),
+        ("map_extra", m.map_extra, info.map_extra),
+    ];
+    for (field, want, have) in checks {
+        if want != have && !(field == "max_entries" && want == 0) {
+            let show = |v: u64| {
+                if field == "type" {
+                    MapType(v as u32).to_string()
+                } else {
+                    v.to_string()
+                }
+            };
+            return Err(cx.setup(
+                &m.name,
+                format!(
+                    "{what} has {field} {}, the definition wants {}",
+                    show(have),
+                    show(want)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The kernel's name of a data map: as much of the object's name as fits
+/// before the section name, like libbpf (`kitchen.rodata`).
+fn data_map_name(object: &str, section: &str) -> String {
+    let keep = 15usize.saturating_sub(section.len().min(15));
+    let prefix: String = object
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(keep)
+        .collect();
+    format!("{prefix}{section}")
+}
+
+/// Creates the array map of a global data section, writes its initial
+/// contents, freezes `.rodata` and maps the value into memory.
+pub(crate) fn create_data(
+    cx: &MapCx<'_>,
+    d: &DataSection,
+    bytes: &[u8],
+    notes: &mut Vec<String>,
+) -> Result<DataMap, LoadError> {
+    let name = data_map_name(cx.object, &d.name);
+    let flags = match d.kind {
+        DataKind::Rodata => BPF_F_MMAPABLE | BPF_F_RDONLY_PROG,
+        _ => BPF_F_MMAPABLE,
+    };
+    let mut create = sys::MapCreate {
+        name: &name,
+        map_type: MapType::ARRAY.0,
+        key_size: 4,
+        value_size: d.size,
+        max_entries: 1,
+        map_flags: flags,
+        ..Default::default()
+    };
+    let map = match (cx.btf_fd, d.btf_type) {
+        (Some(btf), Some(ty)) => {
+            create.btf_fd = Some(btf);
+            create.btf_value_type_id = ty.0;
+            match Map::create(&create) {
+                Ok(m) => m,
+                Err(e) => {
+                    notes.push(format!("global data {}: created without BTF ({e})", d.name));
+                    create.btf_fd = None;
+                    create.btf_value_type_id = 0;
+                    Map::create(&create).map_err(cx.map_err())?
+                }
+            }
+        }
+        _ => Map::create(&create).map_err(cx.map_err())?,
+    };
+    map.update(&0u32.to_ne_bytes(), bytes, MapFlags::ANY)
+        .map_err(cx.map_err())?;
+    let writable = d.kind != DataKind::Rodata;
+    if !writable {
+        map.freeze().map_err(cx.map_err())?;
+    }
+    let mmap = Mmap::map(map.as_fd(), d.size as usize, writable)
+        .map_err(|e| cx.setup(&d.name, format!("mmap of the global data map: {e}")))?;
+    Ok(DataMap {
+        section: d.name.clone(),
+        kind: d.kind,
+        map,
+        mmap: Some(mmap),
+    })
+}
+
+/// Map-in-map slots from the definitions' static `values`.
+pub(crate) fn fill_map_slots(
+    object: &str,
+    spec: &ObjectSpec,
+    maps: &[Map],
+) -> Result<(), LoadError> {
+    for (m, map) in spec.maps.iter().zip(maps) {
+        for slot in &m.values {
+            let SlotTarget::Map(target) = &slot.target else {
+                continue;
+            };
+            let inner =
+                maps.iter()
+                    .find(|x| x.name() == target)
+                    .ok_or_else(|| LoadError::MapSetup {
+                        object: object.to_owned(),
+                        map: m.name.clone(),
+                        message: format!(
+                            "slot {} names map {target}, which was not created",
+                            slot.index
+                        ),
+                    })?;
+            let fd = inner.as_fd().as_raw_fd_u32();
+            map.update(&slot.index.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
+                .map_err(|source| LoadError::Map {
+                    object: object.to_owned(),
+                    source,
+                })?;
+        }
+    }
+    Ok(())
+}
+
+/// Prog-array slots from the definitions' static `values`.
+pub(crate) fn fill_prog_slots(
+    object: &str,
+    spec: &ObjectSpec,
+    maps: &[Map],
+    progs: &[Program],
+) -> Result<(), LoadError> {
+    for (m, map) in spec.maps.iter().zip(maps) {
+        for slot in &m.values {
+            let SlotTarget::Program(target) = &slot.target else {
+                continue;
+            };
+            // Not loaded (autoload off): the slot stays empty, as in libbpf.
+            let Some(fd) = progs
+                .iter()
+                .find(|p| p.name() == target)
+                .and_then(|p| p.fd().ok())
+            else {
+                continue;
+            };
+            let fd = fd.as_raw_fd_u32();
+            map.update(&slot.index.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
+                .map_err(|source| LoadError::Map {
+                    object: object.to_owned(),
+                    source,
+                })?;
+        }
+    }
+    Ok(())
+}
+
+trait RawFdU32 {
+    fn as_raw_fd_u32(&self) -> u32;
+}
+
+impl RawFdU32 for BorrowedFd<'_> {
+    fn as_raw_fd_u32(&self) -> u32 {
+        use std::os::fd::AsRawFd;
+        self.as_raw_fd() as u32
+    }
+}

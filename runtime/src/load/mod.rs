@@ -1,0 +1,517 @@
+//! Bringing an [`ObjectSpec`] to life: BTF, maps (with static contents and
+//! pinning), global data, linked and loaded programs.
+//!
+//! In: an object (file, bytes or spec) and per-map / per-program settings.
+//! Out: [`Object`], which owns every fd it created; dropping it (or a
+//! failed load) closes them all.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let obj = bpf2rs::load::OpenObject::open_file("counter.bpf.o")?.load()?;
+//! let prog = obj.program("count").unwrap();
+//! prog.test_run(&bpf2rs::prog::TestRunInput { data: &[0u8; 64], ..Default::default() })?;
+//! # Ok(()) }
+//! ```
+
+mod error;
+mod link;
+mod maps;
+
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+pub use error::LoadError;
+
+use crate::map::Map;
+use crate::mmap::Mmap;
+use crate::obj::{DataKind, ObjectSpec, ProgramSpec};
+use crate::pod::AlignedBytes;
+use crate::prog::Program;
+use crate::sys;
+
+/// Default root of LIBBPF_PIN_BY_NAME pins.
+pub const DEFAULT_PIN_ROOT: &str = "/sys/fs/bpf";
+
+/// Settings of one map, applied at load.
+#[derive(Debug, Default)]
+pub struct MapSettings {
+    /// Replaces the definition's max_entries.
+    pub max_entries: Option<u32>,
+    /// Pin (or reuse the pin) at this exact path.
+    pub pin_path: Option<PathBuf>,
+    /// Use this existing map instead of creating one.
+    pub reuse_fd: Option<OwnedFd>,
+}
+
+impl MapSettings {
+    /// Replaces the definition's max_entries.
+    pub fn set_max_entries(&mut self, n: u32) {
+        self.max_entries = Some(n);
+    }
+
+    /// Pins the map at `path` (reusing a compatible map already there).
+    pub fn set_pin_path(&mut self, path: impl Into<PathBuf>) {
+        self.pin_path = Some(path.into());
+    }
+
+    /// Uses an existing map instead of creating one (checked for compatibility).
+    pub fn reuse_fd(&mut self, fd: OwnedFd) {
+        self.reuse_fd = Some(fd);
+    }
+}
+
+/// Settings of one program, applied at load.
+#[derive(Debug, Clone)]
+pub struct ProgSettings {
+    /// Load the program (true by default).
+    pub autoload: bool,
+    /// Verifier log level when loading succeeds too (0: only on failure).
+    pub log_level: u32,
+}
+
+impl ProgSettings {
+    /// Whether to load the program.
+    pub fn set_autoload(&mut self, autoload: bool) {
+        self.autoload = autoload;
+    }
+
+    /// Verifier log level (1 or 2) even when loading succeeds.
+    pub fn set_log_level(&mut self, level: u32) {
+        self.log_level = level;
+    }
+}
+
+impl Default for ProgSettings {
+    fn default() -> ProgSettings {
+        ProgSettings {
+            autoload: true,
+            log_level: 0,
+        }
+    }
+}
+
+/// An object read and not yet loaded: change global data, map and program
+/// settings, then [`OpenObject::load`].
+#[derive(Debug)]
+pub struct OpenObject {
+    spec: ObjectSpec,
+    maps: Vec<MapSettings>,
+    progs: Vec<ProgSettings>,
+    data: Vec<AlignedBytes>,
+    pin_root: PathBuf,
+}
+
+impl OpenObject {
+    /// Reads an object file.
+    pub fn open_file(path: impl AsRef<Path>) -> Result<OpenObject, LoadError> {
+        let path = path.as_ref();
+        let spec = ObjectSpec::from_file(path).map_err(|source| LoadError::Open {
+            object: path.display().to_string(),
+            source,
+        })?;
+        Ok(OpenObject::from_spec(spec))
+    }
+
+    /// Reads an object from memory (e.g. `include_bytes!`).
+    pub fn open_bytes(bytes: &[u8], name: &str) -> Result<OpenObject, LoadError> {
+        let spec = ObjectSpec::parse(bytes, name).map_err(|source| LoadError::Open {
+            object: name.to_owned(),
+            source,
+        })?;
+        Ok(OpenObject::from_spec(spec))
+    }
+
+    /// Wraps a spec already read.
+    pub fn from_spec(spec: ObjectSpec) -> OpenObject {
+        OpenObject {
+            maps: spec.maps.iter().map(|_| MapSettings::default()).collect(),
+            progs: spec
+                .programs
+                .iter()
+                .map(|_| ProgSettings::default())
+                .collect(),
+            data: spec
+                .data
+                .iter()
+                .map(|d| AlignedBytes::new(&d.bytes))
+                .collect(),
+            pin_root: PathBuf::from(DEFAULT_PIN_ROOT),
+            spec,
+        }
+    }
+
+    pub fn spec(&self) -> &ObjectSpec {
+        &self.spec
+    }
+
+    /// Settings of map `name`.
+    pub fn map_mut(&mut self, name: &str) -> Option<&mut MapSettings> {
+        let i = self.spec.maps.iter().position(|m| m.name == name)?;
+        self.maps.get_mut(i)
+    }
+
+    /// Replaces the settings of map `name`; `false` if there is no such map.
+    pub fn set_map_settings(&mut self, name: &str, settings: MapSettings) -> bool {
+        match self.map_mut(name) {
+            Some(s) => {
+                *s = settings;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Replaces the settings of program `name`; `false` if there is no such program.
+    pub fn set_program_settings(&mut self, name: &str, settings: ProgSettings) -> bool {
+        match self.program_mut(name) {
+            Some(s) => {
+                *s = settings;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Settings of program `name`.
+    pub fn program_mut(&mut self, name: &str) -> Option<&mut ProgSettings> {
+        let i = self.spec.programs.iter().position(|p| p.name == name)?;
+        self.progs.get_mut(i)
+    }
+
+    /// Initial contents of a global data section (`.rodata`, `.data`,
+    /// `.bss`, ...), writable until load.
+    pub fn data_mut(&mut self, section: &str) -> Option<&mut [u8]> {
+        let i = self.spec.data.iter().position(|d| d.name == section)?;
+        self.data.get_mut(i).map(|v| v.as_mut_slice())
+    }
+
+    /// Where LIBBPF_PIN_BY_NAME maps are pinned (default /sys/fs/bpf).
+    pub fn set_pin_root(&mut self, root: impl Into<PathBuf>) {
+        self.pin_root = root.into();
+    }
+
+    /// Creates every map, fills static contents and global data, links and
+    /// loads every program (with autoload). On error everything created so
+    /// far is closed.
+    pub fn load(self) -> Result<Object, LoadError> {
+        let OpenObject {
+            spec,
+            maps: mut map_settings,
+            progs: prog_settings,
+            data,
+            pin_root,
+        } = self;
+        let object = spec.name.clone();
+        let mut notes = Vec::new();
+        let btf_fd = load_btf(&spec, &mut notes);
+        let mut maps: Vec<Map> = Vec::with_capacity(spec.maps.len());
+        for (m, settings) in spec.maps.iter().zip(map_settings.iter_mut()) {
+            let cx = maps::MapCx {
+                object: &object,
+                btf_fd: btf_fd.as_ref().map(|f| f.as_fd()),
+                pin_root: &pin_root,
+            };
+            maps.push(maps::create(&cx, m, settings, &mut notes)?);
+        }
+        maps::fill_map_slots(&object, &spec, &maps)?;
+        let mut data_maps = Vec::with_capacity(spec.data.len());
+        for (d, bytes) in spec.data.iter().zip(&data) {
+            if d.size == 0 {
+                continue;
+            }
+            let cx = maps::MapCx {
+                object: &object,
+                btf_fd: btf_fd.as_ref().map(|f| f.as_fd()),
+                pin_root: &pin_root,
+            };
+            data_maps.push(maps::create_data(&cx, d, bytes.as_slice(), &mut notes)?);
+        }
+        let map_fds: HashMap<String, i32> = maps
+            .iter()
+            .map(|m| (m.name().to_owned(), m.as_fd().as_raw_fd()))
+            .collect();
+        let data_fds: HashMap<String, i32> = data_maps
+            .iter()
+            .map(|d| (d.section.clone(), d.map.as_fd().as_raw_fd()))
+            .collect();
+        let fds = link::Fds {
+            maps: &map_fds,
+            data: &data_fds,
+        };
+        let license = CString::new(spec.license.clone().unwrap_or_default()).map_err(|_| {
+            LoadError::Other {
+                object: object.clone(),
+                message: "license contains a NUL byte".into(),
+            }
+        })?;
+        let mut programs = Vec::new();
+        for (p, settings) in spec.programs.iter().zip(&prog_settings) {
+            if !settings.autoload {
+                let prog_type = p.prog_type();
+                programs.push(Program::new(
+                    p.name.clone(),
+                    p.section.clone(),
+                    prog_type,
+                    p.expected_attach_type(),
+                    None,
+                ));
+                continue;
+            }
+            programs.push(load_program(
+                &object,
+                &spec,
+                p,
+                settings,
+                &fds,
+                btf_fd.as_ref(),
+                &license,
+            )?);
+        }
+        maps::fill_prog_slots(&object, &spec, &maps, &programs)?;
+        Ok(Object {
+            name: object,
+            maps,
+            data: data_maps,
+            programs,
+            _btf_fd: btf_fd,
+            notes,
+        })
+    }
+}
+
+/// Loads the object's BTF into the kernel; without it (or if the kernel
+/// refuses it) maps are created without BTF and a note says why.
+fn load_btf(spec: &ObjectSpec, notes: &mut Vec<String>) -> Option<OwnedFd> {
+    let btf = spec.btf.as_ref()?;
+    let bytes = match btf.sanitized_for_kernel().and_then(|b| b.to_bytes()) {
+        Ok(b) => b,
+        Err(e) => {
+            notes.push(format!("BTF not loaded ({e}); maps created without BTF"));
+            return None;
+        }
+    };
+    match sys::btf_load(&bytes, &mut []) {
+        Ok(fd) => Some(fd),
+        Err(e) => {
+            let mut log = vec![0u8; 1 << 20];
+            let _ = sys::btf_load(&bytes, &mut log);
+            notes.push(format!(
+                "the kernel refused the object's BTF ({e}); maps and programs are loaded without it: {}",
+                crate::ctypes::c_str_lossy(&log).trim()
+            ));
+            None
+        }
+    }
+}
+
+fn load_program(
+    object: &str,
+    spec: &ObjectSpec,
+    p: &ProgramSpec,
+    settings: &ProgSettings,
+    fds: &link::Fds<'_>,
+    btf_fd: Option<&OwnedFd>,
+    license: &CString,
+) -> Result<Program, LoadError> {
+    let link_err = |message: String| LoadError::Link {
+        object: object.to_owned(),
+        program: p.name.clone(),
+        message,
+    };
+    let def = p.def.as_ref().ok_or_else(|| {
+        link_err(format!(
+            "section `{}` names no known program type",
+            p.section
+        ))
+    })?;
+    if def.attach == crate::obj::AttachKind::Tracing
+        || def.attach == crate::obj::AttachKind::StructOps
+    {
+        return Err(link_err(format!(
+            "section `{}` needs the attach target's kernel BTF id, which this loader does not resolve yet",
+            p.section
+        )));
+    }
+    let linked = link::link(spec, p, fds).map_err(link_err)?;
+    let insns: Vec<u8> = linked
+        .insns
+        .iter()
+        .flat_map(|i| i.to_native_bytes())
+        .collect();
+    let func_info: Vec<u8> = linked
+        .func_info
+        .iter()
+        .flat_map(|r| [r.insn_off.to_ne_bytes(), r.type_id.0.to_ne_bytes()].concat())
+        .collect();
+    let line_info: Vec<u8> = linked
+        .line_info
+        .iter()
+        .flat_map(|r| {
+            [r.insn_off, r.file_name.0, r.line.0, r.line_col]
+                .iter()
+                .flat_map(|v| v.to_ne_bytes())
+                .collect::<Vec<u8>>()
+        })
+        .collect();
+    let mut flags = 0u32;
+    if def.sleepable {
+        flags |= 1 << 4; // BPF_F_SLEEPABLE
+    }
+    if def.xdp_frags {
+        flags |= 1 << 5; // BPF_F_XDP_HAS_FRAGS
+    }
+    let attrs = sys::ProgLoad {
+        name: &p.name,
+        prog_type: def.prog_type.0,
+        expected_attach_type: def.expected_attach_type.map(|a| a.0).unwrap_or(0),
+        insns: &insns,
+        license,
+        kern_version: spec.kern_version.unwrap_or(0),
+        prog_flags: flags,
+        prog_btf_fd: btf_fd.map(|f| f.as_fd()),
+        func_info: &func_info,
+        line_info: &line_info,
+        log_level: settings.log_level,
+        ..Default::default()
+    };
+    let mut no_log: [u8; 0] = [];
+    let first = if settings.log_level > 0 {
+        let mut log = vec![0u8; 1 << 20];
+        sys::prog_load(&attrs, &mut log)
+    } else {
+        sys::prog_load(&attrs, &mut no_log)
+    };
+    let fd = match first {
+        Ok(fd) => fd,
+        Err(source) => {
+            // Load again with a log to say why; grow the log if it is cut.
+            let mut size = 1 << 20;
+            let log = loop {
+                let mut log = vec![0u8; size];
+                let retry = sys::ProgLoad {
+                    log_level: settings.log_level.max(1),
+                    ..attrs_copy(&attrs)
+                };
+                match sys::prog_load(&retry, &mut log) {
+                    Err(e) if e.errno() == Some(libc::ENOSPC) && size < (1 << 26) => size *= 4,
+                    _ => break crate::ctypes::c_str_lossy(&log).trim_end().to_owned(),
+                }
+            };
+            return Err(LoadError::Verifier {
+                object: object.to_owned(),
+                program: p.name.clone(),
+                section: p.section.clone(),
+                source,
+                log,
+            });
+        }
+    };
+    Ok(Program::new(
+        p.name.clone(),
+        p.section.clone(),
+        def.prog_type,
+        def.expected_attach_type,
+        Some(fd),
+    ))
+}
+
+fn attrs_copy<'a>(a: &sys::ProgLoad<'a>) -> sys::ProgLoad<'a> {
+    sys::ProgLoad {
+        name: a.name,
+        prog_type: a.prog_type,
+        expected_attach_type: a.expected_attach_type,
+        insns: a.insns,
+        license: a.license,
+        kern_version: a.kern_version,
+        prog_flags: a.prog_flags,
+        prog_btf_fd: a.prog_btf_fd,
+        func_info: a.func_info,
+        line_info: a.line_info,
+        attach_btf_id: a.attach_btf_id,
+        attach_fd: a.attach_fd,
+        log_level: a.log_level,
+    }
+}
+
+/// A global data section's map and its memory mapping.
+#[derive(Debug)]
+pub struct DataMap {
+    /// `.rodata`, `.data`, `.bss`, `.data.custom`...
+    pub section: String,
+    pub kind: DataKind,
+    pub map: Map,
+    /// The section's bytes shared with the programs (read-only for .rodata).
+    pub mmap: Option<Mmap>,
+}
+
+/// A loaded object: its maps, global data and programs. Owns every fd.
+#[derive(Debug)]
+pub struct Object {
+    name: String,
+    maps: Vec<Map>,
+    data: Vec<DataMap>,
+    programs: Vec<Program>,
+    _btf_fd: Option<OwnedFd>,
+    notes: Vec<String>,
+}
+
+impl Object {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Map `name` (not global data; see [`Object::data`]).
+    pub fn map(&self, name: &str) -> Option<&Map> {
+        self.maps.iter().find(|m| m.name() == name)
+    }
+
+    /// Every map, in the object's order.
+    pub fn maps(&self) -> &[Map] {
+        &self.maps
+    }
+
+    /// Takes map `name` out of the object (typed handles own their map).
+    pub fn take_map(&mut self, name: &str) -> Option<Map> {
+        let i = self.maps.iter().position(|m| m.name() == name)?;
+        Some(self.maps.remove(i))
+    }
+
+    /// Program `name`.
+    pub fn program(&self, name: &str) -> Option<&Program> {
+        self.programs.iter().find(|p| p.name() == name)
+    }
+
+    /// Every loaded program.
+    pub fn programs(&self) -> &[Program] {
+        &self.programs
+    }
+
+    /// Takes program `name` out of the object.
+    pub fn take_program(&mut self, name: &str) -> Option<Program> {
+        let i = self.programs.iter().position(|p| p.name() == name)?;
+        Some(self.programs.remove(i))
+    }
+
+    /// Global data section `section`.
+    pub fn data(&self, section: &str) -> Option<&DataMap> {
+        self.data.iter().find(|d| d.section == section)
+    }
+
+    /// Global data section `section`, writable.
+    pub fn data_mut(&mut self, section: &str) -> Option<&mut DataMap> {
+        self.data.iter_mut().find(|d| d.section == section)
+    }
+
+    /// Every global data map.
+    pub fn data_maps(&self) -> &[DataMap] {
+        &self.data
+    }
+
+    /// What the loader did differently from the object's request, e.g. maps
+    /// created without BTF because the kernel refused it.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+}

@@ -1,0 +1,22 @@
+//! Generates the typed skeletons the kernel tests use, with the same Builder
+//! a user's build.rs would call.
+
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("bpf");
+    let skeletons: &[(&str, fn(bpf2rs_codegen::Builder) -> bpf2rs_codegen::Builder)] = &[
+        ("kitchen", |b| {
+            b.map_types("legacy_counts", "__u32", "__u64")
+        }),
+        ("layout", |b| b),
+    ];
+    for (name, configure) in skeletons {
+        let builder = bpf2rs_codegen::Builder::new(fixtures.join(format!("{name}.bpf.o")));
+        if let Err(e) = configure(builder).generate_to(out.join(format!("{name}.skel.rs"))) {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The typed skeleton against the kernel: every map form of kitchen.bpf.o
+//! and its global data, through generated APIs only.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
+
+use bpf2rs::map::MapFlags;
+use bpf2rs::prog::TestRunInput;
+use bpf2rs_tests::skel::kitchen::{types, KitchenSkel};
+use bpf2rs_tests::{require_root, BpffsDir};
+
+const XDP_PASS: u32 = 2;
+
+fn packet() -> Vec<u8> {
+    vec![0u8; 64]
+}
+
+#[test]
+fn kitchen_every_map_form_and_global_data() {
+    require_root();
+    let pins = BpffsDir::new("kitchen");
+    let mut open = KitchenSkel::open().unwrap();
+    // .rodata before load changes what the program does: mode 3 counts
+    // under proto 2 and stores kind = 3.
+    assert_eq!(open.rodata_mut().cfg_mode, 1);
+    open.rodata_mut().cfg_mode = 3;
+    open.maps.pinned.set_pin_path(pins.path().join("pinned"));
+    let mut skel = open.load().unwrap();
+
+    for _ in 0..3 {
+        let out = skel
+            .progs
+            .on_packet
+            .test_run(&TestRunInput {
+                data: &packet(),
+                ..Default::default()
+            })
+            .unwrap();
+        // XDP_PASS comes from the tail-called program; without the
+        // statically filled prog array the program returns XDP_DROP.
+        assert_eq!(out.retval, XDP_PASS);
+    }
+
+    // BTF-typed hash map whose value has padding and bitfields.
+    let key = types::flow_key {
+        addr: 0x0a00_0001,
+        port: 80,
+        proto: 2,
+        ..Default::default()
+    };
+    let keys: Vec<types::flow_key> = skel.maps.flows.keys().collect::<Result<_, _>>().unwrap();
+    let stats = skel
+        .maps
+        .flows
+        .get(&key)
+        .unwrap()
+        .unwrap_or_else(|| panic!("flow written by the program; keys: {keys:?}"));
+    assert_eq!(stats.packets, 3);
+    assert_eq!(stats.bytes, 3 * 64);
+    assert_eq!(stats.syn(), 1);
+    assert_eq!(stats.kind(), 3);
+    assert_eq!(stats.tos, 0x10);
+    assert_eq!(stats.last, 0xfeed_face);
+    let mode1 = types::flow_key { proto: 1, ..key };
+    assert!(
+        skel.maps.flows.get(&mode1).unwrap().is_none(),
+        "rodata mode 3 must not count under proto 1"
+    );
+
+    // Per-CPU array: test_run ran on some CPU; the sum over CPUs is 3.
+    let per_cpu = skel.maps.per_cpu.get(0).unwrap();
+    assert_eq!(per_cpu.iter().sum::<u64>(), 3);
+
+    // The inner map reached through the statically filled ARRAY_OF_MAPS.
+    assert_eq!(skel.maps.inner.get(0).unwrap(), 3);
+
+    // Legacy `maps` hash, typed by the build (map_types).
+    assert_eq!(skel.maps.legacy_counts.get(&7).unwrap(), Some(3));
+
+    // Tail calls seen, .bss and .data through the mmap views.
+    assert_eq!(skel.bss().packets_seen, 3);
+    assert_eq!(skel.bss().tail_hits, 3);
+    assert_eq!(skel.data().data_counter, 103);
+    skel.data_mut().data_counter = 1000;
+    skel.progs
+        .on_packet
+        .test_run(&TestRunInput {
+            data: &packet(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        skel.data().data_counter,
+        1001,
+        "a write through the mmap view is seen by the program"
+    );
+    assert_eq!(skel.rodata().cfg_mode, 3);
+
+    // The pinned map: a second open reuses it.
+    assert_eq!(skel.maps.pinned.get(0).unwrap(), 4);
+    let mut open2 = KitchenSkel::open().unwrap();
+    open2.maps.pinned.set_pin_path(pins.path().join("pinned"));
+    let skel2 = open2.load().unwrap();
+    assert_eq!(
+        skel2.maps.pinned.get(0).unwrap(),
+        4,
+        "second open reuses the pinned map"
+    );
+    skel2.maps.pinned.set(0, &40).unwrap();
+    assert_eq!(skel.maps.pinned.get(0).unwrap(), 40);
+    let _ = skel.maps.flows.insert(&key, &stats, MapFlags::ANY);
+}
+
+#[test]
+fn incompatible_pinned_map_is_refused() {
+    require_root();
+    let pins = BpffsDir::new("incompatible");
+    // Something else pinned at the path: an array of the wrong size.
+    let other =
+        bpf2rs::map::Array::<u64>::create("other", 2, bpf2rs::map::CreateFlags::default()).unwrap();
+    other.pin(pins.path().join("pinned")).unwrap();
+    let mut open = KitchenSkel::open().unwrap();
+    open.maps.pinned.set_pin_path(pins.path().join("pinned"));
+    let err = open.load().unwrap_err().to_string();
+    assert!(err.contains("map pinned"), "{err}");
+    assert!(
+        err.contains("max_entries 2, the definition wants 1"),
+        "{err}"
+    );
+    let _ = other.into_map();
+}
+
+#[test]
+fn skeleton_of_another_object_is_refused() {
+    require_root();
+    let other = bpf2rs_tests::fixture("layout.bpf.o");
+    let err = KitchenSkel::open_file(other).unwrap_err().to_string();
+    assert!(
+        err.contains("differs from the object the skeleton was generated from"),
+        "{err}"
+    );
+}
