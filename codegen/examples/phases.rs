@@ -15,6 +15,14 @@ fn cpu() -> Duration {
     Duration::from_nanos(s.split_whitespace().next().unwrap().parse().unwrap())
 }
 
+/// CPU time of the whole process, all threads (10 ms ticks).
+fn process_cpu() -> Duration {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let f: Vec<&str> = s.rsplit(')').next().unwrap().split_whitespace().collect();
+    let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -44,15 +52,18 @@ fn main() {
         ..Default::default()
     };
     let mut total = Vec::new();
+    let mut total_cpu = Vec::new();
     let mut ir_t = Vec::new();
     let mut emit_t = Vec::new();
     let mut fmt_t = Vec::new();
     let mut unparse_t = Vec::new();
     for _ in 0..5 {
+        let c = process_cpu();
         let t = Instant::now();
         let roots = types::select(&btf, Vec::new(), &sel).unwrap();
         let g = types::generate(&btf, &roots, &sel).unwrap();
         total.push(t.elapsed());
+        total_cpu.push(process_cpu() - c);
         std::hint::black_box(g.code.len());
 
         // The phases, single-threaded, in 256-item chunks as `format_module`.
@@ -66,16 +77,22 @@ fn main() {
         let mut u = Duration::ZERO;
         for chunk in list.chunks(256) {
             let t = cpu();
-            let out = emit::items(&cx, chunk.iter().copied());
+            let trees: Vec<Vec<syn::Item>> = chunk
+                .iter()
+                .map(|it| emit::items(&cx, std::iter::once(*it)))
+                .collect();
             e += cpu() - t;
             let t = cpu();
-            let file = syn::File { shebang: None, attrs: Vec::new(), items: out };
-            f += cpu() - t;
-            let t = cpu();
-            std::hint::black_box(prettyplease::unparse(&file).len());
+            let files: Vec<syn::File> = trees
+                .into_iter()
+                .map(|items| syn::File { shebang: None, attrs: Vec::new(), items })
+                .collect();
+            for file in &files {
+                std::hint::black_box(prettyplease::unparse(file).len());
+            }
             u += cpu() - t;
             let t = cpu();
-            drop(file);
+            drop(files);
             f += cpu() - t;
         }
         emit_t.push(e);
@@ -87,6 +104,7 @@ fn main() {
         median(total.clone()),
         total
     );
+    println!("generate process CPU median {:?}", median(total_cpu));
     println!(
         "single-thread phases (thread CPU time): ir {:?}, emit {:?}, drop {:?}, unparse {:?}",
         median(ir_t),

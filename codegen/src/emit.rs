@@ -141,8 +141,8 @@ fn pod_impl(name: &str) -> syn::Item {
 fn mem_of(what: &str, type_path: &[&str]) -> Expr {
     let arg = GenericArgument::Type(ty_path(relative(type_path)));
     ast::call(
-        ast::with_args(global(&["core", "mem", what]), true, vec![arg]),
-        Vec::new(),
+        ast::with_args(global(&["core", "mem", what]), true, [arg]),
+        [],
     )
 }
 
@@ -157,10 +157,10 @@ fn offset_of(type_path: &[&str], field: &str) -> Expr {
 }
 
 /// `const _: () = ::bpf2rs::__private::check_layout(&[rows..]);`
-fn check_layout(rows: Vec<Expr>) -> syn::Item {
+fn check_layout(rows: impl IntoIterator<Item = Expr>) -> syn::Item {
     ast::const_check(ast::call(
         global(&["bpf2rs", "__private", "check_layout"]),
-        vec![ast::reference(ast::array(rows), false)],
+        [ast::reference(ast::array(rows), false)],
     ))
 }
 
@@ -169,7 +169,7 @@ fn debug_impl(name: &str, body: Vec<Stmt>) -> syn::Item {
     let formatter = ast::with_args(
         global(&["core", "fmt", "Formatter"]),
         false,
-        vec![ast::lifetime("'_")],
+        [ast::lifetime("'_")],
     );
     let fmt = ast::Method {
         attrs: Vec::new(),

@@ -37,7 +37,10 @@ pub fn format_module<T: Sync>(
     const CHUNK: usize = 256;
     let chunks: Vec<&[T]> = items.chunks(CHUNK).collect();
     // Threads take the next chunk as they finish one (chunks differ a lot in
-    // cost), and put its text in the chunk's slot.
+    // cost), and put its text in the chunk's slot. Within a chunk, each item
+    // is built, printed and dropped on its own: prettyplease ends every item
+    // with a hard break, so the texts concatenate to the chunk's text, and
+    // the small trees stay in cache.
     let next = AtomicUsize::new(0);
     let texts: Mutex<Vec<String>> = Mutex::new(vec![String::new(); chunks.len()]);
     std::thread::scope(|scope| {
@@ -45,7 +48,10 @@ pub fn format_module<T: Sync>(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(chunk) = chunks.get(i) else { break };
-                let text = indent(&format(emit_chunk(chunk)));
+                let mut text = String::new();
+                for item in chunk.iter() {
+                    indent(&format(emit_chunk(std::slice::from_ref(item))), &mut text);
+                }
                 if let Ok(mut texts) = texts.lock() {
                     texts[i] = text;
                 }
@@ -53,22 +59,29 @@ pub fn format_module<T: Sync>(
         }
     });
     let texts = texts.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut body = String::with_capacity(texts.iter().map(|t| t.len() + 1).sum());
+    // One copy into one allocation: the text of vmlinux is ~35 MB.
+    let (open, close) = match shell.strip_suffix("{}\n") {
+        Some(open) => (format!("{open}{{\n"), "}\n"),
+        None => (shell.clone(), ""),
+    };
+    let len = open.len() + close.len() + texts.iter().map(|t| t.len() + 1).sum::<usize>();
+    let mut out = String::with_capacity(len);
+    out.push_str(&open);
     for (i, t) in texts.iter().enumerate() {
         if i > 0 {
-            body.push('\n');
+            // A blank line between chunks: without meaning, but kept so the
+            // output stays what it has been.
+            out.push('\n');
         }
-        body.push_str(t);
+        out.push_str(t);
     }
-    match shell.strip_suffix("{}\n") {
-        Some(open) => format!("{open}{{\n{body}}}\n"),
-        None => format!("{shell}{body}"),
-    }
+    out.push_str(close);
+    out
 }
 
-/// `text` indented one level (four spaces on each non-empty line).
-fn indent(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
+/// Appends `text` to `out`, indented one level (four spaces on each
+/// non-empty line).
+fn indent(text: &str, out: &mut String) {
     for line in text.lines() {
         if !line.is_empty() {
             out.push_str("    ");
@@ -76,5 +89,4 @@ fn indent(text: &str) -> String {
         }
         out.push('\n');
     }
-    out
 }

@@ -117,7 +117,11 @@ fn padding_fields_fill_every_gap_and_the_tail() {
     let mut b = BtfBuilder::new();
     let t = scalars(&mut b);
     // struct s { char a; int b; char c; };
-    let s = b.struct_("s", 12, &[("a", t.char, 0), ("b", t.int, 32), ("c", t.char, 64)]);
+    let s = b.struct_(
+        "s",
+        12,
+        &[("a", t.char, 0), ("b", t.int, 32), ("c", t.char, 64)],
+    );
     let items = build(&b, &[s]);
     let s = strukt(&items, "s");
     expect_fields(
@@ -141,7 +145,10 @@ fn padding_fields_fill_every_gap_and_the_tail() {
             FieldKind::Padding
         ]
     );
-    assert_eq!((s.size, s.align, s.packed, s.align_attr), (12, 4, false, None));
+    assert_eq!(
+        (s.size, s.align, s.packed, s.align_attr),
+        (12, 4, false, None)
+    );
 }
 
 #[test]
@@ -172,12 +179,7 @@ fn padding_table() {
             vec![("b", 4, 0), ("a", 0, 64)],
             vec![("b", "u64", 0), ("a", "u8", 8), ("__pad_9", "[u8; 7]", 9)],
         ),
-        (
-            "empty struct",
-            0,
-            vec![],
-            vec![],
-        ),
+        ("empty struct", 0, vec![], vec![]),
         (
             "flexible array keeps its offset",
             8,
@@ -220,7 +222,14 @@ fn union_padding_is_one_field_over_the_whole_union() {
     let items = build(&b, &[u]);
     let u = strukt(&items, "u");
     assert!(u.is_union);
-    expect_fields(u, &[("c", "[u8; 5]", 0), ("i", "i32", 0), ("__pad_0", "[u8; 8]", 0)]);
+    expect_fields(
+        u,
+        &[
+            ("c", "[u8; 5]", 0),
+            ("i", "i32", 0),
+            ("__pad_0", "[u8; 8]", 0),
+        ],
+    );
     assert_eq!((u.align, u.align_attr), (4, None));
 }
 
@@ -229,9 +238,21 @@ fn union_padding_is_one_field_over_the_whole_union() {
 #[test]
 fn packed_detection_table() {
     // (what, size, members as (name, type index, bit offset), packed, align)
-    type Case = (&'static str, u32, Vec<(&'static str, usize, u32)>, bool, u32);
+    type Case = (
+        &'static str,
+        u32,
+        Vec<(&'static str, usize, u32)>,
+        bool,
+        u32,
+    );
     let cases: Vec<Case> = vec![
-        ("u32 at offset 1", 5, vec![("a", 0, 0), ("b", 2, 8)], true, 1),
+        (
+            "u32 at offset 1",
+            5,
+            vec![("a", 0, 0), ("b", 2, 8)],
+            true,
+            1,
+        ),
         (
             "u16 at offset 1",
             4,
@@ -246,9 +267,21 @@ fn packed_detection_table() {
             true,
             1,
         ),
-        ("u64 at offset 4", 12, vec![("a", 2, 0), ("b", 4, 32)], true, 1),
+        (
+            "u64 at offset 4",
+            12,
+            vec![("a", 2, 0), ("b", 4, 32)],
+            true,
+            1,
+        ),
         ("natural", 8, vec![("a", 0, 0), ("b", 2, 32)], false, 4),
-        ("chars only", 3, vec![("a", 0, 0), ("b", 0, 8), ("c", 0, 16)], false, 1),
+        (
+            "chars only",
+            3,
+            vec![("a", 0, 0), ("b", 0, 8), ("c", 0, 16)],
+            false,
+            1,
+        ),
     ];
     for (what, size, members, packed, align) in cases {
         let mut b = BtfBuilder::new();
@@ -261,7 +294,11 @@ fn packed_detection_table() {
         let s = b.struct_("s", size, &ms);
         let items = build(&b, &[s]);
         let s = strukt(&items, "s");
-        assert_eq!((s.packed, s.align, s.align_attr), (packed, align, None), "{what}");
+        assert_eq!(
+            (s.packed, s.align, s.align_attr),
+            (packed, align, None),
+            "{what}"
+        );
         if packed {
             assert!(
                 s.fields.iter().all(|f| f.kind == FieldKind::Member),
@@ -296,7 +333,11 @@ fn over_aligned_member_gives_the_parent_its_alignment_without_an_attribute() {
     assert_eq!((h.align, h.align_attr, h.packed), (16, None, false));
     expect_fields(
         h,
-        &[("tag", "u8", 0), ("__pad_1", "[u8; 15]", 1), ("al", "aligned_s", 16)],
+        &[
+            ("tag", "u8", 0),
+            ("__pad_1", "[u8; 15]", 1),
+            ("al", "aligned_s", 16),
+        ],
     );
 }
 
@@ -330,7 +371,11 @@ fn packed_member_struct_has_alignment_one_inside_its_parent() {
     let mut b = BtfBuilder::new();
     let t = scalars(&mut b);
     // struct __attribute__((packed)) ps { char a; unsigned b; unsigned short c; };
-    let ps = b.struct_("ps", 7, &[("a", t.char, 0), ("b", t.uint, 8), ("c", t.ushort, 40)]);
+    let ps = b.struct_(
+        "ps",
+        7,
+        &[("a", t.char, 0), ("b", t.uint, 8), ("c", t.ushort, 40)],
+    );
     // struct outer { char tag; struct ps pk; }: pk at offset 1, size 8.
     let o = b.struct_("outer", 8, &[("tag", t.char, 0), ("pk", ps, 8)]);
     let items = build(&b, &[o]);
@@ -349,7 +394,11 @@ fn bits_kind_flag(b: &mut BtfBuilder) -> TypeId {
     b.bitfield_struct(
         "b",
         4,
-        &[("a", t.uint, 0, 3), ("s", t.int, 3, 5), ("tail", t.ushort, 16, 0)],
+        &[
+            ("a", t.uint, 0, 3),
+            ("s", t.int, 3, 5),
+            ("tail", t.ushort, 16, 0),
+        ],
     )
 }
 
@@ -358,7 +407,11 @@ fn bits_legacy(b: &mut BtfBuilder) -> TypeId {
     let t = scalars(b);
     let u3 = b.int_bits("unsigned int", 4, UNSIGNED, 0, 3);
     let s5 = b.int_bits("int", 4, SIGNED, 0, 5);
-    b.struct_("b", 4, &[("a", u3, 0), ("s", s5, 3), ("tail", t.ushort, 16)])
+    b.struct_(
+        "b",
+        4,
+        &[("a", u3, 0), ("s", s5, 3), ("tail", t.ushort, 16)],
+    )
 }
 
 #[test]
@@ -394,7 +447,11 @@ fn bitfields_share_storage_in_both_encodings() {
             [&GetterTy::Prim("u32"), &GetterTy::Prim("i32")],
             "{encoding}"
         );
-        assert_eq!((s.align, s.align_attr, s.packed), (4, Some(4), false), "{encoding}");
+        assert_eq!(
+            (s.align, s.align_attr, s.packed),
+            (4, Some(4), false),
+            "{encoding}"
+        );
     }
 }
 
@@ -409,7 +466,11 @@ fn legacy_int_bit_offset_is_added_to_the_member_offset() {
     let s = strukt(&items, "s");
     expect_fields(
         s,
-        &[("c", "u8", 0), ("_bitfield_1", "[u8; 1]", 1), ("__pad_2", "[u8; 2]", 2)],
+        &[
+            ("c", "u8", 0),
+            ("_bitfield_1", "[u8; 1]", 1),
+            ("__pad_2", "[u8; 2]", 2),
+        ],
     );
     assert_eq!(bitfields(s), [("x", "_bitfield_1", 2, 3, false)]);
 }
@@ -496,7 +557,11 @@ fn bool_and_enum_bitfield_getters() {
     let s = b.bitfield_struct(
         "s",
         4,
-        &[("flag", t.uint, 0, 1), ("ok", boolean, 1, 1), ("c", color, 2, 4)],
+        &[
+            ("flag", t.uint, 0, 1),
+            ("ok", boolean, 1, 1),
+            ("c", color, 2, 4),
+        ],
     );
     let items = build(&b, &[s]);
     let s = strukt(&items, "s");
@@ -534,7 +599,10 @@ fn overlapping_members_are_an_error() {
     let t = scalars(&mut b);
     let s = b.struct_("s", 8, &[("a", t.ulong, 0), ("b", t.int, 32)]);
     let err = try_build(&b, &[s]).unwrap_err().to_string();
-    assert!(err.contains("member `b` at byte 4 overlaps the previous member"), "{err}");
+    assert!(
+        err.contains("member `b` at byte 4 overlaps the previous member"),
+        "{err}"
+    );
 }
 
 // ---- names ---------------------------------------------------------------
@@ -568,7 +636,11 @@ fn anonymous_member_in_a_union_is_named_by_position() {
     let items = build(&b, &[u]);
     expect_fields(
         strukt(&items, "u"),
-        &[("__anon0", "u__anon0", 0), ("l", "u64", 0), ("__anon1", "u__anon1", 0)],
+        &[
+            ("__anon0", "u__anon0", 0),
+            ("l", "u64", 0),
+            ("__anon1", "u__anon1", 0),
+        ],
     );
     assert_eq!(strukt(&items, "u__anon0").btf_id, pair);
     assert_eq!(strukt(&items, "u__anon1").btf_id, tail);
@@ -587,7 +659,10 @@ fn nested_anonymous_types_are_named_after_their_parent_and_member() {
     let items = build(&b, &[f]);
     expect_fields(
         strukt(&items, "flow_stats"),
-        &[("peer", "flow_stats__peer", 0), ("hist", "[flow_stats__hist; 2]", 4)],
+        &[
+            ("peer", "flow_stats__peer", 0),
+            ("hist", "[flow_stats__hist; 2]", 4),
+        ],
     );
     assert_eq!(strukt(&items, "flow_stats__peer").btf_id, outer);
     assert_eq!(strukt(&items, "flow_stats__peer__inner").btf_id, inner);
@@ -628,7 +703,12 @@ fn typedef_of_an_anonymous_struct_takes_the_typedef_name() {
     assert_eq!(s.btf_id, anon);
     expect_fields(strukt(&items, "user"), &[("td", "anon_typedef_t", 0)]);
     // No alias item: the struct itself carries the name.
-    assert_eq!(items.items.len(), 2, "{:?}", items.items.keys().collect::<Vec<_>>());
+    assert_eq!(
+        items.items.len(),
+        2,
+        "{:?}",
+        items.items.keys().collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -652,7 +732,10 @@ fn typedefs_become_aliases_unless_they_repeat_the_name() {
     );
     assert!(matches!(
         items.items.get("__u32"),
-        Some(Item::Alias { target: RustTy::Prim("u32"), .. })
+        Some(Item::Alias {
+            target: RustTy::Prim("u32"),
+            ..
+        })
     ));
     assert!(matches!(
         items.items.get("foo_t"),
@@ -722,7 +805,11 @@ fn enum_repr_table() {
         };
         let items = build(&b, &[e]);
         let e = enumeration(&items, "e");
-        assert_eq!((e.repr, e.signed, e.size), (repr, signed, size), "size {size} signed {signed}");
+        assert_eq!(
+            (e.repr, e.signed, e.size),
+            (repr, signed, size),
+            "size {size} signed {signed}"
+        );
     }
 }
 

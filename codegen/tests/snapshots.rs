@@ -174,10 +174,13 @@ fn duplicate_btf() -> Btf {
     let uint = b.int("unsigned int", 4, UNSIGNED);
     b.struct_("dup", 4, &[("a", int, 0)]); // id 3
     b.struct_("dup", 8, &[("x", uint, 0), ("y", uint, 32)]); // id 4
-    b.struct_("user", 12, &[("first", TypeId(3), 0), ("second", TypeId(4), 32)]);
+    b.struct_(
+        "user",
+        12,
+        &[("first", TypeId(3), 0), ("second", TypeId(4), 32)],
+    );
     Btf::parse(&b.bytes()).unwrap()
 }
-
 
 #[test]
 fn two_types_with_one_name_is_an_error_naming_both() {

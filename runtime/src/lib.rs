@@ -21,7 +21,9 @@ pub mod map;
 pub mod mmap;
 pub mod ctypes;
 pub mod obj;
+pub mod perf;
 pub mod prog;
+pub mod ringbuf;
 pub mod sys;
 mod pod;
 

@@ -43,7 +43,7 @@ pub unsafe trait Pod: Copy + Send + Sync + 'static {
     /// `bytes` viewed as `&Self`, if it is exactly the size and suitably aligned.
     fn ref_from_bytes(bytes: &[u8]) -> Option<&Self> {
         let ok = bytes.len() == core::mem::size_of::<Self>()
-            && (bytes.as_ptr() as usize) % core::mem::align_of::<Self>() == 0;
+            && (bytes.as_ptr() as usize).is_multiple_of(core::mem::align_of::<Self>());
         // SAFETY: size and alignment checked; any bits are a valid `Self`.
         ok.then(|| unsafe { &*(bytes.as_ptr() as *const Self) })
     }
@@ -51,7 +51,7 @@ pub unsafe trait Pod: Copy + Send + Sync + 'static {
     /// `bytes` viewed as `&mut Self`, if it is exactly the size and suitably aligned.
     fn mut_from_bytes(bytes: &mut [u8]) -> Option<&mut Self> {
         let ok = bytes.len() == core::mem::size_of::<Self>()
-            && (bytes.as_ptr() as usize) % core::mem::align_of::<Self>() == 0;
+            && (bytes.as_ptr() as usize).is_multiple_of(core::mem::align_of::<Self>());
         // SAFETY: size and alignment checked; any write keeps `Self` valid (no padding, all bits valid).
         ok.then(|| unsafe { &mut *(bytes.as_mut_ptr() as *mut Self) })
     }

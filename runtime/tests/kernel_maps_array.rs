@@ -28,7 +28,10 @@ fn get_set_len_and_bounds() {
         format!("map {name}: get: index 8 is out of bounds: the map has 8 entries")
     );
     let past = a.set(100, &1).unwrap_err();
-    assert!(past.to_string().contains("set: index 100 is out of bounds"), "{past}");
+    assert!(
+        past.to_string().contains("set: index 100 is out of bounds"),
+        "{past}"
+    );
     let noexist = a.set_with_flags(3, &1, MapFlags::NOEXIST).unwrap_err();
     assert_eq!(noexist.errno(), Some(libc::EEXIST));
     a.set_with_flags(3, &44, MapFlags::EXIST).unwrap();
@@ -42,7 +45,10 @@ fn walks_in_index_order_and_batches() {
     let a = Array::<[u32; 3]>::create(&unique("a_iter"), N, CreateFlags::NONE).unwrap();
     let idx: Vec<u32> = (0..N).collect();
     let vals: Vec<[u32; 3]> = idx.iter().map(|&i| [i, i * 2, 7]).collect();
-    assert_eq!(a.update_batch(&idx, &vals, MapFlags::ANY).unwrap(), N as usize);
+    assert_eq!(
+        a.update_batch(&idx, &vals, MapFlags::ANY).unwrap(),
+        N as usize
+    );
     let walked: Vec<[u32; 3]> = a.iter().collect::<Result<_, _>>().unwrap();
     assert_eq!(walked, vals);
 
@@ -54,11 +60,20 @@ fn walks_in_index_order_and_batches() {
         got.extend(ib[..n].iter().copied().zip(vb[..n].iter().copied()));
     }
     assert_eq!(got.len(), N as usize);
-    assert!(got.iter().enumerate().all(|(i, (k, v))| *k == i as u32 && v[0] == *k));
+    assert!(got
+        .iter()
+        .enumerate()
+        .all(|(i, (k, v))| *k == i as u32 && v[0] == *k));
 
-    let e = a.update_batch(&[1, N], &[[0; 3], [0; 3]], MapFlags::ANY).unwrap_err();
+    let e = a
+        .update_batch(&[1, N], &[[0; 3], [0; 3]], MapFlags::ANY)
+        .unwrap_err();
     assert_eq!(e.errno(), Some(libc::E2BIG), "{e}");
-    assert_eq!(a.get(1).unwrap(), [0; 3], "elements before the bad index are written");
+    assert_eq!(
+        a.get(1).unwrap(),
+        [0; 3],
+        "elements before the bad index are written"
+    );
 }
 
 #[test]
@@ -73,7 +88,10 @@ fn wrong_sizes_and_types_are_refused() {
     );
     let hash = Map::create_simple(&name, MapType::HASH, 4, 8, 4, CreateFlags::NONE).unwrap();
     let e = Array::<u64>::from_map(hash).unwrap_err();
-    assert_eq!(e.to_string(), format!("map {name}: is a hash map, not array"));
+    assert_eq!(
+        e.to_string(),
+        format!("map {name}: is a hash map, not array")
+    );
 }
 
 #[test]

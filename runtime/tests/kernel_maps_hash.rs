@@ -100,7 +100,8 @@ fn wrong_sizes_and_types_are_refused() {
     let fd = raw().map_fd().fd().try_clone_to_owned().unwrap();
     let e = HashMap::<u32, [u8; 3]>::from_fd(fd).unwrap_err();
     assert!(
-        e.to_string().contains("value: Rust type is 3 bytes, the map's is 16 bytes"),
+        e.to_string()
+            .contains("value: Rust type is 3 bytes, the map's is 16 bytes"),
         "{e}"
     );
     assert!(HashMap::<u32, Val>::from_map(raw()).is_ok());
@@ -245,28 +246,48 @@ fn lookup_and_delete_update_and_delete_batches() {
     let keys: Vec<u32> = (0..1000).collect();
     let values: Vec<u64> = keys.iter().map(|&k| u64::from(k) * 7).collect();
     assert_eq!(m.update_batch(&keys, &values, MapFlags::ANY).unwrap(), 1000);
-    let e = m.update_batch(&keys, &values[..10], MapFlags::ANY).unwrap_err();
+    let e = m
+        .update_batch(&keys, &values[..10], MapFlags::ANY)
+        .unwrap_err();
     assert!(e.to_string().contains("1000 keys but 10 values"), "{e}");
-    let e = m.update_batch(&keys, &values, MapFlags::NOEXIST).unwrap_err();
-    assert!(e.to_string().contains("batch updates take only MapFlags::ANY or F_LOCK"), "{e}");
+    let e = m
+        .update_batch(&keys, &values, MapFlags::NOEXIST)
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("batch updates take only MapFlags::ANY or F_LOCK"),
+        "{e}"
+    );
 
     assert_eq!(m.delete_batch(&keys[..100]).unwrap(), 100);
     assert_eq!(m.get(&5).unwrap(), None);
     let missing = m.delete_batch(&[500, 5, 501]).unwrap_err();
     assert_eq!(missing.errno(), Some(libc::ENOENT));
     assert!(
-        missing.to_string().starts_with(&format!("map {name}: delete_batch: BPF_MAP_DELETE_BATCH")),
+        missing
+            .to_string()
+            .starts_with(&format!("map {name}: delete_batch: BPF_MAP_DELETE_BATCH")),
         "{missing}"
     );
-    assert_eq!(m.get(&500).unwrap(), None, "keys before the missing one are deleted");
+    assert_eq!(
+        m.get(&500).unwrap(),
+        None,
+        "keys before the missing one are deleted"
+    );
 
     let (mut kb, mut vb) = (vec![0u32; 128], vec![0u64; 128]);
     let mut cursor = BatchCursor::new();
     let mut drained = BTreeMap::new();
     while !cursor.is_done() {
-        let n = m.lookup_and_delete_batch(&mut cursor, &mut kb, &mut vb).unwrap();
+        let n = m
+            .lookup_and_delete_batch(&mut cursor, &mut kb, &mut vb)
+            .unwrap();
         for i in 0..n {
-            assert!(drained.insert(kb[i], vb[i]).is_none(), "key {} twice", kb[i]);
+            assert!(
+                drained.insert(kb[i], vb[i]).is_none(),
+                "key {} twice",
+                kb[i]
+            );
         }
     }
     assert_eq!(drained.len(), 899);
@@ -295,11 +316,24 @@ fn pin_unpin_info_freeze() {
     let m = HashMap::<u32, Val>::create(&name, 32, CreateFlags::NO_PREALLOC).unwrap();
     let info = m.info().clone();
     assert_eq!(info.map_type, MapType::HASH);
-    assert_eq!((info.key_size, info.value_size, info.max_entries), (4, 16, 32));
+    assert_eq!(
+        (info.key_size, info.value_size, info.max_entries),
+        (4, 16, 32)
+    );
     assert_eq!(info.map_flags, CreateFlags::NO_PREALLOC.0);
     assert!(info.id > 0);
-    assert_eq!(info.name, bpf2rs::sys::obj_name(&name).iter().take_while(|&&b| b != 0).map(|&b| b as char).collect::<String>());
-    assert_eq!((info.btf_id, info.btf_key_type_id, info.btf_value_type_id), (0, 0, 0));
+    assert_eq!(
+        info.name,
+        bpf2rs::sys::obj_name(&name)
+            .iter()
+            .take_while(|&&b| b != 0)
+            .map(|&b| b as char)
+            .collect::<String>()
+    );
+    assert_eq!(
+        (info.btf_id, info.btf_key_type_id, info.btf_value_type_id),
+        (0, 0, 0)
+    );
     assert_eq!(m.name(), name);
 
     let path = format!("/sys/fs/bpf/{name}");
@@ -309,14 +343,26 @@ fn pin_unpin_info_freeze() {
     m.insert(&1, &val(1), MapFlags::ANY).unwrap();
     assert_eq!(again.get(&1).unwrap(), Some(val(1)));
     let wrong = HashMap::<u32, u64>::from_pin(&path).unwrap_err();
-    assert!(wrong.to_string().contains("value: Rust type is 8 bytes, the map's is 16 bytes"), "{wrong}");
+    assert!(
+        wrong
+            .to_string()
+            .contains("value: Rust type is 8 bytes, the map's is 16 bytes"),
+        "{wrong}"
+    );
     m.unpin().unwrap();
     assert!(!std::path::Path::new(&path).exists());
     let twice = m.unpin().unwrap_err();
-    assert!(twice.to_string().contains("not pinned through this handle"), "{twice}");
+    assert!(
+        twice.to_string().contains("not pinned through this handle"),
+        "{twice}"
+    );
     let gone = HashMap::<u32, Val>::from_pin(&path).unwrap_err();
     assert_eq!(gone.errno(), Some(libc::ENOENT));
-    assert!(gone.to_string().starts_with(&format!("map {path}: from_pin: BPF_OBJ_GET")), "{gone}");
+    assert!(
+        gone.to_string()
+            .starts_with(&format!("map {path}: from_pin: BPF_OBJ_GET")),
+        "{gone}"
+    );
 
     // The handle's fd works as any AsFd.
     let dup = HashMap::<u32, Val>::from_fd(again.as_fd().try_clone_to_owned().unwrap()).unwrap();
@@ -327,7 +373,12 @@ fn pin_unpin_info_freeze() {
     m.freeze().unwrap();
     let frozen = m.insert(&2, &val(2), MapFlags::ANY).unwrap_err();
     assert_eq!(frozen.errno(), Some(libc::EPERM));
-    assert!(frozen.to_string().starts_with(&format!("map {name}: insert: BPF_MAP_UPDATE_ELEM: operation not permitted")), "{frozen}");
+    assert!(
+        frozen.to_string().starts_with(&format!(
+            "map {name}: insert: BPF_MAP_UPDATE_ELEM: operation not permitted"
+        )),
+        "{frozen}"
+    );
     assert_eq!(m.get(&1).unwrap(), Some(val(1)), "reads still work");
 }
 

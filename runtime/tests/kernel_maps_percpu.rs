@@ -97,7 +97,10 @@ fn per_cpu_array_values_written_by_a_program_on_each_cpu() {
     let a = PerCpuArray::<u64>::create(&unique("pca_prog"), 4, CreateFlags::NONE).unwrap();
     program_writes_each_cpu(a.as_fd(), 3, 5);
     expect_per_cpu(&a.get(3).unwrap(), 5);
-    assert!(a.get(0).unwrap().iter().all(|v| v == 0), "other indices untouched");
+    assert!(
+        a.get(0).unwrap().iter().all(|v| v == 0),
+        "other indices untouched"
+    );
 }
 
 #[test]
@@ -105,7 +108,11 @@ fn user_space_writes_every_cpu_and_lookups_do_not_allocate() {
     require_root();
     let name = unique("pch_user");
     let m = PerCpuHashMap::<u32, [u32; 3]>::create(&name, 64, CreateFlags::NONE).unwrap();
-    assert_eq!(PerCpuValues::<[u32; 3]>::SLOT, 16, "12-byte values use 16-byte slots");
+    assert_eq!(
+        PerCpuValues::<[u32; 3]>::SLOT,
+        16,
+        "12-byte values use 16-byte slots"
+    );
     let mut values = m.values();
     for cpu in 0..values.cpus() {
         assert!(values.set(cpu, &[cpu as u32, 1, 2]));
@@ -130,7 +137,10 @@ fn user_space_writes_every_cpu_and_lookups_do_not_allocate() {
     let e = m.insert(&1, &short, MapFlags::ANY).unwrap_err();
     assert_eq!(
         e.to_string(),
-        format!("map {name}: insert: per-CPU buffer holds 1 CPUs, the map has {}", cpus())
+        format!(
+            "map {name}: insert: per-CPU buffer holds 1 CPUs, the map has {}",
+            cpus()
+        )
     );
     assert!(m.contains_key(&1).unwrap());
     let mut taken = m.values();
@@ -144,7 +154,8 @@ fn user_space_writes_every_cpu_and_lookups_do_not_allocate() {
 #[test]
 fn per_cpu_walks_and_batches_agree() {
     require_root();
-    let m = PerCpuHashMap::<u32, u64>::create(&unique("pch_iter"), 5000, CreateFlags::NONE).unwrap();
+    let m =
+        PerCpuHashMap::<u32, u64>::create(&unique("pch_iter"), 5000, CreateFlags::NONE).unwrap();
     let keys: Vec<u32> = (0..5000).collect();
     let values: Vec<PerCpuValues<u64>> = keys
         .iter()
@@ -178,7 +189,9 @@ fn per_cpu_walks_and_batches_agree() {
     let mut cursor = BatchCursor::new();
     let mut drained = 0;
     while !cursor.is_done() {
-        let got = m.lookup_and_delete_batch(&mut cursor, &mut kb, &mut vb).unwrap();
+        let got = m
+            .lookup_and_delete_batch(&mut cursor, &mut kb, &mut vb)
+            .unwrap();
         for i in 0..got {
             assert_eq!(vb[i], values[kb[i] as usize]);
         }
@@ -186,7 +199,8 @@ fn per_cpu_walks_and_batches_agree() {
     }
     assert_eq!(drained, 5000);
     assert_eq!(m.keys().count(), 0);
-    m.update_batch(&keys[..10], &values[..10], MapFlags::ANY).unwrap();
+    m.update_batch(&keys[..10], &values[..10], MapFlags::ANY)
+        .unwrap();
     assert_eq!(m.delete_batch(&keys[..10]).unwrap(), 10);
 }
 
@@ -213,7 +227,10 @@ fn per_cpu_array_user_space_and_batches() {
     a.update_batch(&idx, &vals, MapFlags::ANY).unwrap();
     let walked: Vec<(u32, PerCpuValues<u32>)> = a.iter().collect::<Result<_, _>>().unwrap();
     assert_eq!(walked.len(), 100);
-    assert!(walked.iter().enumerate().all(|(i, (k, v))| *k == i as u32 && *v == vals[i]));
+    assert!(walked
+        .iter()
+        .enumerate()
+        .all(|(i, (k, v))| *k == i as u32 && *v == vals[i]));
     let (mut ib, mut vb) = (vec![0u32; 30], vec![a.values(); 30]);
     let mut cursor = BatchCursor::new();
     let mut total = 0;
@@ -237,7 +254,10 @@ fn per_cpu_sizes_and_types_are_refused() {
     );
     let hash = Map::create_simple(&name, MapType::HASH, 4, 8, 4, CreateFlags::NONE).unwrap();
     let e = PerCpuHashMap::<u32, u64>::from_map(hash).unwrap_err();
-    assert_eq!(e.to_string(), format!("map {name}: is a hash map, not percpu_hash"));
+    assert_eq!(
+        e.to_string(),
+        format!("map {name}: is a hash map, not percpu_hash")
+    );
     let arr = Map::create_simple(&name, MapType::ARRAY, 4, 8, 4, CreateFlags::NONE).unwrap();
     assert!(PerCpuArray::<u64>::from_map(arr).is_err());
 }

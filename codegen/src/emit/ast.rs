@@ -6,12 +6,14 @@
 //! prints them the same way (a negative literal, for example, is a unary
 //! minus in an expression but a single literal in a pattern).
 
-use proc_macro2::{Delimiter, Group, Punct, Spacing, Span, TokenStream, TokenTree};
+use std::fmt::{self, Write as _};
+
+use proc_macro2::{Delimiter, Group, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use syn::{
     AngleBracketedGenericArguments, Arm, AttrStyle, Attribute, BinOp, Block, Expr, ExprArray,
     ExprBinary, ExprBlock, ExprCall, ExprCast, ExprField, ExprLit, ExprMacro, ExprMethodCall,
     ExprPath, ExprReference, ExprTuple, ExprUnary, FnArg, GenericArgument, Generics, ImplItem,
-    ImplItemFn, Index, Item, ItemImpl, Lifetime, Lit, LitInt, LitStr, Macro, MacroDelimiter,
+    ImplItemFn, Index, Item, ItemImpl, Lifetime, Lit, LitStr, Macro, MacroDelimiter,
     Member, Meta, MetaList, MetaNameValue, Pat, PatIdent, PatType, Path, PathArguments,
     PathSegment, Receiver, ReturnType, Signature, Stmt, Type, TypeArray, TypePath, TypeReference,
     UnOp, Visibility,
@@ -39,7 +41,11 @@ pub(super) fn relative(segments: &[&str]) -> Path {
 
 /// `path` with generic arguments on its last segment: `size_of::<T>` in an
 /// expression (`turbofish`) or `Formatter<'_>` in a type.
-pub(super) fn with_args(mut path: Path, turbofish: bool, args: Vec<GenericArgument>) -> Path {
+pub(super) fn with_args(
+    mut path: Path,
+    turbofish: bool,
+    args: impl IntoIterator<Item = GenericArgument>,
+) -> Path {
     if let Some(last) = path.segments.last_mut() {
         last.arguments = PathArguments::AngleBracketed(AngleBracketedGenericArguments {
             colon2_token: turbofish.then(Default::default),
@@ -78,7 +84,7 @@ pub(super) fn ty_ref(elem: Type, mutable: bool) -> Type {
     })
 }
 
-pub(super) fn ty_tuple(elems: Vec<Type>) -> Type {
+pub(super) fn ty_tuple(elems: impl IntoIterator<Item = Type>) -> Type {
     Type::Tuple(syn::TypeTuple {
         paren_token: Default::default(),
         elems: elems.into_iter().collect(),
@@ -111,6 +117,13 @@ pub(super) fn var(name: &str) -> Expr {
     path_expr(relative(&[name]))
 }
 
+// Literals are kept as their token text (`Lit::Verbatim`) rather than as
+// syn's typed literals, which re-parse that text when built and clone it
+// when printed (5x the cost for an integer, 2x for a string). prettyplease
+// prints both kinds from the token text, with two exceptions that matter:
+// only a `Lit::Str` doc becomes a `///` comment (see `doc`), and an array of
+// only `Lit::Int`s is laid out differently (nothing here emits one).
+
 fn lit(lit: Lit) -> Expr {
     Expr::Lit(ExprLit {
         attrs: Vec::new(),
@@ -118,17 +131,50 @@ fn lit(lit: Lit) -> Expr {
     })
 }
 
-pub(super) fn int_lit(repr: &str) -> Lit {
-    Lit::Int(LitInt::new(repr, Span::call_site()))
-}
-
 /// An unsuffixed integer literal.
 pub(super) fn int(v: u64) -> Expr {
-    lit(int_lit(&v.to_string()))
+    lit(Lit::Verbatim(Literal::u64_unsuffixed(v)))
 }
 
+/// An integer literal pattern; a negative one is a single literal token in
+/// a pattern (`-5 => ..`), unlike in an expression (see `neg`).
+pub(super) fn int_pat(v: i128) -> Pat {
+    Pat::Lit(ExprLit {
+        attrs: Vec::new(),
+        lit: Lit::Verbatim(Literal::i128_unsuffixed(v)),
+    })
+}
+
+/// A string literal.
 pub(super) fn string(s: &str) -> Expr {
-    lit(Lit::Str(LitStr::new(s, Span::call_site())))
+    let mut quoted = String::with_capacity(s.len() + 2);
+    quoted.push('"');
+    quoted.push_str(s);
+    quoted.push('"');
+    string_lit(quoted)
+}
+
+/// `string(&format!(..))` without the intermediate copy.
+pub(super) fn string_fmt(args: fmt::Arguments<'_>) -> Expr {
+    let mut quoted = String::with_capacity(64);
+    quoted.push('"');
+    // Writing to a String cannot fail.
+    let _ = quoted.write_fmt(args);
+    quoted.push('"');
+    string_lit(quoted)
+}
+
+/// The literal for `quoted` (text between `"`s), escaped as
+/// `proc_macro2::Literal::string` escapes.
+fn string_lit(quoted: String) -> Expr {
+    let text = &quoted[1..quoted.len() - 1];
+    // Printable ASCII other than `"` and `\` needs no escapes (that is all
+    // of our text in practice): take it as is, which is much cheaper.
+    let plain = text
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\');
+    let token = if plain { quoted.parse().ok() } else { None };
+    lit(Lit::Verbatim(token.unwrap_or_else(|| Literal::string(text))))
 }
 
 pub(super) fn boolean(v: bool) -> Expr {
@@ -136,7 +182,7 @@ pub(super) fn boolean(v: bool) -> Expr {
 }
 
 /// `func(args..)`.
-pub(super) fn call(func: Path, args: Vec<Expr>) -> Expr {
+pub(super) fn call(func: Path, args: impl IntoIterator<Item = Expr>) -> Expr {
     Expr::Call(ExprCall {
         attrs: Vec::new(),
         func: Box::new(path_expr(func)),
@@ -146,7 +192,7 @@ pub(super) fn call(func: Path, args: Vec<Expr>) -> Expr {
 }
 
 /// `receiver.method(args..)`.
-pub(super) fn method(receiver: Expr, name: &str, args: Vec<Expr>) -> Expr {
+pub(super) fn method(receiver: Expr, name: &str, args: impl IntoIterator<Item = Expr>) -> Expr {
     Expr::MethodCall(ExprMethodCall {
         attrs: Vec::new(),
         receiver: Box::new(receiver),
@@ -220,7 +266,7 @@ pub(super) fn neg(expr: Expr) -> Expr {
     })
 }
 
-pub(super) fn tuple(elems: Vec<Expr>) -> Expr {
+pub(super) fn tuple(elems: impl IntoIterator<Item = Expr>) -> Expr {
     Expr::Tuple(ExprTuple {
         attrs: Vec::new(),
         paren_token: Default::default(),
@@ -228,7 +274,7 @@ pub(super) fn tuple(elems: Vec<Expr>) -> Expr {
     })
 }
 
-pub(super) fn array(elems: Vec<Expr>) -> Expr {
+pub(super) fn array(elems: impl IntoIterator<Item = Expr>) -> Expr {
     Expr::Array(ExprArray {
         attrs: Vec::new(),
         bracket_token: Default::default(),
@@ -393,7 +439,7 @@ pub(super) fn const_check(expr: Expr) -> Item {
         ident: ident("_"),
         generics: Generics::default(),
         colon_token: Default::default(),
-        ty: Box::new(ty_tuple(Vec::new())),
+        ty: Box::new(ty_tuple([])),
         eq_token: Default::default(),
         expr: Box::new(expr),
         semi_token: Default::default(),
@@ -405,7 +451,7 @@ pub(super) fn doc(text: &str) -> Attribute {
     outer(Meta::NameValue(MetaNameValue {
         path: relative(&["doc"]),
         eq_token: Default::default(),
-        value: string(text),
+        value: lit(Lit::Str(LitStr::new(text, Span::call_site()))),
     }))
 }
 
@@ -459,7 +505,7 @@ impl Tokens {
     /// `name(n)`, as in `align(8)`.
     pub(super) fn call_int(mut self, name: &str, n: u64) -> Self {
         self = self.ident(name);
-        let arg = TokenTree::Literal(proc_macro2::Literal::u64_unsuffixed(n));
+        let arg = TokenTree::Literal(Literal::u64_unsuffixed(n));
         self.0
             .push(Group::new(Delimiter::Parenthesis, arg.into()).into());
         self

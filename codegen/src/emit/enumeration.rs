@@ -2,10 +2,10 @@
 //! constants (C enums may hold any value), a `Debug` that names known
 //! values, the `Pod` impl and a compile-time size check.
 
-use syn::{Expr, ExprLit, Field, FieldMutability, Fields, FieldsUnnamed, ImplItem, Pat};
+use syn::{Expr, Field, FieldMutability, Fields, FieldsUnnamed, ImplItem, Pat};
 
 use super::ast::{
-    self, arm, attr_list, call, doc, field0, global, ident, int, int_lit, item_impl, neg,
+    self, arm, attr_list, call, doc, field0, global, ident, int, int_pat, item_impl, neg,
     pat_ident, reference, relative, string, tail, ty_named, tuple, var, Tokens,
 };
 use super::{check_layout, debug_impl, mem_of, pod_impl, Cx};
@@ -154,12 +154,8 @@ fn value_expr(e: &EnumItem, bits: u64) -> Expr {
 
 /// The value in a match pattern: `-5` is one literal there.
 fn value_pat(e: &EnumItem, bits: u64) -> Pat {
-    let repr = match value(e, bits) {
-        (true, m) => format!("-{m}"),
-        (false, m) => m.to_string(),
-    };
-    Pat::Lit(ExprLit {
-        attrs: Vec::new(),
-        lit: int_lit(&repr),
-    })
+    match value(e, bits) {
+        (true, m) => int_pat(-i128::from(m)),
+        (false, m) => int_pat(i128::from(m)),
+    }
 }

@@ -32,24 +32,30 @@ pub enum LoadError {
         program: String,
         message: String,
     },
-    #[error("{object}: program {program} (section {section}): the kernel rejected it: {source}\n--- verifier log ---\n{log}")]
-    Verifier {
-        object: String,
-        program: String,
-        section: String,
-        #[source]
-        source: SysError,
-        log: String,
-    },
+    /// The kernel rejected a program; boxed to keep the error small.
+    #[error(transparent)]
+    Verifier(Box<VerifierError>),
     #[error("{object}: {message}")]
     Other { object: String, message: String },
+}
+
+/// A program the kernel refused to load, with the verifier's log.
+#[derive(Debug, thiserror::Error)]
+#[error("{object}: program {program} (section {section}): the kernel rejected it: {source}\n--- verifier log ---\n{log}")]
+pub struct VerifierError {
+    pub object: String,
+    pub program: String,
+    pub section: String,
+    #[source]
+    pub source: SysError,
+    pub log: String,
 }
 
 impl LoadError {
     /// The verifier log of a rejected program.
     pub fn verifier_log(&self) -> Option<&str> {
         match self {
-            LoadError::Verifier { log, .. } => Some(log),
+            LoadError::Verifier(v) => Some(&v.log),
             _ => None,
         }
     }

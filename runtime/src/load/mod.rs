@@ -22,7 +22,7 @@ use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-pub use error::LoadError;
+pub use error::{LoadError, VerifierError};
 
 use crate::map::Map;
 use crate::mmap::Mmap;
@@ -399,13 +399,13 @@ fn load_program(
                     _ => break crate::ctypes::c_str_lossy(&log).trim_end().to_owned(),
                 }
             };
-            return Err(LoadError::Verifier {
+            return Err(LoadError::Verifier(Box::new(VerifierError {
                 object: object.to_owned(),
                 program: p.name.clone(),
                 section: p.section.clone(),
                 source,
                 log,
-            });
+            })));
         }
     };
     Ok(Program::new(

@@ -37,14 +37,7 @@ impl<V: Pod> Array<V> {
     /// # Ok::<(), bpf2rs::map::MapError>(())
     /// ```
     pub fn create(name: &str, max_entries: u32, flags: CreateFlags) -> Result<Self, MapError> {
-        let map = Map::create_simple(
-            name,
-            MapType::ARRAY,
-            4,
-            size_of::<V>(),
-            max_entries,
-            flags,
-        )?;
+        let map = Map::create_simple(name, MapType::ARRAY, 4, size_of::<V>(), max_entries, flags)?;
         Self::from_map(map)
     }
 
@@ -163,12 +156,19 @@ impl<V: Pod> Array<V> {
         values: &mut [V],
     ) -> Result<usize, MapError> {
         let count = indices.len().min(values.len());
-        iter::lookup_batch_with(&self.map, false, cursor, count, "lookup_batch", |i, k, v| {
-            if let (Some(index), Some(value)) = (indices.get_mut(i), values.get_mut(i)) {
-                *index = read(k);
-                *value = read(v);
-            }
-        })
+        iter::lookup_batch_with(
+            &self.map,
+            false,
+            cursor,
+            count,
+            "lookup_batch",
+            |i, k, v| {
+                if let (Some(index), Some(value)) = (indices.get_mut(i), values.get_mut(i)) {
+                    *index = read(k);
+                    *value = read(v);
+                }
+            },
+        )
     }
 
     /// Writes `values[i]` at `indices[i]` in one syscall

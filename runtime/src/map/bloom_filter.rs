@@ -57,7 +57,10 @@ impl<V: Pod> BloomFilter<V> {
         let value_size = u32::try_from(size_of::<V>()).map_err(|_| MapError::Invalid {
             map: name.to_owned(),
             op: "create",
-            message: format!("value size {} does not fit the kernel's u32", size_of::<V>()),
+            message: format!(
+                "value size {} does not fit the kernel's u32",
+                size_of::<V>()
+            ),
         })?;
         let map = Map::create(&sys::MapCreate {
             name,

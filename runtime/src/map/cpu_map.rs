@@ -100,12 +100,14 @@ impl CpuMap {
     /// # Ok(()) }
     /// ```
     pub fn get(&self, cpu: u32) -> Result<Option<CpuMapValue>, MapError> {
-        Ok(lookup_pair(&self.map, cpu, self.value_size())?.map(|(queue_size, prog_id)| {
-            CpuMapValue {
-                queue_size,
-                prog_id,
-            }
-        }))
+        Ok(
+            lookup_pair(&self.map, cpu, self.value_size())?.map(|(queue_size, prog_id)| {
+                CpuMapValue {
+                    queue_size,
+                    prog_id,
+                }
+            }),
+        )
     }
 
     /// Disables redirects to `cpu`; `Ok(false)` if it was not enabled.

@@ -126,9 +126,8 @@ impl<T: DeviceKind> DeviceMap<T> {
     /// # Ok(()) }
     /// ```
     pub fn get(&self, key: u32) -> Result<Option<DevMapValue>, MapError> {
-        Ok(lookup_pair(&self.map, key, self.value_size())?.map(|(ifindex, prog_id)| {
-            DevMapValue { ifindex, prog_id }
-        }))
+        Ok(lookup_pair(&self.map, key, self.value_size())?
+            .map(|(ifindex, prog_id)| DevMapValue { ifindex, prog_id }))
     }
 
     /// Empties `key`; `Ok(false)` if it was empty.

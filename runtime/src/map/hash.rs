@@ -314,7 +314,12 @@ impl<K: Pod, V: Pod, T: HashKind> HashTable<K, V, T> {
     /// map.update_batch(&[1, 2, 3], &[10, 20, 30], MapFlags::ANY)?;
     /// # Ok(()) }
     /// ```
-    pub fn update_batch(&self, keys: &[K], values: &[V], flags: MapFlags) -> Result<usize, MapError> {
+    pub fn update_batch(
+        &self,
+        keys: &[K],
+        values: &[V],
+        flags: MapFlags,
+    ) -> Result<usize, MapError> {
         const OP: &str = "update_batch";
         let n = iter::same_len(&self.map, OP, keys.len(), values.len())?;
         iter::update_batch_with(&self.map, n, flags.0, OP, |i, k, v| {

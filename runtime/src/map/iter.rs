@@ -247,11 +247,7 @@ pub(crate) fn same_len(
     if keys == values {
         Ok(keys)
     } else {
-        Err(invalid(
-            map,
-            op,
-            format!("{keys} keys but {values} values"),
-        ))
+        Err(invalid(map, op, format!("{keys} keys but {values} values")))
     }
 }
 
@@ -366,7 +362,9 @@ impl<'a> RawIter<'a> {
                 Walk::NextKey => {
                     let fd = self.map.map_fd();
                     let prev = self.started.then_some(&self.key[..]);
-                    let more = fd.next_key(prev, &mut self.next).map_err(self.map.err(self.op))?;
+                    let more = fd
+                        .next_key(prev, &mut self.next)
+                        .map_err(self.map.err(self.op))?;
                     if !more {
                         return Ok(false);
                     }

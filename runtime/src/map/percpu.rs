@@ -180,7 +180,11 @@ impl<'a, K: Pod, V: Pod> PerCpuIter<'a, K, V> {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn next_into(&mut self, key: &mut K, values: &mut PerCpuValues<V>) -> Result<bool, MapError> {
+    pub fn next_into(
+        &mut self,
+        key: &mut K,
+        values: &mut PerCpuValues<V>,
+    ) -> Result<bool, MapError> {
         if !self.raw.advance()? {
             return Ok(false);
         }

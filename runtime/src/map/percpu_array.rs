@@ -163,12 +163,19 @@ impl<V: Pod> PerCpuArray<V> {
         values: &mut [PerCpuValues<V>],
     ) -> Result<usize, MapError> {
         let count = indices.len().min(values.len());
-        iter::lookup_batch_with(&self.map, false, cursor, count, "lookup_batch", |i, k, v| {
-            if let (Some(index), Some(value)) = (indices.get_mut(i), values.get_mut(i)) {
-                *index = read(k);
-                value.copy_from(v);
-            }
-        })
+        iter::lookup_batch_with(
+            &self.map,
+            false,
+            cursor,
+            count,
+            "lookup_batch",
+            |i, k, v| {
+                if let (Some(index), Some(value)) = (indices.get_mut(i), values.get_mut(i)) {
+                    *index = read(k);
+                    value.copy_from(v);
+                }
+            },
+        )
     }
 
     /// Writes `values[i]` at `indices[i]` in one syscall; returns how many

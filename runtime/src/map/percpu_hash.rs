@@ -165,7 +165,12 @@ impl<K: Pod, V: Pod, T: PerCpuHashKind> PerCpuHashTable<K, V, T> {
     /// map.insert(&1, &values, MapFlags::ANY)?;
     /// # Ok(()) }
     /// ```
-    pub fn insert(&self, key: &K, values: &PerCpuValues<V>, flags: MapFlags) -> Result<(), MapError> {
+    pub fn insert(
+        &self,
+        key: &K,
+        values: &PerCpuValues<V>,
+        flags: MapFlags,
+    ) -> Result<(), MapError> {
         const OP: &str = "insert";
         check_cpus(&self.map, OP, values)?;
         self.map

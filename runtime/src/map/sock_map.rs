@@ -157,10 +157,13 @@ impl SockMap {
     pub fn remove(&self, index: u32) -> Result<bool, MapError> {
         const OP: &str = "remove";
         check_index(&self.map, OP, index)?;
-        self.map
-            .map_fd()
-            .delete(&index.to_ne_bytes())
-            .map_err(self.map.err(OP))
+        match self.map.map_fd().delete(&index.to_ne_bytes()) {
+            Ok(found) => Ok(found),
+            // An empty slot is EINVAL, not ENOENT (__sock_map_delete in
+            // net/core/sock_map.c); the index was checked above.
+            Err(e) if e.errno() == Some(libc::EINVAL) => Ok(false),
+            Err(e) => Err(self.map.err(OP)(e)),
+        }
     }
 }
 

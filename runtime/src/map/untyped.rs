@@ -284,7 +284,10 @@ impl Map {
 
     /// Where this handle pinned the map, if it did.
     pub fn pinned(&self) -> Option<PathBuf> {
-        self.pinned.lock().map(|p| p.clone()).unwrap_or_else(|e| e.into_inner().clone())
+        self.pinned
+            .lock()
+            .map(|p| p.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
     }
 
     fn set_pinned(&self, path: Option<PathBuf>) {

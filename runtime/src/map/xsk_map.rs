@@ -84,19 +84,21 @@ impl XskMap {
             .map_err(self.map.err(OP))
     }
 
-    /// Empties slot `index`; `Ok(false)` if it was empty.
+    /// Empties slot `index`. The kernel does not say whether the slot held
+    /// a socket (xsk_map_delete_elem in net/xdp/xskmap.c succeeds either way).
     ///
     /// ```no_run
     /// # fn f(m: &bpf2rs::map::XskMap) -> Result<(), bpf2rs::map::MapError> {
     /// m.remove(0)?;
     /// # Ok(()) }
     /// ```
-    pub fn remove(&self, index: u32) -> Result<bool, MapError> {
+    pub fn remove(&self, index: u32) -> Result<(), MapError> {
         const OP: &str = "remove";
         check_index(&self.map, OP, index)?;
         self.map
             .map_fd()
             .delete(&index.to_ne_bytes())
+            .map(|_| ())
             .map_err(self.map.err(OP))
     }
 }

@@ -81,7 +81,7 @@ impl ObjectSpec {
     fn parse_named(bytes: &[u8], name: &str, display: &str) -> Result<ObjectSpec, ObjError> {
         // The ELF reader reads headers in place and needs 8-byte alignment;
         // `include_bytes!` data has none, so copy such input once.
-        if (bytes.as_ptr() as usize) % 8 != 0 {
+        if !(bytes.as_ptr() as usize).is_multiple_of(8) {
             let aligned = crate::AlignedBytes::new(bytes);
             return ObjectSpec::parse_aligned(aligned.as_slice(), name, display);
         }

@@ -6,6 +6,7 @@
 //! what the kernel will touch first, so all of them are safe to call.
 
 mod attr;
+pub mod events;
 
 use std::ffi::CStr;
 use std::io;
@@ -550,7 +551,7 @@ pub struct ProgLoad<'a> {
 /// on failure with a retry by the caller).
 pub fn prog_load(p: &ProgLoad<'_>, log: &mut [u8]) -> Result<OwnedFd> {
     const OP: &str = "BPF_PROG_LOAD";
-    if p.insns.len() % 8 != 0 || p.func_info.len() % 8 != 0 || p.line_info.len() % 16 != 0 {
+    if !p.insns.len().is_multiple_of(8) || !p.func_info.len().is_multiple_of(8) || !p.line_info.len().is_multiple_of(16) {
         return Err(SysError::invalid(
             OP,
             "instruction or BTF.ext buffers are not whole records".into(),

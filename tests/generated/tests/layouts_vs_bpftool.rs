@@ -99,7 +99,11 @@ fn layout() {
     // The anonymous ones too: holder's union and `peer`, and the typedef'd
     // struct (found by id through their parents in bpftool's JSON).
     let holder = &dump.types[&dump.composite_id("holder").unwrap()];
-    for m in holder.members.iter().filter(|m| m.name.is_empty() || m.name == "peer") {
+    for m in holder
+        .members
+        .iter()
+        .filter(|m| m.name.is_empty() || m.name == "peer")
+    {
         assert!(
             layouts.iter().any(|row| row.0 == m.type_id),
             "holder's member {:?} (type {}) missing from LAYOUTS",
@@ -140,13 +144,13 @@ fn comparison_catches_disagreements() {
     let packed = dump.composite_id("packed_s").unwrap();
     let good: &Layouts = &[(packed, 7, &[("a", 0), ("b", 8), ("c", 40)])];
     assert!(bpftool::compare(&dump, good).is_ok());
-    let bad: &Layouts = &[
-        (packed, 8, &[("a", 0), ("b", 32), ("d", 40)]),
-        (1, 8, &[]),
-    ];
+    let bad: &Layouts = &[(packed, 8, &[("a", 0), ("b", 32), ("d", 40)]), (1, 8, &[])];
     let errors = bpftool::compare(&dump, bad).unwrap_err();
     let text = errors.join("\n");
-    assert!(text.contains("size_of is 8, bpftool says Some(7)"), "{text}");
+    assert!(
+        text.contains("size_of is 8, bpftool says Some(7)"),
+        "{text}"
+    );
     assert!(text.contains("`b` at bit 32, bpftool says 8"), "{text}");
     assert!(text.contains("`c` (bit 40) missing"), "{text}");
     assert!(text.contains("has member `d`"), "{text}");

@@ -275,7 +275,9 @@ pub fn compare(dump: &Dump, layouts: &Layouts) -> Result<Compared, Vec<String>> 
     for &(id, size, members) in layouts {
         *rows_by_id.entry(id).or_default() += 1;
         let Some(t) = dump.get(id).filter(|t| is_composite(t)) else {
-            errors.push(format!("LAYOUTS row for BTF id {id}: not a struct or union"));
+            errors.push(format!(
+                "LAYOUTS row for BTF id {id}: not a struct or union"
+            ));
             continue;
         };
         let what = format!(
@@ -315,7 +317,9 @@ pub fn compare(dump: &Dump, layouts: &Layouts) -> Result<Compared, Vec<String>> 
             }
         }
         for name in generated.keys().filter(|n| !expected.contains_key(*n)) {
-            errors.push(format!("{what}: LAYOUTS has member `{name}` bpftool does not"));
+            errors.push(format!(
+                "{what}: LAYOUTS has member `{name}` bpftool does not"
+            ));
         }
     }
     for (id, n) in rows_by_id.into_iter().filter(|(_, n)| *n > 1) {

@@ -1,0 +1,75 @@
+//! [`AsyncPerfEventArray`]: a [`PerfEventArray`] that waits in tokio
+//! (`AsyncFd` on its epoll fd, which is readable when any CPU's buffer is).
+
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+
+use super::{EventError, Flow, PerfEventArray, Received, Record};
+
+/// Perf buffers consumed from async code.
+///
+/// ```no_run
+/// # async fn f(p: bpf2rs::perf::PerfEventArray<u64>) -> Result<(), bpf2rs::ringbuf::EventError> {
+/// let mut p = bpf2rs::perf::AsyncPerfEventArray::new(p)?;
+/// loop {
+///     let got = p.poll(|cpu, v: &u64| println!("{cpu}: {v}")).await?;
+///     if got.lost > 0 {
+///         eprintln!("lost {}", got.lost);
+///     }
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct AsyncPerfEventArray<E: Record + ?Sized = [u8]> {
+    fd: AsyncFd<PerfEventArray<E>>,
+}
+
+impl<E: Record + ?Sized> AsyncPerfEventArray<E> {
+    /// Registers the buffers with the current tokio runtime.
+    pub fn new(perf: PerfEventArray<E>) -> Result<Self, EventError> {
+        let name = perf.name().to_owned();
+        let fd = AsyncFd::with_interest(perf, Interest::READABLE).map_err(|source| {
+            EventError::Io {
+                map: name,
+                op: "AsyncFd::new",
+                source,
+            }
+        })?;
+        Ok(AsyncPerfEventArray { fd })
+    }
+
+    /// Waits until samples (or lost counts) arrive and drains them.
+    pub async fn poll<F, R>(&mut self, mut handler: F) -> Result<Received, EventError>
+    where
+        F: FnMut(u32, &E) -> R,
+        R: Flow,
+    {
+        loop {
+            let mut guard = self.fd.readable_mut().await.map_err(|source| EventError::Io {
+                map: String::new(),
+                op: "AsyncFd::readable",
+                source,
+            })?;
+            let perf = guard.get_inner_mut();
+            // Collect (and so reset) the inner epoll's ready list, then drain all.
+            let mut got = perf.wait_and_drain(0, &mut handler)?;
+            let rest = perf.consume(&mut handler)?;
+            got.events += rest.events;
+            got.lost += rest.lost;
+            if got != Received::default() {
+                return Ok(got);
+            }
+            guard.clear_ready();
+        }
+    }
+
+    /// The buffers, for `consume` without waiting.
+    pub fn get_mut(&mut self) -> &mut PerfEventArray<E> {
+        self.fd.get_mut()
+    }
+
+    /// Deregisters and gives the buffers back.
+    pub fn into_inner(self) -> PerfEventArray<E> {
+        self.fd.into_inner()
+    }
+}

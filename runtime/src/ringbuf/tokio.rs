@@ -1,0 +1,70 @@
+//! [`AsyncRingBuf`]: a [`RingBuf`] that waits in tokio (`AsyncFd` on the
+//! map fd) instead of blocking in epoll.
+
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+
+use super::{EventError, Flow, Record, RingBuf};
+
+/// A ring buffer consumed from async code.
+///
+/// ```no_run
+/// # async fn f(rb: bpf2rs::ringbuf::RingBuf<u64>) -> Result<(), bpf2rs::ringbuf::EventError> {
+/// let mut rb = bpf2rs::ringbuf::AsyncRingBuf::new(rb)?;
+/// loop {
+///     rb.poll(|v: &u64| println!("{v}")).await?;
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct AsyncRingBuf<E: Record + ?Sized = [u8]> {
+    fd: AsyncFd<RingBuf<E>>,
+}
+
+impl<E: Record + ?Sized> AsyncRingBuf<E> {
+    /// Registers `ring` with the current tokio runtime (needs its IO driver).
+    pub fn new(ring: RingBuf<E>) -> Result<Self, EventError> {
+        let name = ring.name().to_owned();
+        let fd = AsyncFd::with_interest(ring, Interest::READABLE).map_err(|source| {
+            EventError::Io {
+                map: name,
+                op: "AsyncFd::new",
+                source,
+            }
+        })?;
+        Ok(AsyncRingBuf { fd })
+    }
+
+    /// Waits until records arrive and hands them to `handler`; returns how
+    /// many (at least one).
+    pub async fn poll<F, R>(&mut self, mut handler: F) -> Result<usize, EventError>
+    where
+        F: FnMut(&E) -> R,
+        R: Flow,
+    {
+        loop {
+            let mut guard = self.fd.readable_mut().await.map_err(|source| EventError::Io {
+                map: String::new(),
+                op: "AsyncFd::readable",
+                source,
+            })?;
+            let n = guard.get_inner_mut().consume(&mut handler)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            // Drained and the kernel has seen our consumer position (see
+            // `RingReader::commit_and_recheck`): its next record wakes us.
+            guard.clear_ready();
+        }
+    }
+
+    /// The ring buffer, for `consume` without waiting.
+    pub fn get_mut(&mut self) -> &mut RingBuf<E> {
+        self.fd.get_mut()
+    }
+
+    /// Deregisters and gives the ring buffer back.
+    pub fn into_inner(self) -> RingBuf<E> {
+        self.fd.into_inner()
+    }
+}
