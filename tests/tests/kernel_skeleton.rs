@@ -138,3 +138,22 @@ fn skeleton_of_another_object_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn inner_map_template_is_a_per_map_setting() {
+    require_root();
+    let pins = BpffsDir::new("template");
+    let mut open = KitchenSkel::open().unwrap();
+    open.maps.pinned.set_pin_path(pins.path().join("pinned"));
+    // A template that does not fit `inner` (8-byte values): the kernel
+    // refuses to store `inner` in the outer map, and the error says where.
+    let mut template = open.object_mut().spec().map("inner").unwrap().clone();
+    template.value_size = 4;
+    template.value_type = None;
+    open.maps.outer.set_inner_template(template);
+    let err = open.load().unwrap_err().to_string();
+    assert!(
+        err.starts_with("kitchen: map outer: update: BPF_MAP_UPDATE_ELEM"),
+        "{err}"
+    );
+}

@@ -74,7 +74,8 @@ pub(crate) fn create(
             return Ok(map);
         }
     }
-    let inner = match &m.inner {
+    // The inner template: the one given in the settings, else the definition's.
+    let inner = match settings.inner.as_ref().or(m.inner.as_deref()) {
         Some(inner) => Some(create_plain(cx, inner, inner.max_entries, None, notes)?),
         None => None,
     };

@@ -43,6 +43,8 @@ pub struct MapSettings {
     pub pin_path: Option<PathBuf>,
     /// Use this existing map instead of creating one.
     pub reuse_fd: Option<OwnedFd>,
+    /// The inner map template of a map-in-map (replaces `__array(values, ...)`).
+    pub inner: Option<crate::obj::MapSpec>,
 }
 
 impl MapSettings {
@@ -59,6 +61,12 @@ impl MapSettings {
     /// Uses an existing map instead of creating one (checked for compatibility).
     pub fn reuse_fd(&mut self, fd: OwnedFd) {
         self.reuse_fd = Some(fd);
+    }
+
+    /// The inner map template of a map-in-map: inner maps stored in it
+    /// must have this type, key/value size and flags.
+    pub fn set_inner_template(&mut self, inner: crate::obj::MapSpec) {
+        self.inner = Some(inner);
     }
 }
 
