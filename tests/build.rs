@@ -11,6 +11,7 @@ fn main() {
             b.map_types("legacy_counts", "__u32", "__u64")
         }),
         ("layout", |b| b),
+        ("attach", |b| b),
     ];
     for (name, configure) in skeletons {
         let builder = bpf2rs_codegen::Builder::new(fixtures.join(format!("{name}.bpf.o")));

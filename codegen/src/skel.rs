@@ -350,6 +350,7 @@ fn skeleton(
     let maps_ty = format_ident!("{}Maps", prefix);
     let open_maps_ty = format_ident!("Open{}Maps", prefix);
     let progs_ty = format_ident!("{}Progs", prefix);
+    let links_ty = format_ident!("{}Links", prefix);
     let open_progs_ty = format_ident!("Open{}Progs", prefix);
     let object_const = format_ident!(
         "{}_OBJECT",
@@ -450,6 +451,38 @@ fn skeleton(
             quote!(#f: ::bpf2rs::__private::take_program(&mut object, #name)?)
         })
         .collect();
+    let link_fields: Vec<TokenStream> = spec
+        .programs
+        .iter()
+        .map(|p| {
+            let f = naming::ident(&naming::escape(&p.name));
+            let d = format!(
+                " Link of program `{}` made by `attach()` (None: not attached).",
+                p.name
+            );
+            quote!(#[doc = #d] pub #f: ::core::option::Option<::bpf2rs::link::Link>)
+        })
+        .collect();
+    let link_inits: Vec<TokenStream> = spec
+        .programs
+        .iter()
+        .map(|p| {
+            let f = naming::ident(&naming::escape(&p.name));
+            quote!(#f: ::core::option::Option::None)
+        })
+        .collect();
+    let attaches: Vec<TokenStream> = spec
+        .programs
+        .iter()
+        .map(|p| {
+            let f = naming::ident(&naming::escape(&p.name));
+            quote! {
+                if self.links.#f.is_none() {
+                    self.links.#f = ::bpf2rs::link::attach_auto(&self.progs.#f)?;
+                }
+            }
+        })
+        .collect();
     let open_prog_fields: Vec<TokenStream> = spec
         .programs
         .iter()
@@ -547,7 +580,15 @@ fn skeleton(
             pub maps: #maps_ty,
             /// Programs.
             pub progs: #progs_ty,
+            /// Links made by `attach()`; dropping one detaches its program.
+            pub links: #links_ty,
             object: ::bpf2rs::load::Object,
+        }
+
+        /// Links of the attached programs.
+        #[derive(Debug)]
+        pub struct #links_ty {
+            #(#link_fields,)*
         }
 
         /// Maps of the loaded object.
@@ -602,6 +643,16 @@ fn skeleton(
                 &self.object
             }
 
+            /// Attaches every program whose section names its target
+            /// (kprobe, tracepoint, raw_tp, tp_btf, fentry/fexit, lsm, iter,
+            /// uprobe with a path...), as libbpf's skeletons do; programs that
+            /// need a target only the caller knows (xdp, tc, cgroup, socket)
+            /// are left for `progs.<name>.attach_*`. Already attached ones stay.
+            pub fn attach(&mut self) -> ::core::result::Result<(), ::bpf2rs::link::LinkError> {
+                #(#attaches)*
+                Ok(())
+            }
+
             #(#loaded_data)*
         }
 
@@ -633,6 +684,7 @@ fn skeleton(
                 Ok(#skel {
                     maps: #maps_ty { #(#map_takes,)* },
                     progs: #progs_ty { #(#prog_takes,)* },
+                    links: #links_ty { #(#link_inits,)* },
                     object,
                 })
             }

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod btf;
+pub mod link;
 pub mod load;
 pub mod map;
 pub mod mmap;

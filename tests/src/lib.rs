@@ -317,6 +317,10 @@ pub mod skel {
     pub mod layout {
         include!(concat!(env!("OUT_DIR"), "/layout.skel.rs"));
     }
+    /// `tests/bpf/attach.bpf.o`: one program per attach kind.
+    pub mod attach {
+        include!(concat!(env!("OUT_DIR"), "/attach.skel.rs"));
+    }
 }
 
 /// Fails the calling test unless it runs as root: kernel tests need

@@ -7,6 +7,8 @@
 
 mod attr;
 pub mod events;
+pub mod link;
+pub mod perf_event;
 
 use std::ffi::CStr;
 use std::io;

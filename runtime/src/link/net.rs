@@ -1,0 +1,238 @@
+//! Network attach points: XDP and tcx links on an interface, cgroup links,
+//! and socket filters.
+//!
+//! In: a loaded program and an ifindex, a cgroup fd or a socket fd.
+//! Out: a [`Link`] (socket filters: attached to the socket itself).
+
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+use super::{Ctx, Link, LinkError};
+use crate::obj::{AttachType, ProgType};
+use crate::prog::Program;
+use crate::sys::link::{self as sys_link, LinkCreate, LinkExtra};
+
+/// XDP attach mode flags (`XDP_FLAGS_*`, include/uapi/linux/if_link.h).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct XdpFlags(pub u32);
+
+impl XdpFlags {
+    /// Let the kernel choose: native (driver) mode when the driver has it,
+    /// generic (skb) mode otherwise.
+    pub const AUTO: XdpFlags = XdpFlags(0);
+    /// Generic mode, on any interface (slower: after skb allocation).
+    pub const SKB_MODE: XdpFlags = XdpFlags(1 << 1);
+    /// Native mode in the driver; fails when the driver has none.
+    pub const DRV_MODE: XdpFlags = XdpFlags(1 << 2);
+    /// Offloaded to the NIC.
+    pub const HW_MODE: XdpFlags = XdpFlags(1 << 3);
+}
+
+/// Where a tcx program goes among the interface's others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TcxAnchor {
+    /// After every program already attached.
+    #[default]
+    Last,
+    /// Before every program already attached.
+    First,
+}
+
+/// `BPF_F_BEFORE` (include/uapi/linux/bpf.h); no flag appends.
+const BPF_F_BEFORE: u32 = 1 << 3;
+
+impl Program {
+    /// Attaches an XDP program to interface `ifindex` with a bpf_link.
+    ///
+    /// ```no_run
+    /// # fn f(prog: &bpf2rs::prog::Program) -> Result<(), bpf2rs::link::LinkError> {
+    /// use bpf2rs::link::XdpFlags;
+    /// let _link = prog.attach_xdp(1, XdpFlags::AUTO)?; // lo: generic mode
+    /// # Ok(()) }
+    /// ```
+    pub fn attach_xdp(&self, ifindex: u32, flags: XdpFlags) -> Result<Link, LinkError> {
+        let target = format!("ifindex {ifindex}");
+        let ctx = Ctx {
+            program: self.name(),
+            kind: "xdp",
+            target: &target,
+        };
+        if self.prog_type() != ProgType::XDP {
+            return Err(ctx.target(format!("the program is {}, not xdp", self.prog_type())));
+        }
+        let fd = sys_link::link_create(&LinkCreate {
+            prog_fd: self.fd()?,
+            target: ifindex,
+            attach_type: AttachType::XDP.0,
+            flags: flags.0,
+            extra: LinkExtra::None,
+        })
+        .map_err(|e| ctx.sys(e))?;
+        Ok(Link::new(fd, format!("xdp {} on {target}", self.name())))
+    }
+
+    /// Attaches a tc program to interface `ifindex` with tcx (Linux 6.6+):
+    /// ingress or egress as `egress` says. Several tcx programs run in
+    /// order; a program returning `TCX_NEXT` (-1) lets the next one run.
+    ///
+    /// ```no_run
+    /// # fn f(prog: &bpf2rs::prog::Program) -> Result<(), bpf2rs::link::LinkError> {
+    /// use bpf2rs::link::TcxAnchor;
+    /// let _link = prog.attach_tcx(1, false, TcxAnchor::Last)?; // ingress of lo
+    /// # Ok(()) }
+    /// ```
+    pub fn attach_tcx(
+        &self,
+        ifindex: u32,
+        egress: bool,
+        anchor: TcxAnchor,
+    ) -> Result<Link, LinkError> {
+        let dir = if egress { "egress" } else { "ingress" };
+        let target = format!("{dir} of ifindex {ifindex}");
+        let ctx = Ctx {
+            program: self.name(),
+            kind: "tcx",
+            target: &target,
+        };
+        if self.prog_type() != ProgType::SCHED_CLS {
+            return Err(ctx.target(format!(
+                "the program is {}, not sched_cls",
+                self.prog_type()
+            )));
+        }
+        let attach_type = if egress {
+            AttachType::TCX_EGRESS
+        } else {
+            AttachType::TCX_INGRESS
+        };
+        let fd = sys_link::link_create(&LinkCreate {
+            prog_fd: self.fd()?,
+            target: ifindex,
+            attach_type: attach_type.0,
+            flags: match anchor {
+                TcxAnchor::Last => 0,
+                TcxAnchor::First => BPF_F_BEFORE,
+            },
+            extra: LinkExtra::Tcx {
+                relative: 0,
+                expected_revision: 0,
+            },
+        })
+        .map_err(|e| ctx.sys(e))?;
+        Ok(Link::new(fd, format!("tcx {} on {target}", self.name())))
+    }
+
+    /// Attaches a cgroup program (cgroup_skb, cgroup/sock, cgroup/connect4,
+    /// sockops, cgroup/sysctl, ...) to the cgroup open at `cgroup` (a
+    /// directory fd of cgroup v2). `attach_type` defaults to the program's
+    /// expected attach type from its section.
+    ///
+    /// ```no_run
+    /// # fn f(prog: &bpf2rs::prog::Program) -> Result<(), Box<dyn std::error::Error>> {
+    /// let cg = std::fs::File::open("/sys/fs/cgroup/my.slice")?;
+    /// use std::os::fd::AsFd;
+    /// let _link = prog.attach_cgroup(cg.as_fd(), None)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn attach_cgroup(
+        &self,
+        cgroup: BorrowedFd<'_>,
+        attach_type: Option<AttachType>,
+    ) -> Result<Link, LinkError> {
+        let target = format!("cgroup fd {}", cgroup.as_raw_fd());
+        let ctx = Ctx {
+            program: self.name(),
+            kind: "cgroup",
+            target: &target,
+        };
+        let Some(attach_type) = attach_type.or(self.expected_attach_type()) else {
+            return Err(ctx.target(format!(
+                "section {:?} names no attach type; pass one",
+                self.section()
+            )));
+        };
+        let fd = sys_link::link_create(&LinkCreate {
+            prog_fd: self.fd()?,
+            target: cgroup.as_raw_fd() as u32,
+            attach_type: attach_type.0,
+            flags: 0,
+            extra: LinkExtra::None,
+        })
+        .map_err(|e| ctx.sys(e))?;
+        Ok(Link::new(
+            fd,
+            format!("{attach_type} {} on {target}", self.name()),
+        ))
+    }
+
+    /// Attaches a socket filter program to socket `sock` (SO_ATTACH_BPF).
+    /// It stays attached until [`detach_socket_filter`] or the socket
+    /// closes; there is no link.
+    ///
+    /// ```no_run
+    /// # fn f(prog: &bpf2rs::prog::Program) -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::os::fd::AsFd;
+    /// let sock = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// prog.attach_socket_filter(sock.as_fd())?;
+    /// # Ok(()) }
+    /// ```
+    pub fn attach_socket_filter(&self, sock: BorrowedFd<'_>) -> Result<(), LinkError> {
+        let target = format!("socket fd {}", sock.as_raw_fd());
+        let ctx = Ctx {
+            program: self.name(),
+            kind: "socket filter",
+            target: &target,
+        };
+        sys_link::socket_attach_bpf(sock, self.fd()?).map_err(|e| ctx.sys(e))
+    }
+}
+
+impl Program {
+    /// Attaches an `sk_lookup` or `flow_dissector` program to the network
+    /// namespace open at `netns` (e.g. `/proc/self/ns/net`).
+    ///
+    /// ```no_run
+    /// # fn f(prog: &bpf2rs::prog::Program) -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::os::fd::AsFd;
+    /// let ns = std::fs::File::open("/proc/self/ns/net")?;
+    /// let _link = prog.attach_netns(ns.as_fd())?;
+    /// # Ok(()) }
+    /// ```
+    pub fn attach_netns(&self, netns: BorrowedFd<'_>) -> Result<Link, LinkError> {
+        let target = format!("netns fd {}", netns.as_raw_fd());
+        let ctx = Ctx {
+            program: self.name(),
+            kind: "netns",
+            target: &target,
+        };
+        let attach_type = match self.prog_type() {
+            ProgType::SK_LOOKUP => AttachType::SK_LOOKUP,
+            ProgType::FLOW_DISSECTOR => AttachType::FLOW_DISSECTOR,
+            other => {
+                return Err(ctx.target(format!(
+                    "the program is {other}, not sk_lookup or flow_dissector"
+                )))
+            }
+        };
+        let fd = sys_link::link_create(&LinkCreate {
+            prog_fd: self.fd()?,
+            target: netns.as_raw_fd() as u32,
+            attach_type: attach_type.0,
+            flags: 0,
+            extra: LinkExtra::None,
+        })
+        .map_err(|e| ctx.sys(e))?;
+        Ok(Link::new(
+            fd,
+            format!("{attach_type} {} on {target}", self.name()),
+        ))
+    }
+}
+
+/// Removes the BPF socket filter of `sock`.
+pub fn detach_socket_filter(sock: BorrowedFd<'_>) -> Result<(), LinkError> {
+    sys_link::socket_detach_bpf(sock).map_err(|source| LinkError::Link {
+        what: format!("socket filter of fd {}", sock.as_raw_fd()),
+        op: "detach",
+        source,
+    })
+}

@@ -1,0 +1,523 @@
+//! Real-kernel attach tests: each program of tests/bpf/attach.bpf.c is
+//! attached, triggered by the test itself, counted (> 0), and then counts
+//! nothing more once its link is dropped.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
+
+mod kernel_attach_util;
+
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use bpf2rs::link::{self, Link, LinkError, TcxAnchor, UprobeOpts, UprobeTarget, XdpFlags};
+use kernel_attach_util::*;
+
+const FIXTURE: &str = "attach.bpf.o";
+
+/// After the link is gone the program must not run: the count stays put.
+fn assert_detached(obj: &bpf2rs::load::Object, i: usize, mut trigger: impl FnMut()) {
+    let before = hits(obj, i);
+    for _ in 0..3 {
+        trigger();
+    }
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(hits(obj, i), before, "hits[{i}] moved after detach");
+}
+
+#[test]
+fn tracepoint_counts_getpid_and_detaches_on_drop() {
+    let obj = load(FIXTURE);
+    let prog = obj.program("tp_getpid").unwrap();
+    let link = prog
+        .attach_tracepoint("syscalls", "sys_enter_getpid")
+        .unwrap();
+    assert!(
+        wait_hits(&obj, 0, getpid_syscalls) > 0,
+        "tracepoint never ran"
+    );
+    assert_eq!(link.info().unwrap().link_type, 7, "a perf_event link");
+    drop(link);
+    assert_detached(&obj, 0, getpid_syscalls);
+}
+
+#[test]
+fn raw_tracepoint_counts_syscalls_and_detaches_on_drop() {
+    let obj = load(FIXTURE);
+    let prog = obj.program("raw_sys_enter").unwrap();
+    let link = prog.attach_raw_tracepoint("sys_enter").unwrap();
+    assert!(wait_hits(&obj, 1, getpid_syscalls) > 0, "raw_tp never ran");
+    let info = link.info().unwrap();
+    assert_eq!(info.link_type, 1, "a raw_tracepoint link");
+    assert_eq!(info.prog_id, prog.id().unwrap());
+    drop(link);
+    assert_detached(&obj, 1, getpid_syscalls);
+}
+
+#[test]
+fn attach_auto_follows_the_section_name() {
+    let obj = load(FIXTURE);
+    // tracepoint/syscalls/sys_enter_getpid and raw_tp/sys_enter name their target.
+    let tp = link::attach_auto(obj.program("tp_getpid").unwrap())
+        .unwrap()
+        .expect("tracepoint section attaches by itself");
+    let raw = obj
+        .program("raw_sys_enter")
+        .unwrap()
+        .attach_auto()
+        .unwrap()
+        .expect("raw_tp section attaches by itself");
+    assert!(wait_hits(&obj, 0, getpid_syscalls) > 0);
+    assert!(wait_hits(&obj, 1, getpid_syscalls) > 0);
+    drop((tp, raw));
+    assert_detached(&obj, 0, getpid_syscalls);
+    assert_detached(&obj, 1, getpid_syscalls);
+    // Sections whose target only the user knows: nothing to do.
+    for name in [
+        "xdp_count",
+        "tcx_count",
+        "sock_count",
+        "cg_egress",
+        "perf_count",
+        "on_uprobe",
+    ] {
+        let p = obj.program(name).unwrap();
+        assert!(link::attach_auto(p).unwrap().is_none(), "{name}");
+    }
+}
+
+#[test]
+fn attach_auto_skips_programs_that_were_not_loaded() {
+    let obj = load_only(FIXTURE, Some("xdp_count"));
+    let tp = obj.program("tp_getpid").unwrap();
+    assert!(!tp.is_loaded());
+    assert!(link::attach_auto(tp).unwrap().is_none());
+    // Attaching it by hand says it is not loaded.
+    let e = tp
+        .attach_tracepoint("syscalls", "sys_enter_getpid")
+        .unwrap_err();
+    assert!(matches!(e, LinkError::Program(_)), "{e}");
+}
+
+/// The uprobe target: a function of this test binary.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn bpf2rs_uprobe_target(x: u64) -> u64 {
+    std::hint::black_box(x.wrapping_mul(3).wrapping_add(1))
+}
+
+fn call_target() {
+    for i in 0..3 {
+        std::hint::black_box(bpf2rs_uprobe_target(std::hint::black_box(i)));
+    }
+}
+
+fn exe() -> std::path::PathBuf {
+    std::env::current_exe().unwrap()
+}
+
+#[test]
+fn uprobe_by_symbol_counts_calls_and_detaches_on_drop() {
+    let obj = load(FIXTURE);
+    let prog = obj.program("on_uprobe").unwrap();
+    let link = prog
+        .attach_uprobe(
+            exe(),
+            UprobeTarget::Symbol("bpf2rs_uprobe_target", 0),
+            UprobeOpts::default(),
+        )
+        .unwrap();
+    let n = wait_hits(&obj, 2, call_target);
+    assert!(n >= 3, "uprobe ran {n} times for 3+ calls");
+    drop(link);
+    assert_detached(&obj, 2, call_target);
+}
+
+#[test]
+fn uretprobe_by_offset_for_this_process_counts_returns() {
+    let obj = load(FIXTURE);
+    let prog = obj.program("on_uretprobe").unwrap();
+    let offset = link::symbol_file_offset(&exe(), "bpf2rs_uprobe_target").unwrap();
+    let link = prog
+        .attach_uprobe(
+            exe(),
+            UprobeTarget::Offset(offset),
+            UprobeOpts {
+                retprobe: true,
+                pid: Some(std::process::id() as i32),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert!(wait_hits(&obj, 3, call_target) >= 3, "uretprobe never ran");
+    drop(link);
+    assert_detached(&obj, 3, call_target);
+}
+
+#[test]
+fn uprobe_cookie_reaches_the_program() {
+    let obj = load(FIXTURE);
+    let prog = obj.program("on_uprobe_cookie").unwrap();
+    let link = prog
+        .attach_uprobe(
+            exe(),
+            UprobeTarget::Symbol("bpf2rs_uprobe_target", 0),
+            UprobeOpts {
+                cookie: 1000,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    bpf2rs_uprobe_target(1);
+    let n = hits(&obj, 11);
+    assert!(
+        n >= 1000 && n.is_multiple_of(1000),
+        "hits[11] = {n}: cookie 1000 per call"
+    );
+    drop(link);
+}
+
+/// A second target, for uprobe.multi globs.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn bpf2rs_uprobe_target2(x: u64) -> u64 {
+    std::hint::black_box(x.wrapping_mul(5).wrapping_add(2))
+}
+
+#[test]
+fn uprobe_multi_by_glob_counts_both_functions_and_detaches_on_drop() {
+    let obj = load(FIXTURE);
+    let prog = obj.program("on_uprobe_multi").unwrap();
+    let link = prog
+        .attach_uprobe_multi(exe(), &["bpf2rs_uprobe_target*"], false, None)
+        .unwrap();
+    assert_eq!(link.info().unwrap().link_type, 12, "a uprobe_multi link");
+    let call_both = || {
+        bpf2rs_uprobe_target(std::hint::black_box(1));
+        bpf2rs_uprobe_target2(std::hint::black_box(1));
+    };
+    call_both();
+    assert_eq!(hits(&obj, 13), 2, "one hit per function");
+    drop(link);
+    assert_detached(&obj, 13, call_both);
+    let e = prog
+        .attach_uprobe_multi(exe(), &["no_such_fn_*"], false, None)
+        .unwrap_err();
+    assert!(
+        e.to_string().ends_with(": no function symbol matches"),
+        "{e}"
+    );
+}
+
+#[test]
+fn uprobe_on_a_missing_symbol_says_so() {
+    let obj = load(FIXTURE);
+    let e = obj
+        .program("on_uprobe")
+        .unwrap()
+        .attach_uprobe(
+            exe(),
+            UprobeTarget::Symbol("no_such_symbol_xyz", 0),
+            UprobeOpts::default(),
+        )
+        .unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("no symbol no_such_symbol_xyz"), "{msg}");
+    assert!(
+        msg.starts_with("program on_uprobe: attach uprobe to "),
+        "{msg}"
+    );
+}
+
+/// XDP on `lo` (generic mode). Another test process may hold lo's XDP
+/// slot for a moment: retry on EBUSY.
+fn attach_xdp_lo(prog: &bpf2rs::prog::Program) -> Link {
+    let start = Instant::now();
+    loop {
+        match prog.attach_xdp(1, XdpFlags::AUTO) {
+            Ok(l) => return l,
+            Err(e)
+                if e.errno() == Some(libc::EBUSY) && start.elapsed() < Duration::from_secs(20) =>
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[test]
+fn xdp_on_lo_counts_udp_and_detaches_on_drop() {
+    let obj = load(FIXTURE);
+    let prog = obj.program("xdp_count").unwrap();
+    let link = attach_xdp_lo(prog);
+    assert_eq!(link.info().unwrap().link_type, 6, "an xdp link");
+    assert!(wait_hits(&obj, 6, udp_roundtrip) > 0, "xdp never ran");
+    drop(link);
+    assert_detached(&obj, 6, udp_roundtrip);
+}
+
+#[test]
+fn tcx_ingress_on_lo_counts_udp_and_detaches_on_drop() {
+    let obj = load(FIXTURE);
+    let prog = obj.program("tcx_count").unwrap();
+    let link = prog.attach_tcx(1, false, TcxAnchor::Last).unwrap();
+    assert_eq!(link.info().unwrap().link_type, 11, "a tcx link");
+    assert!(wait_hits(&obj, 7, udp_roundtrip) > 0, "tcx never ran");
+    drop(link);
+    assert_detached(&obj, 7, udp_roundtrip);
+}
+
+#[test]
+fn socket_filter_counts_datagrams_until_detached() {
+    let obj = load(FIXTURE);
+    let prog = obj.program("sock_count").unwrap();
+    let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    rx.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    prog.attach_socket_filter(rx.as_fd()).unwrap();
+    let mut buf = [0u8; 16];
+    tx.send_to(b"one", rx.local_addr().unwrap()).unwrap();
+    let (n, _) = rx.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"one", "the filter keeps the whole datagram");
+    assert_eq!(hits(&obj, 8), 1);
+    link::detach_socket_filter(rx.as_fd()).unwrap();
+    tx.send_to(b"two", rx.local_addr().unwrap()).unwrap();
+    rx.recv_from(&mut buf).unwrap();
+    assert_eq!(hits(&obj, 8), 1, "the filter ran after detach");
+}
+
+/// This process's cgroup v2 directory.
+fn own_cgroup() -> std::path::PathBuf {
+    let text = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    let rel = text
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .expect("a cgroup v2 line in /proc/self/cgroup");
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap();
+    let root = mounts
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| f.get(2) == Some(&"cgroup2"))
+        .map(|f| f[1].to_owned())
+        .expect("cgroup2 is mounted");
+    std::path::Path::new(&root).join(rel.trim_start_matches('/'))
+}
+
+#[test]
+fn cgroup_skb_egress_counts_own_packets_and_detaches_on_drop() {
+    let obj = load(FIXTURE);
+    let prog = obj.program("cg_egress").unwrap();
+    let cg = std::fs::File::open(own_cgroup()).unwrap();
+    let link = prog.attach_cgroup(cg.as_fd(), None).unwrap();
+    assert_eq!(link.info().unwrap().link_type, 3, "a cgroup link");
+    assert!(
+        wait_hits(&obj, 9, udp_roundtrip) > 0,
+        "cgroup_skb never ran"
+    );
+    drop(link);
+    assert_detached(&obj, 9, udp_roundtrip);
+}
+
+#[test]
+fn sk_lookup_on_own_netns_counts_udp_and_detaches_on_drop() {
+    let obj = load(FIXTURE);
+    let prog = obj.program("lookup_count").unwrap();
+    let ns = std::fs::File::open("/proc/self/ns/net").unwrap();
+    let link = prog.attach_netns(ns.as_fd()).unwrap();
+    assert_eq!(link.info().unwrap().link_type, 5, "a netns link");
+    assert!(
+        wait_hits(&obj, 14, udp_roundtrip) > 0,
+        "sk_lookup never ran"
+    );
+    drop(link);
+    assert_detached(&obj, 14, udp_roundtrip);
+}
+
+fn spin(ms: u64) {
+    let start = Instant::now();
+    let mut x = 0u64;
+    while start.elapsed() < Duration::from_millis(ms) {
+        x = std::hint::black_box(x.wrapping_add(1));
+    }
+}
+
+#[test]
+fn perf_event_program_counts_cpu_clock_samples() {
+    use bpf2rs::sys::perf_event::{
+        perf_event_open, PerfEventOpen, PERF_COUNT_SW_CPU_CLOCK, PERF_TYPE_SOFTWARE,
+    };
+    let obj = load(FIXTURE);
+    let prog = obj.program("perf_count").unwrap();
+    // This thread's CPU time, sampled every 100 µs.
+    let ev = perf_event_open(&PerfEventOpen {
+        pmu_type: PERF_TYPE_SOFTWARE,
+        config: PERF_COUNT_SW_CPU_CLOCK,
+        sample_period: 100_000,
+        pid: 0,
+        cpu: -1,
+        ..Default::default()
+    })
+    .unwrap();
+    let link = prog.attach_perf_event(ev.as_fd(), 0).unwrap();
+    assert!(
+        wait_hits(&obj, 10, || spin(20)) > 0,
+        "perf_event program never ran"
+    );
+    drop(link);
+    assert_detached(&obj, 10, || spin(20));
+}
+
+#[test]
+fn pinned_link_outlives_its_fd_until_unpinned() {
+    let obj = load(FIXTURE);
+    let prog = obj.program("raw_sys_enter").unwrap();
+    let path = std::path::Path::new("/sys/fs/bpf").join(unique("bpf2rs_link"));
+    let link = prog.attach_raw_tracepoint("sys_enter").unwrap();
+    let id = link.info().unwrap().id;
+    link.pin(&path).unwrap();
+    drop(link);
+    // Still attached through the pin.
+    assert!(
+        wait_hits(&obj, 1, getpid_syscalls) > 0,
+        "pinned link not attached"
+    );
+    let again = Link::from_pin(&path).unwrap();
+    assert_eq!(again.info().unwrap().id, id);
+    std::fs::remove_file(&path).unwrap();
+    assert!(wait_hits(&obj, 1, getpid_syscalls) > 0);
+    drop(again);
+    assert_detached(&obj, 1, getpid_syscalls);
+}
+
+#[test]
+fn explicit_detach_stops_a_pinned_link() {
+    let obj = load(FIXTURE);
+    let prog = obj.program("tcx_count").unwrap();
+    let path = std::path::Path::new("/sys/fs/bpf").join(unique("bpf2rs_link"));
+    let link = prog.attach_tcx(1, false, TcxAnchor::First).unwrap();
+    link.pin(&path).unwrap();
+    assert!(wait_hits(&obj, 7, udp_roundtrip) > 0);
+    // BPF_LINK_DETACH through another fd of the same link, while pinned.
+    Link::from_pin(&path).unwrap().detach().unwrap();
+    assert_detached(&obj, 7, udp_roundtrip);
+    std::fs::remove_file(&path).unwrap();
+    drop(link);
+}
+
+#[test]
+fn detach_of_a_perf_event_link_is_refused_clearly() {
+    let obj = load(FIXTURE);
+    let link = obj
+        .program("tp_getpid")
+        .unwrap()
+        .attach_tracepoint("syscalls", "sys_enter_getpid")
+        .unwrap();
+    let e = link.detach().unwrap_err();
+    assert_eq!(e.errno(), Some(libc::EOPNOTSUPP), "{e}");
+    assert!(
+        e.to_string().starts_with(
+            "link tracepoint tp_getpid on syscalls/sys_enter_getpid: detach: BPF_LINK_DETACH"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn link_update_of_a_raw_tracepoint_link_is_refused_clearly() {
+    let obj = load(FIXTURE);
+    let raw = obj.program("raw_sys_enter").unwrap();
+    let link = raw.attach_raw_tracepoint("sys_enter").unwrap();
+    // Raw tracepoint links do not support update: the error names the op.
+    let e = link.update(raw).unwrap_err();
+    assert!(e.to_string().contains("update"), "{e}");
+}
+
+#[test]
+fn wrong_program_type_and_target_errors_are_clear() {
+    let obj = load(FIXTURE);
+    let tp = obj.program("tp_getpid").unwrap();
+    let e = tp.attach_xdp(1, XdpFlags::AUTO).unwrap_err();
+    assert!(matches!(e, LinkError::Target { .. }), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "program tp_getpid: attach xdp to ifindex 1: the program is tracepoint, not xdp"
+    );
+    let e = tp
+        .attach_tracepoint("syscalls", "sys_enter_no_such_call")
+        .unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with("program tp_getpid: attach tracepoint to syscalls/sys_enter_no_such_call: no such tracepoint"),
+        "{msg}"
+    );
+    let e = obj
+        .program("raw_sys_enter")
+        .unwrap()
+        .attach_raw_tracepoint("no_such_tracepoint_xyz")
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(libc::ENOENT), "{e}");
+    assert!(e.to_string().contains("BPF_RAW_TRACEPOINT_OPEN"), "{e}");
+}
+
+fn has_pmu(name: &str) -> bool {
+    std::path::Path::new("/sys/bus/event_source/devices")
+        .join(name)
+        .join("type")
+        .exists()
+}
+
+#[test]
+fn kprobe_counts_unlinkat_or_says_the_kernel_has_no_kprobes() {
+    let obj = load(FIXTURE);
+    let prog = obj.program("kp_unlinkat").unwrap();
+    let ret = obj.program("kretp_unlinkat").unwrap();
+    if !has_pmu("kprobe") {
+        // CONFIG_KPROBES=n (this CI kernel): the error must say so.
+        let e = link::attach_auto(prog).unwrap_err();
+        assert_eq!(
+            e.to_string().split(" (").next().unwrap(),
+            "program kp_unlinkat: attach kprobe to do_unlinkat: the kernel has no kprobe PMU"
+        );
+        return;
+    }
+    let link = link::attach_auto(prog)
+        .unwrap()
+        .expect("kprobe/do_unlinkat attaches");
+    let rlink = link::attach_auto(ret)
+        .unwrap()
+        .expect("kretprobe/do_unlinkat attaches");
+    assert!(wait_hits(&obj, 4, unlink_temp) > 0, "kprobe never ran");
+    assert!(wait_hits(&obj, 12, unlink_temp) > 0, "kretprobe never ran");
+    drop((link, rlink));
+    assert_detached(&obj, 4, unlink_temp);
+    assert_detached(&obj, 12, unlink_temp);
+}
+
+#[test]
+fn kprobe_multi_counts_unlinkat_or_reports_the_kernels_refusal() {
+    let obj = load(FIXTURE);
+    let prog = obj.program("kp_multi").unwrap();
+    // kprobe.multi/do_unlinkat* (a glob resolved against available_filter_functions).
+    match link::attach_auto(prog) {
+        Ok(link) => {
+            let link = link.expect("kprobe.multi section attaches");
+            assert_eq!(link.info().unwrap().link_type, 8, "a kprobe_multi link");
+            assert!(
+                wait_hits(&obj, 5, unlink_temp) > 0,
+                "kprobe.multi never ran"
+            );
+            drop(link);
+            assert_detached(&obj, 5, unlink_temp);
+        }
+        // CONFIG_FPROBE=n: BPF_LINK_CREATE refuses with EOPNOTSUPP.
+        Err(e) => {
+            assert_eq!(e.errno(), Some(libc::EOPNOTSUPP), "{e}");
+            assert!(
+                e.to_string().starts_with(
+                    "program kp_multi: attach kprobe.multi to do_unlinkat*: BPF_LINK_CREATE: "
+                ),
+                "{e}"
+            );
+        }
+    }
+}

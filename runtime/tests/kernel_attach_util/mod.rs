@@ -1,0 +1,116 @@
+//! Shared by the kernel_attach* tests: the root check, loading a fixture
+//! with `target_tgid` set to this process, reading its `hits[]` counters,
+//! and triggers.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // reason: tests; each binary uses a subset
+
+use std::time::{Duration, Instant};
+
+use bpf2rs::load::{Object, OpenObject};
+
+/// Kernel tests need root; without it they fail (never skip) and say why.
+pub fn require_root() {
+    let root = std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false);
+    assert!(
+        root,
+        "kernel attach test needs root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN): run as root"
+    );
+}
+
+pub fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/bpf")
+        .join(name)
+}
+
+/// Opens fixture `name`, sets `target_tgid` (the only .rodata variable)
+/// to this process, and loads it.
+pub fn load(name: &str) -> Object {
+    load_only(name, None)
+}
+
+/// [`load`], loading only program `only` when given (autoload off for
+/// the others).
+pub fn load_only(name: &str, only: Option<&str>) -> Object {
+    require_root();
+    let mut open = OpenObject::open_file(fixture(name)).unwrap();
+    if let Some(only) = only {
+        let names: Vec<String> = open
+            .spec()
+            .programs
+            .iter()
+            .map(|p| p.name.clone())
+            .collect();
+        for n in names {
+            open.program_mut(&n).unwrap().set_autoload(n == only);
+        }
+    }
+    let rodata = open.data_mut(".rodata").expect("fixture has .rodata");
+    rodata[..4].copy_from_slice(&std::process::id().to_ne_bytes());
+    match open.load() {
+        Ok(o) => o,
+        Err(e) => panic!("loading {name}: {e}"),
+    }
+}
+
+/// `hits[i]` of the fixture's .bss.
+pub fn hits(obj: &Object, i: usize) -> u64 {
+    let bss = obj.data(".bss").expect("fixture has .bss");
+    let size = bss.map.info().value_size as usize;
+    let mut buf = vec![0u8; size];
+    assert!(bss.map.lookup(&0u32.to_ne_bytes(), &mut buf).unwrap());
+    u64::from_ne_bytes(buf[i * 8..i * 8 + 8].try_into().unwrap())
+}
+
+/// Calls `trigger` until `hits[i]` moves (up to 2 s); returns the count.
+pub fn wait_hits(obj: &Object, i: usize, mut trigger: impl FnMut()) -> u64 {
+    let start = Instant::now();
+    loop {
+        trigger();
+        let n = hits(obj, i);
+        if n > 0 || start.elapsed() > Duration::from_secs(2) {
+            return n;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A few getpid(2) calls (glibc does not cache the pid).
+pub fn getpid_syscalls() {
+    for _ in 0..5 {
+        std::hint::black_box(std::process::id());
+    }
+}
+
+/// Creates and unlinks a temp file (unlinkat(2) -> do_unlinkat).
+pub fn unlink_temp() {
+    let p = std::env::temp_dir().join(format!("bpf2rs_attach_{}", std::process::id()));
+    std::fs::write(&p, b"x").unwrap();
+    std::fs::remove_file(&p).unwrap();
+}
+
+/// Sends a UDP datagram to a socket bound on 127.0.0.1 and receives it.
+pub fn udp_roundtrip() {
+    let rx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    rx.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    tx.send_to(b"bpf2rs", rx.local_addr().unwrap()).unwrap();
+    let mut buf = [0u8; 16];
+    let _ = rx.recv_from(&mut buf);
+}
+
+/// A name unique to this process and call site, for pins.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
