@@ -9,9 +9,9 @@ use std::os::fd::AsFd;
 use std::path::Path;
 
 use bpf2rs::map::{
-    Array, ArrayOfMaps, BloomFilter, CpuMap, CreateFlags, DevMap, DevMapHash, HashMap,
-    HashOfMaps, LpmTrie, LruHashMap, LruPerCpuHashMap, Map, MapHandle, PerCpuArray,
-    PerCpuHashMap, ProgArray, Queue, SockHash, SockMap, Stack, StackTrace, XskMap,
+    Array, ArrayOfMaps, BloomFilter, CpuMap, CreateFlags, DevMap, DevMapHash, HashMap, HashOfMaps,
+    LpmTrie, LruHashMap, LruPerCpuHashMap, Map, MapHandle, PerCpuArray, PerCpuHashMap, ProgArray,
+    Queue, SockHash, SockMap, Stack, StackTrace, XskMap,
 };
 use bpf2rs::obj::MapType;
 use kernel_maps_util::{require_root, unique};
@@ -67,7 +67,11 @@ fn every_family_shares_info_pin_unpin_from_fd_freeze() {
         MapType::LRU_HASH,
         LruHashMap::create(&n("c_lru"), 4, none).unwrap()
     );
-    common_ops!(Array<u64>, MapType::ARRAY, Array::create(&n("c_a"), 4, none).unwrap());
+    common_ops!(
+        Array<u64>,
+        MapType::ARRAY,
+        Array::create(&n("c_a"), 4, none).unwrap()
+    );
     common_ops!(
         PerCpuHashMap<u32, u64>,
         MapType::PERCPU_HASH,
@@ -88,14 +92,26 @@ fn every_family_shares_info_pin_unpin_from_fd_freeze() {
         MapType::LPM_TRIE,
         LpmTrie::create(&n("c_lpm"), 4, none).unwrap()
     );
-    common_ops!(Queue<u64>, MapType::QUEUE, Queue::create(&n("c_q"), 4, none).unwrap());
-    common_ops!(Stack<u64>, MapType::STACK, Stack::create(&n("c_s"), 4, none).unwrap());
+    common_ops!(
+        Queue<u64>,
+        MapType::QUEUE,
+        Queue::create(&n("c_q"), 4, none).unwrap()
+    );
+    common_ops!(
+        Stack<u64>,
+        MapType::STACK,
+        Stack::create(&n("c_s"), 4, none).unwrap()
+    );
     common_ops!(
         BloomFilter<u64>,
         MapType::BLOOM_FILTER,
         BloomFilter::create(&n("c_b"), 4, none).unwrap()
     );
-    common_ops!(ProgArray, MapType::PROG_ARRAY, ProgArray::create(&n("c_pa"), 4, none).unwrap());
+    common_ops!(
+        ProgArray,
+        MapType::PROG_ARRAY,
+        ProgArray::create(&n("c_pa"), 4, none).unwrap()
+    );
     let inner = HashMap::<u32, u64>::create(&n("c_in"), 4, none).unwrap();
     common_ops!(
         ArrayOfMaps<HashMap<u32, u64>>,
@@ -112,15 +128,31 @@ fn every_family_shares_info_pin_unpin_from_fd_freeze() {
         MapType::STACK_TRACE,
         StackTrace::create(&n("c_st"), 4, 8, none).unwrap()
     );
-    common_ops!(DevMap, MapType::DEVMAP, DevMap::create(&n("c_d"), 4, none).unwrap());
+    common_ops!(
+        DevMap,
+        MapType::DEVMAP,
+        DevMap::create(&n("c_d"), 4, none).unwrap()
+    );
     common_ops!(
         DevMapHash,
         MapType::DEVMAP_HASH,
         DevMapHash::create(&n("c_dh"), 4, none).unwrap()
     );
-    common_ops!(CpuMap, MapType::CPUMAP, CpuMap::create(&n("c_c"), 1, none).unwrap());
-    common_ops!(XskMap, MapType::XSKMAP, XskMap::create(&n("c_x"), 4, none).unwrap());
-    common_ops!(SockMap, MapType::SOCKMAP, SockMap::create(&n("c_sm"), 4, none).unwrap());
+    common_ops!(
+        CpuMap,
+        MapType::CPUMAP,
+        CpuMap::create(&n("c_c"), 1, none).unwrap()
+    );
+    common_ops!(
+        XskMap,
+        MapType::XSKMAP,
+        XskMap::create(&n("c_x"), 4, none).unwrap()
+    );
+    common_ops!(
+        SockMap,
+        MapType::SOCKMAP,
+        SockMap::create(&n("c_sm"), 4, none).unwrap()
+    );
     common_ops!(
         SockHash<u32>,
         MapType::SOCKHASH,
@@ -134,7 +166,8 @@ fn untyped_map_byte_ops_for_other_types() {
     // A map type without a typed handle here: the untyped Map still works.
     let name = unique("c_raw");
     let m = Map::create_simple(&name, MapType::HASH, 3, 5, 2, CreateFlags::NONE).unwrap();
-    m.update(b"abc", b"12345", bpf2rs::map::MapFlags::ANY).unwrap();
+    m.update(b"abc", b"12345", bpf2rs::map::MapFlags::ANY)
+        .unwrap();
     let mut v = [0u8; 5];
     assert!(m.lookup(b"abc", &mut v).unwrap());
     assert_eq!(&v, b"12345");

@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 
 use super::iter::{self, BatchCursor, Iter, Keys};
 use super::kind::{self, HashKind};
-use super::{map_handle, read, CreateFlags, Map, MapError, MapFlags};
+use super::{map_handle, read, CreateFlags, Map, MapError, MapFlags, Types};
 use crate::Pod;
 
 /// A hash map of `K` to `V` (`BPF_MAP_TYPE_HASH`).
@@ -40,7 +40,7 @@ pub type LruHashMap<K, V> = HashTable<K, V, kind::LruHash>;
 /// The hash families' handle; use it through [`HashMap`] or [`LruHashMap`].
 pub struct HashTable<K, V, T> {
     map: Map,
-    _types: PhantomData<fn() -> (K, V, T)>,
+    _types: Types<(K, V, T)>,
 }
 
 map_handle!(impl[K: Pod, V: Pod, T: HashKind] HashTable<K, V, T>);

@@ -287,3 +287,24 @@ impl<K, V> std::fmt::Debug for LpmIter<'_, K, V> {
         f.debug_struct("LpmIter").finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_prefix_then_data_bytes() {
+        let mut buf = [0u8; KEY_MAX];
+        let key = LpmKey::new(24, [192u8, 168, 1, 0]);
+        let bytes = encode(&key, &mut buf);
+        assert_eq!(bytes.len(), 8);
+        assert_eq!(&bytes[..4], &24u32.to_ne_bytes());
+        assert_eq!(&bytes[4..], &[192, 168, 1, 0]);
+        assert_eq!(decode::<[u8; 4]>(bytes), key);
+        // An 8-aligned data type still follows the prefix directly.
+        let wide = LpmKey::new(64, 0x0102_0304_0506_0708u64);
+        let bytes = encode(&wide, &mut buf);
+        assert_eq!(bytes.len(), 12);
+        assert_eq!(decode::<u64>(bytes), wide);
+    }
+}

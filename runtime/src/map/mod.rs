@@ -224,6 +224,10 @@ macro_rules! map_handle {
 }
 pub(crate) use map_handle;
 
+/// The Rust types a handle is generic over, without owning any (keeps
+/// handles `Send + Sync` whatever the types).
+pub(crate) type Types<T> = std::marker::PhantomData<fn() -> T>;
+
 /// An index past the end of an array-like map.
 pub(crate) fn check_index(map: &Map, op: &'static str, index: u32) -> Result<(), MapError> {
     let len = map.info().max_entries;

@@ -11,7 +11,7 @@ use std::marker::PhantomData;
 use super::iter::{self, BatchCursor, Keys};
 use super::kind::{self, PerCpuHashKind};
 use super::percpu::{check_cpus, PerCpuIter, PerCpuValues};
-use super::{map_handle, read, CreateFlags, Map, MapError, MapFlags};
+use super::{map_handle, read, CreateFlags, Map, MapError, MapFlags, Types};
 use crate::Pod;
 
 /// A hash map with one value per possible CPU (`BPF_MAP_TYPE_PERCPU_HASH`).
@@ -44,7 +44,7 @@ pub type LruPerCpuHashMap<K, V> = PerCpuHashTable<K, V, kind::LruPerCpuHash>;
 /// [`LruPerCpuHashMap`].
 pub struct PerCpuHashTable<K, V, T> {
     map: Map,
-    _types: PhantomData<fn() -> (K, V, T)>,
+    _types: Types<(K, V, T)>,
 }
 
 map_handle!(impl[K: Pod, V: Pod, T: PerCpuHashKind] PerCpuHashTable<K, V, T>);

@@ -78,7 +78,7 @@ impl StackTrace {
             if info.map_flags & CreateFlags::STACK_BUILD_ID.0 != 0 {
                 return Err(invalid("stores build ids, not addresses".into()));
             }
-            if info.value_size % 8 != 0 {
+            if !info.value_size.is_multiple_of(8) {
                 return Err(invalid(format!(
                     "value is {} bytes, not a whole number of u64 frames",
                     info.value_size
