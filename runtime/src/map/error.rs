@@ -59,6 +59,8 @@ fn describe(e: &SysError) -> String {
         Some(libc::EINVAL) => "invalid argument (EINVAL)",
         Some(libc::ENOMEM) => "out of memory (ENOMEM)",
         Some(libc::EBUSY) => "busy (EBUSY)",
+        Some(libc::ENOSPC) => "no space left in the map (ENOSPC)",
+        Some(libc::EOPNOTSUPP) => "not supported by this map type or kernel (EOPNOTSUPP)",
         _ => return format!("{}: {}", e.op, e.source),
     };
     format!("{}: {hint}", e.op)
