@@ -12,9 +12,16 @@ fn main() {
         }),
         ("layout", |b| b),
         ("attach", |b| b),
+        ("events", |b| b.ringbuf_event("events", "struct event")),
     ];
     for (name, configure) in skeletons {
-        let builder = bpf2rs_codegen::Builder::new(fixtures.join(format!("{name}.bpf.o")));
+        // events.bpf.o lives with the runtime's event tests.
+        let dir = if *name == "events" {
+            fixtures.join("../../runtime/tests/bpf")
+        } else {
+            fixtures.clone()
+        };
+        let builder = bpf2rs_codegen::Builder::new(dir.join(format!("{name}.bpf.o")));
         if let Err(e) = configure(builder).generate_to(out.join(format!("{name}.skel.rs"))) {
             eprintln!("{e}");
             std::process::exit(1);

@@ -85,7 +85,11 @@ fn main() {
             let t = cpu();
             let files: Vec<syn::File> = trees
                 .into_iter()
-                .map(|items| syn::File { shebang: None, attrs: Vec::new(), items })
+                .map(|items| syn::File {
+                    shebang: None,
+                    attrs: Vec::new(),
+                    items,
+                })
                 .collect();
             for file in &files {
                 std::hint::black_box(prettyplease::unparse(file).len());

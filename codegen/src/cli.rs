@@ -380,6 +380,22 @@ fn load_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
             p.prog_type(),
             id
         )?;
+        for c in obj.core_relocations(p.name()) {
+            let r = &c.resolution;
+            let result = if r.poison || r.fail_memsz_adjust {
+                "poisoned".to_owned()
+            } else {
+                format!("{} -> {}", r.orig_val, r.new_val)
+            };
+            writeln!(
+                out,
+                "    core insn {:<5} {:<60} {} {}",
+                c.insn,
+                r.description,
+                result,
+                r.target.as_deref().unwrap_or("")
+            )?;
+        }
     }
     for n in obj.notes() {
         writeln!(out, "  note: {n}")?;

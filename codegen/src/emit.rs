@@ -80,18 +80,20 @@ pub fn module_attrs() -> syn::Item {
         unsafety: None,
         mod_token: Default::default(),
         ident: ident("types"),
-        content: Some((Default::default(), Vec::new())),
+        content: Some((ast::brace(), Vec::new())),
         semi: None,
     })
 }
 
 /// The syntax trees of some items of the `types` module, in order.
 pub fn items<'a>(cx: &Cx, items: impl IntoIterator<Item = &'a Item>) -> Vec<syn::Item> {
-    let mut out = Vec::new();
-    for it in items {
-        item(cx, it, &mut out);
-    }
-    out
+    ast::shared_spans(|| {
+        let mut out = Vec::new();
+        for it in items {
+            item(cx, it, &mut out);
+        }
+        out
+    })
 }
 
 fn item(cx: &Cx, it: &Item, out: &mut Vec<syn::Item>) {
@@ -149,7 +151,7 @@ fn mem_of(what: &str, type_path: &[&str]) -> Expr {
 /// `::core::mem::offset_of!(type_path, field)`.
 fn offset_of(type_path: &[&str], field: &str) -> Expr {
     let tokens = Tokens::default()
-        .path(type_path)
+        .path(type_path.iter().copied())
         .comma()
         .ident(field)
         .build();

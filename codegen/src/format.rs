@@ -1,9 +1,9 @@
 //! Syntax trees -> text, always through prettyplease (never rustfmt), so
 //! that the output is identical for identical input on every machine.
 //!
-//! Large outputs (all of vmlinux) are built and formatted in chunks on
-//! several threads; chunks are cut at item boundaries and joined in order,
-//! so the text does not depend on the number of threads.
+//! Large outputs (all of vmlinux) are built and formatted item by item on
+//! several threads and joined in order, so the text does not depend on the
+//! number of threads.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -20,37 +20,40 @@ pub fn format(items: Vec<syn::Item>) -> String {
     })
 }
 
-/// Formats `items` (each chunk's trees built by `emit_chunk`) as the body of
-/// the module whose (empty) declaration `module` is, indented one level.
+/// Formats `items` as the body of the module whose (empty) declaration
+/// `module` is, indented one level. `emit` builds the syntax trees of a
+/// slice of `items`; it is called on one item at a time.
 pub fn format_module<T: Sync>(
     module: syn::Item,
     items: &[T],
-    emit_chunk: impl Fn(&[T]) -> Vec<syn::Item> + Sync,
+    emit: impl Fn(&[T]) -> Vec<syn::Item> + Sync,
 ) -> String {
     let shell = format(vec![module]);
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 8);
-    // Chunks of a fixed size keep the cut points (and so the output)
-    // independent of the thread count.
-    const CHUNK: usize = 256;
-    let chunks: Vec<&[T]> = items.chunks(CHUNK).collect();
-    // Threads take the next chunk as they finish one (chunks differ a lot in
-    // cost), and put its text in the chunk's slot. Within a chunk, each item
-    // is built, printed and dropped on its own: prettyplease ends every item
-    // with a hard break, so the texts concatenate to the chunk's text, and
-    // the small trees stay in cache.
+    // Threads take the next run of items as they finish one (items differ a
+    // lot in cost, so runs are short) and put its text in the run's slot.
+    // Each item is built, printed and dropped on its own, so that its tree
+    // is small and freed memory is reused at once; prettyplease ends every
+    // item with a hard break, so the texts of items concatenate to the text
+    // of all.
+    const RUN: usize = 32;
+    // A blank line after every 256 items: it has no meaning (it marked where
+    // formatting was once cut into chunks), but the output must not change.
+    const BLANK_EVERY: usize = 256;
+    let runs: Vec<&[T]> = items.chunks(RUN).collect();
     let next = AtomicUsize::new(0);
-    let texts: Mutex<Vec<String>> = Mutex::new(vec![String::new(); chunks.len()]);
+    let texts: Mutex<Vec<String>> = Mutex::new(vec![String::new(); runs.len()]);
     std::thread::scope(|scope| {
-        for _ in 0..threads.min(chunks.len()) {
+        for _ in 0..threads.min(runs.len()) {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(chunk) = chunks.get(i) else { break };
+                let Some(run) = runs.get(i) else { break };
                 let mut text = String::new();
-                for item in chunk.iter() {
-                    indent(&format(emit_chunk(std::slice::from_ref(item))), &mut text);
+                for item in run.iter() {
+                    indent(&format(emit(std::slice::from_ref(item))), &mut text);
                 }
                 if let Ok(mut texts) = texts.lock() {
                     texts[i] = text;
@@ -68,9 +71,7 @@ pub fn format_module<T: Sync>(
     let mut out = String::with_capacity(len);
     out.push_str(&open);
     for (i, t) in texts.iter().enumerate() {
-        if i > 0 {
-            // A blank line between chunks: without meaning, but kept so the
-            // output stays what it has been.
+        if i > 0 && (i * RUN).is_multiple_of(BLANK_EVERY) {
             out.push('\n');
         }
         out.push_str(t);

@@ -488,7 +488,7 @@ impl IrBuilder<'_> {
                 }
             }
         }
-        if size % natural != 0 {
+        if !size.is_multiple_of(natural) {
             packed = true;
         }
         if packed {

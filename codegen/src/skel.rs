@@ -93,6 +93,8 @@ fn section_accessor(section: &str) -> String {
 struct MapTys {
     key: RustTy,
     value: RustTy,
+    /// Record type of a ring buffer the build typed.
+    event: Option<RustTy>,
 }
 
 fn bytes(n: u32) -> RustTy {
@@ -183,7 +185,10 @@ pub fn generate(spec: &ObjectSpec, opts: &SkelOptions) -> Result<String, SkelErr
         let id = find_type(btf, c_type).ok_or_else(|| SkelError::Map {
             object: object.clone(),
             map: map.clone(),
-            message: format!("no C type `{c_type}` in the object's BTF"),
+            message: format!(
+                "no C type `{c_type}` in the object's BTF (clang emits BTF only for types that globals, maps or \
+                 function signatures use: declare e.g. `{c_type} *unused __attribute__((unused));` in the BPF source)"
+            ),
         })?;
         events.push((map.clone(), roots.len()));
         roots.push(Root {
@@ -203,6 +208,10 @@ pub fn generate(spec: &ObjectSpec, opts: &SkelOptions) -> Result<String, SkelErr
         .map(|(m, (k, v))| MapTys {
             key: ty_at(*k, m.key_size),
             value: ty_at(*v, m.value_size),
+            event: events
+                .iter()
+                .find(|(name, _)| *name == m.name)
+                .and_then(|(_, i)| items.root_tys.get(*i).cloned().flatten()),
         })
         .collect();
     let cx = Cx::new(&items);
@@ -314,6 +323,15 @@ fn handle_ty(cx: &Cx, m: &MapSpec, t: &MapTys) -> TokenStream {
         MapType::STACK => quote!(::bpf2rs::map::Stack<#v>),
         MapType::BLOOM_FILTER => quote!(::bpf2rs::map::BloomFilter<#v>),
         MapType::PROG_ARRAY => quote!(::bpf2rs::map::ProgArray),
+        MapType::RINGBUF => match &t.event {
+            Some(e) => {
+                let e = qualified(cx, e);
+                quote!(::bpf2rs::ringbuf::RingBuf<#e>)
+            }
+            None => quote!(::bpf2rs::ringbuf::RawRingBuf),
+        },
+        // Perf buffers are opened per CPU on demand
+        // (`bpf2rs::perf::PerfEventArray::from_map(map)`), not at load.
         _ => quote!(::bpf2rs::map::Map),
     }
 }

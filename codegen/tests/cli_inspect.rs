@@ -120,7 +120,7 @@ fn json_keys_are_the_documented_ones() {
                 );
             }
             for s in m["values"].as_array().unwrap() {
-                assert_eq!(keys(s), set(&["index", "target"]));
+                assert_eq!(keys(s), set(&["index", "target", "kind"]));
             }
         }
         for g in v["globals"].as_array().unwrap() {
@@ -197,7 +197,7 @@ fn json_of_maps_object() {
             "name": "outer_arr", "type": "array_of_maps", "key_size": 4, "value_size": 4,
             "max_entries": 8, "map_flags": 0, "numa_node": 0, "map_extra": 0, "pinning": "none",
             "key_type": "__u32", "value_type": null, "inner": inner,
-            "values": [{"index": 1, "target": "inner_a"}], "legacy": false,
+            "values": [{"index": 1, "target": "inner_a", "kind": "map"}], "legacy": false,
         })
     );
     assert_eq!(map("outer_hash")["inner"]["name"], "outer_hash.inner");
@@ -208,7 +208,7 @@ fn json_of_maps_object() {
         (&jmp["type"], &jmp["values"]),
         (
             &json!("prog_array"),
-            &json!([{"index": 2, "target": "tail_prog"}])
+            &json!([{"index": 2, "target": "tail_prog", "kind": "program"}])
         )
     );
     assert_eq!(

@@ -28,6 +28,12 @@ common=(
 	-Wall
 )
 
+# Fixtures written like tracing tools include a vmlinux.h of the running
+# kernel (not committed: tests/bpf/vmlinux.h is gitignored).
+if grep -lq '"vmlinux.h"' ./*.bpf.c && [ ! -s vmlinux.h ]; then
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
+fi
+
 shopt -s nullglob
 srcs=(*.bpf.c)
 if [ ${#srcs[@]} -eq 0 ]; then
@@ -41,6 +47,14 @@ for src in "${srcs[@]}"; do
 	nobtf*.bpf.c) debug=() ;;
 	*) debug=(-g) ;;
 	esac
+	# bpf_tracing.h needs the target architecture for PT_REGS and BPF_PROG.
+	if grep -q '"vmlinux.h"' "$src"; then
+		debug+=("-D__TARGET_ARCH_$(uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')")
+	fi
 	echo "  CLANG-BPF $obj"
 	"$CLANG" "${common[@]}" "${debug[@]}" -c "$src" -o "$obj"
+	# vmlinux.h brings the DWARF of every kernel enum; keep BTF, drop DWARF.
+	if grep -q '"vmlinux.h"' "$src"; then
+		"${LLVM_STRIP:-llvm-strip-19}" -g "$obj"
+	fi
 done

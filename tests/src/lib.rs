@@ -317,6 +317,10 @@ pub mod skel {
     pub mod layout {
         include!(concat!(env!("OUT_DIR"), "/layout.skel.rs"));
     }
+    /// `runtime/tests/bpf/events.bpf.o`: ring buffers (`events` typed) and a perf buffer.
+    pub mod events {
+        include!(concat!(env!("OUT_DIR"), "/events.skel.rs"));
+    }
     /// `tests/bpf/attach.bpf.o`: one program per attach kind.
     pub mod attach {
         include!(concat!(env!("OUT_DIR"), "/attach.skel.rs"));

@@ -1,25 +1,70 @@
 //! Small constructors of `syn` syntax trees, so that each emitted item reads
 //! like the code it stands for.
 //!
-//! In: names, numbers and sub-trees. Out: `syn` nodes shaped exactly as
-//! `syn::parse2` would build them from the same source text, so prettyplease
-//! prints them the same way (a negative literal, for example, is a unary
-//! minus in an expression but a single literal in a pattern).
+//! In: names, numbers and sub-trees. Out: `syn` nodes shaped as
+//! `syn::parse2` would build them from the same source text, so that
+//! prettyplease prints them the same way (a negative number, for example, is
+//! a unary minus in an expression but one literal in a pattern). Literals
+//! are the one deliberate difference, see `int`.
 
+use std::cell::Cell;
 use std::fmt::{self, Write as _};
 
+use proc_macro2::extra::DelimSpan;
 use proc_macro2::{Delimiter, Group, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use syn::{
-    AngleBracketedGenericArguments, Arm, AttrStyle, Attribute, BinOp, Block, Expr, ExprArray,
-    ExprBinary, ExprBlock, ExprCall, ExprCast, ExprField, ExprLit, ExprMacro, ExprMethodCall,
-    ExprPath, ExprReference, ExprTuple, ExprUnary, FnArg, GenericArgument, Generics, ImplItem,
-    ImplItemFn, Index, Item, ItemImpl, Lifetime, Lit, LitStr, Macro, MacroDelimiter,
-    Member, Meta, MetaList, MetaNameValue, Pat, PatIdent, PatType, Path, PathArguments,
-    PathSegment, Receiver, ReturnType, Signature, Stmt, Type, TypeArray, TypePath, TypeReference,
-    UnOp, Visibility,
+    token, AngleBracketedGenericArguments, Arm, AttrStyle, Attribute, BinOp, Block, Expr,
+    ExprArray, ExprBinary, ExprBlock, ExprCall, ExprCast, ExprField, ExprLit, ExprMacro,
+    ExprMethodCall, ExprPath, ExprReference, ExprTuple, ExprUnary, FnArg, GenericArgument,
+    Generics, ImplItem, ImplItemFn, Index, Item, ItemImpl, Lifetime, Lit, LitStr, Macro,
+    MacroDelimiter, Member, Meta, MetaList, MetaNameValue, Pat, PatIdent, PatType, Path,
+    PathArguments, PathSegment, Receiver, ReturnType, Signature, Stmt, Type, TypeArray, TypePath,
+    TypeReference, UnOp, Visibility,
 };
 
 pub(super) use crate::naming::ident;
+
+// ---- delimiters ----
+
+thread_local! {
+    // A delimiter token's `Default` builds (and drops) an empty token stream
+    // to make its span, a cost that shows on vmlinux. Within one call of
+    // `shared_spans` every delimiter shares one span instead; not longer,
+    // as inside a proc macro a span belongs to one macro call.
+    static DELIM_SPAN: Cell<Option<DelimSpan>> = const { Cell::new(None) };
+}
+
+fn new_delim_span() -> DelimSpan {
+    Group::new(Delimiter::None, TokenStream::new()).delim_span()
+}
+
+fn delim_span() -> DelimSpan {
+    DELIM_SPAN.with(Cell::get).unwrap_or_else(new_delim_span)
+}
+
+/// Runs `f`, building its delimiters with one shared span.
+pub(super) fn shared_spans<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<DelimSpan>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            DELIM_SPAN.with(|span| span.set(self.0));
+        }
+    }
+    let _restore = Restore(DELIM_SPAN.with(|span| span.replace(Some(new_delim_span()))));
+    f()
+}
+
+pub(super) fn paren() -> token::Paren {
+    token::Paren { span: delim_span() }
+}
+
+pub(super) fn brace() -> token::Brace {
+    token::Brace { span: delim_span() }
+}
+
+pub(super) fn bracket() -> token::Bracket {
+    token::Bracket { span: delim_span() }
+}
 
 // ---- paths and types ----
 
@@ -35,7 +80,10 @@ pub(super) fn global(segments: &[&str]) -> Path {
 pub(super) fn relative(segments: &[&str]) -> Path {
     Path {
         leading_colon: None,
-        segments: segments.iter().map(|s| PathSegment::from(ident(s))).collect(),
+        segments: segments
+            .iter()
+            .map(|s| PathSegment::from(ident(s)))
+            .collect(),
     }
 }
 
@@ -68,7 +116,7 @@ pub(super) fn ty_named(name: &str) -> Type {
 
 pub(super) fn ty_array(elem: Type, len: u64) -> Type {
     Type::Array(TypeArray {
-        bracket_token: Default::default(),
+        bracket_token: bracket(),
         elem: Box::new(elem),
         semi_token: Default::default(),
         len: int(len),
@@ -86,14 +134,14 @@ pub(super) fn ty_ref(elem: Type, mutable: bool) -> Type {
 
 pub(super) fn ty_tuple(elems: impl IntoIterator<Item = Type>) -> Type {
     Type::Tuple(syn::TypeTuple {
-        paren_token: Default::default(),
+        paren_token: paren(),
         elems: elems.into_iter().collect(),
     })
 }
 
 pub(super) fn ty_slice(elem: Type) -> Type {
     Type::Slice(syn::TypeSlice {
-        bracket_token: Default::default(),
+        bracket_token: bracket(),
         elem: Box::new(elem),
     })
 }
@@ -119,10 +167,11 @@ pub(super) fn var(name: &str) -> Expr {
 
 // Literals are kept as their token text (`Lit::Verbatim`) rather than as
 // syn's typed literals, which re-parse that text when built and clone it
-// when printed (5x the cost for an integer, 2x for a string). prettyplease
-// prints both kinds from the token text, with two exceptions that matter:
-// only a `Lit::Str` doc becomes a `///` comment (see `doc`), and an array of
-// only `Lit::Int`s is laid out differently (nothing here emits one).
+// when printed (5x the cost for an integer, 2x for a string, and there are
+// ~400k of them in vmlinux). prettyplease prints both kinds from the token
+// text, with two exceptions: only a `Lit::Str` doc becomes a `///` comment
+// (see `doc`), and an array of only `Lit::Int`s is laid out on fewer lines
+// (nothing here emits one).
 
 fn lit(lit: Lit) -> Expr {
     Expr::Lit(ExprLit {
@@ -174,7 +223,9 @@ fn string_lit(quoted: String) -> Expr {
         .bytes()
         .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\');
     let token = if plain { quoted.parse().ok() } else { None };
-    lit(Lit::Verbatim(token.unwrap_or_else(|| Literal::string(text))))
+    lit(Lit::Verbatim(
+        token.unwrap_or_else(|| Literal::string(text)),
+    ))
 }
 
 pub(super) fn boolean(v: bool) -> Expr {
@@ -186,7 +237,7 @@ pub(super) fn call(func: Path, args: impl IntoIterator<Item = Expr>) -> Expr {
     Expr::Call(ExprCall {
         attrs: Vec::new(),
         func: Box::new(path_expr(func)),
-        paren_token: Default::default(),
+        paren_token: paren(),
         args: args.into_iter().collect(),
     })
 }
@@ -199,7 +250,7 @@ pub(super) fn method(receiver: Expr, name: &str, args: impl IntoIterator<Item = 
         dot_token: Default::default(),
         method: ident(name),
         turbofish: None,
-        paren_token: Default::default(),
+        paren_token: paren(),
         args: args.into_iter().collect(),
     })
 }
@@ -269,7 +320,7 @@ pub(super) fn neg(expr: Expr) -> Expr {
 pub(super) fn tuple(elems: impl IntoIterator<Item = Expr>) -> Expr {
     Expr::Tuple(ExprTuple {
         attrs: Vec::new(),
-        paren_token: Default::default(),
+        paren_token: paren(),
         elems: elems.into_iter().collect(),
     })
 }
@@ -277,7 +328,7 @@ pub(super) fn tuple(elems: impl IntoIterator<Item = Expr>) -> Expr {
 pub(super) fn array(elems: impl IntoIterator<Item = Expr>) -> Expr {
     Expr::Array(ExprArray {
         attrs: Vec::new(),
-        bracket_token: Default::default(),
+        bracket_token: bracket(),
         elems: elems.into_iter().collect(),
     })
 }
@@ -298,7 +349,7 @@ pub(super) fn macro_call(path: Path, tokens: TokenStream) -> Expr {
         mac: Macro {
             path,
             bang_token: Default::default(),
-            delimiter: MacroDelimiter::Paren(Default::default()),
+            delimiter: MacroDelimiter::Paren(paren()),
             tokens,
         },
     })
@@ -335,7 +386,7 @@ pub(super) fn tail(expr: Expr) -> Stmt {
 
 pub(super) fn block(stmts: Vec<Stmt>) -> Block {
     Block {
-        brace_token: Default::default(),
+        brace_token: brace(),
         stmts,
     }
 }
@@ -386,7 +437,7 @@ impl Method {
                 fn_token: Default::default(),
                 ident: ident(&self.name),
                 generics: Generics::default(),
-                paren_token: Default::default(),
+                paren_token: paren(),
                 inputs: self.inputs.into_iter().collect(),
                 variadic: None,
                 output: match self.output {
@@ -425,7 +476,7 @@ pub(super) fn item_impl(
         generics: Generics::default(),
         trait_: trait_.map(|p| (None, p, Default::default())),
         self_ty: Box::new(self_ty),
-        brace_token: Default::default(),
+        brace_token: brace(),
         items,
     })
 }
@@ -459,7 +510,7 @@ pub(super) fn doc(text: &str) -> Attribute {
 pub(super) fn attr_list(name: &str, tokens: TokenStream) -> Attribute {
     outer(Meta::List(MetaList {
         path: relative(&[name]),
-        delimiter: MacroDelimiter::Paren(Default::default()),
+        delimiter: MacroDelimiter::Paren(paren()),
         tokens,
     }))
 }
@@ -468,7 +519,7 @@ fn outer(meta: Meta) -> Attribute {
     Attribute {
         pound_token: Default::default(),
         style: AttrStyle::Outer,
-        bracket_token: Default::default(),
+        bracket_token: bracket(),
         meta,
     }
 }
@@ -477,38 +528,40 @@ fn outer(meta: Meta) -> Attribute {
 
 /// Tokens spaced as `quote!` spaces them: `,` alone, `::` joint then alone.
 #[derive(Default)]
-pub(super) struct Tokens(Vec<TokenTree>);
+pub(super) struct Tokens(TokenStream);
 
 impl Tokens {
-    pub(super) fn ident(mut self, name: &str) -> Self {
-        self.0.push(ident(name).into());
+    fn push(mut self, token: impl Into<TokenTree>) -> Self {
+        self.0.extend([token.into()]);
         self
     }
 
+    pub(super) fn ident(self, name: &str) -> Self {
+        self.push(ident(name))
+    }
+
     /// `a::b::c`.
-    pub(super) fn path(mut self, segments: &[&str]) -> Self {
-        for (i, s) in segments.iter().enumerate() {
+    pub(super) fn path<'a>(mut self, segments: impl IntoIterator<Item = &'a str>) -> Self {
+        for (i, s) in segments.into_iter().enumerate() {
             if i > 0 {
-                self.0.push(Punct::new(':', Spacing::Joint).into());
-                self.0.push(Punct::new(':', Spacing::Alone).into());
+                self = self
+                    .push(Punct::new(':', Spacing::Joint))
+                    .push(Punct::new(':', Spacing::Alone));
             }
             self = self.ident(s);
         }
         self
     }
 
-    pub(super) fn comma(mut self) -> Self {
-        self.0.push(Punct::new(',', Spacing::Alone).into());
-        self
+    pub(super) fn comma(self) -> Self {
+        self.push(Punct::new(',', Spacing::Alone))
     }
 
     /// `name(n)`, as in `align(8)`.
-    pub(super) fn call_int(mut self, name: &str, n: u64) -> Self {
-        self = self.ident(name);
+    pub(super) fn call_int(self, name: &str, n: u64) -> Self {
         let arg = TokenTree::Literal(Literal::u64_unsuffixed(n));
-        self.0
-            .push(Group::new(Delimiter::Parenthesis, arg.into()).into());
-        self
+        self.ident(name)
+            .push(Group::new(Delimiter::Parenthesis, arg.into()))
     }
 
     /// Comma-separated paths: `Clone, Copy`, `dead_code, clippy::all`.
@@ -517,13 +570,12 @@ impl Tokens {
             if i > 0 {
                 self = self.comma();
             }
-            let segments: Vec<&str> = p.split("::").collect();
-            self = self.path(&segments);
+            self = self.path(p.split("::"));
         }
         self
     }
 
     pub(super) fn build(self) -> TokenStream {
-        self.0.into_iter().collect()
+        self.0
     }
 }

@@ -6,8 +6,8 @@ use syn::{BinOp, Expr, Field, FieldMutability, Fields, FieldsNamed, ImplItem};
 
 use super::ast::{
     self, arg, attr_list, binary, block_expr, boolean, call, cast, doc, field, field0, global,
-    ident, int, item_impl, method, reference, relative, self_ref, string, tail, ty_named, tuple,
-    var, Method, Tokens,
+    ident, int, item_impl, method, reference, relative, self_ref, string, string_fmt, tail, tuple,
+    ty_named, var, Method, Tokens,
 };
 use super::{check_layout, debug_impl, mem_of, offset_of, pod_impl, ty, Cx};
 use crate::ir::{Bitfield, FieldKind, GetterTy, StructItem};
@@ -43,7 +43,7 @@ pub(super) fn composite(cx: &Cx, s: &StructItem, out: &mut Vec<syn::Item>) {
         attr_list("derive", Tokens::default().list(&derives).build()),
     ];
     let fields = FieldsNamed {
-        brace_token: Default::default(),
+        brace_token: ast::brace(),
         named: s
             .fields
             .iter()
@@ -86,9 +86,9 @@ pub(super) fn composite(cx: &Cx, s: &StructItem, out: &mut Vec<syn::Item>) {
         let body = if s.is_union {
             call(
                 global(&["bpf2rs", "__private", "fmt_union"]),
-                vec![
+                [
                     string(plain(name)),
-                    call(global(&["bpf2rs", "Pod", "as_bytes"]), vec![var("self")]),
+                    call(global(&["bpf2rs", "Pod", "as_bytes"]), [var("self")]),
                     var("f"),
                 ],
             )
@@ -104,7 +104,7 @@ pub(super) fn composite(cx: &Cx, s: &StructItem, out: &mut Vec<syn::Item>) {
             name: "default".into(),
             inputs: Vec::new(),
             output: Some(ty_named("Self")),
-            body: vec![tail(call(global(&["bpf2rs", "Pod", "zeroed"]), Vec::new()))],
+            body: vec![tail(call(global(&["bpf2rs", "Pod", "zeroed"]), []))],
         };
         out.push(item_impl(
             false,
@@ -118,45 +118,42 @@ pub(super) fn composite(cx: &Cx, s: &StructItem, out: &mut Vec<syn::Item>) {
     out.push(pod_impl(name));
 
     let plain_name = plain(name);
-    let mut checks = vec![
-        tuple(vec![
-            mem_of("size_of", &[name]),
-            int(s.size.into()),
-            string(&format!(
-                "bpf2rs: size of {plain_name} differs from BTF ({})",
-                s.size
+    let size = tuple([
+        mem_of("size_of", &[name]),
+        int(s.size.into()),
+        string_fmt(format_args!(
+            "bpf2rs: size of {plain_name} differs from BTF ({})",
+            s.size
+        )),
+    ]);
+    let align = tuple([
+        mem_of("align_of", &[name]),
+        int(s.align.into()),
+        string_fmt(format_args!(
+            "bpf2rs: alignment of {plain_name} differs from BTF ({})",
+            s.align
+        )),
+    ]);
+    // Union members are all at offset 0: nothing to check.
+    let offsets = s.fields.iter().filter(|_| !s.is_union).map(|f| {
+        tuple([
+            offset_of(&[name], &f.name),
+            int(f.offset.into()),
+            string_fmt(format_args!(
+                "bpf2rs: offset of {plain_name}.{} differs from BTF ({})",
+                plain(&f.name),
+                f.offset
             )),
-        ]),
-        tuple(vec![
-            mem_of("align_of", &[name]),
-            int(s.align.into()),
-            string(&format!(
-                "bpf2rs: alignment of {plain_name} differs from BTF ({})",
-                s.align
-            )),
-        ]),
-    ];
-    if !s.is_union {
-        checks.extend(s.fields.iter().map(|f| {
-            tuple(vec![
-                offset_of(&[name], &f.name),
-                int(f.offset.into()),
-                string(&format!(
-                    "bpf2rs: offset of {plain_name}.{} differs from BTF ({})",
-                    plain(&f.name),
-                    f.offset
-                )),
-            ])
-        }));
-    }
-    out.push(check_layout(checks));
+        ])
+    });
+    out.push(check_layout([size, align].into_iter().chain(offsets)));
 }
 
 /// `f.debug_struct("name").field("a", &self.a)...field("bits", &self.bits()).finish()`;
 /// fields of a packed struct are copied out (`&{ self.a }`) since they may
 /// be unaligned.
 fn debug_struct(s: &StructItem) -> Expr {
-    let mut e = method(var("f"), "debug_struct", vec![string(plain(&s.name))]);
+    let mut e = method(var("f"), "debug_struct", [string(plain(&s.name))]);
     for f in s.fields.iter().filter(|f| f.kind == FieldKind::Member) {
         let mut value = field(var("self"), &f.name);
         if s.packed {
@@ -165,18 +162,18 @@ fn debug_struct(s: &StructItem) -> Expr {
         e = method(
             e,
             "field",
-            vec![string(plain(&f.name)), reference(value, false)],
+            [string(plain(&f.name)), reference(value, false)],
         );
     }
     for b in &s.bitfields {
-        let value = method(var("self"), &b.name, Vec::new());
+        let value = method(var("self"), &b.name, []);
         e = method(
             e,
             "field",
-            vec![string(plain(&b.name)), reference(value, false)],
+            [string(plain(&b.name)), reference(value, false)],
         );
     }
-    method(e, "finish", Vec::new())
+    method(e, "finish", [])
 }
 
 /// Getter and setter of one bitfield.
@@ -191,7 +188,7 @@ fn bitfield(cx: &Cx, b: &Bitfield) -> [ImplItem; 2] {
     let storage = |mutable| reference(field(var("self"), &b.storage), mutable);
     let raw = call(
         global(&["bpf2rs", "__private", "bitfield_get"]),
-        vec![
+        [
             storage(false),
             int(b.bit_offset.into()),
             int(b.bits.into()),
@@ -211,13 +208,13 @@ fn bitfield(cx: &Cx, b: &Bitfield) -> [ImplItem; 2] {
         ),
         GetterTy::Prim(p) => (cast(raw, cx.prim(p)), cast(var("v"), cx.prim("u64"))),
         GetterTy::Enum(n, repr) => (
-            call(relative(&[n]), vec![cast(raw, cx.prim(repr))]),
+            call(relative(&[n]), [cast(raw, cx.prim(repr))]),
             cast(field0(var("v")), cx.prim("u64")),
         ),
     };
     let set_body = call(
         global(&["bpf2rs", "__private", "bitfield_set"]),
-        vec![
+        [
             storage(true),
             int(b.bit_offset.into()),
             int(b.bits.into()),

@@ -6,7 +6,7 @@ use syn::{Expr, Field, FieldMutability, Fields, FieldsUnnamed, ImplItem, Pat};
 
 use super::ast::{
     self, arm, attr_list, call, doc, field0, global, ident, int, int_pat, item_impl, neg,
-    pat_ident, reference, relative, string, tail, ty_named, tuple, var, Tokens,
+    pat_ident, reference, relative, string, string_fmt, tail, tuple, ty_named, var, Tokens,
 };
 use super::{check_layout, debug_impl, mem_of, pod_impl, Cx};
 use crate::ir::EnumItem;
@@ -38,7 +38,7 @@ pub(super) fn enumeration(cx: &Cx, e: &EnumItem, out: &mut Vec<syn::Item>) {
         ident: ident(name),
         generics: Default::default(),
         fields: Fields::Unnamed(FieldsUnnamed {
-            paren_token: Default::default(),
+            paren_token: ast::paren(),
             unnamed: std::iter::once(value).collect(),
         }),
         semi_token: Some(Default::default()),
@@ -58,7 +58,7 @@ pub(super) fn enumeration(cx: &Cx, e: &EnumItem, out: &mut Vec<syn::Item>) {
                 colon_token: Default::default(),
                 ty: ty_named(name),
                 eq_token: Default::default(),
-                expr: call(relative(&[name]), vec![value_expr(e, *v)]),
+                expr: call(relative(&[name]), [value_expr(e, *v)]),
                 semi_token: Default::default(),
             })
         })
@@ -73,7 +73,7 @@ pub(super) fn enumeration(cx: &Cx, e: &EnumItem, out: &mut Vec<syn::Item>) {
         .filter(|(_, v)| seen.insert(*v))
         .map(|(n, v)| {
             let some = global(&["core", "option", "Option", "Some"]);
-            arm(value_pat(e, *v), call(some, vec![string(plain(n))]))
+            arm(value_pat(e, *v), call(some, [string(plain(n))]))
         })
         .collect();
     arms.push(arm(
@@ -93,7 +93,7 @@ pub(super) fn enumeration(cx: &Cx, e: &EnumItem, out: &mut Vec<syn::Item>) {
                 attrs: Vec::new(),
                 match_token: Default::default(),
                 expr: Box::new(field0(var("self"))),
-                brace_token: Default::default(),
+                brace_token: ast::brace(),
                 arms,
             })),
             diverge: None,
@@ -102,7 +102,7 @@ pub(super) fn enumeration(cx: &Cx, e: &EnumItem, out: &mut Vec<syn::Item>) {
     });
     let fmt = call(
         global(&["bpf2rs", "__private", "fmt_enum"]),
-        vec![
+        [
             string(plain(name)),
             var("known"),
             reference(field0(var("self")), false),
@@ -111,10 +111,10 @@ pub(super) fn enumeration(cx: &Cx, e: &EnumItem, out: &mut Vec<syn::Item>) {
     );
     out.push(debug_impl(name, vec![known, tail(fmt)]));
     out.push(pod_impl(name));
-    out.push(check_layout(vec![tuple(vec![
+    out.push(check_layout([tuple([
         mem_of("size_of", &[name]),
         int(e.size.into()),
-        string(&format!(
+        string_fmt(format_args!(
             "bpf2rs: size of {} differs from BTF ({})",
             plain(name),
             e.size

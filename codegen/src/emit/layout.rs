@@ -7,8 +7,8 @@
 use syn::{BinOp, Expr};
 
 use super::ast::{
-    array, binary, doc, ident, int, reference, string, ty_named, ty_ref, ty_slice, ty_tuple, tuple,
-    visibility,
+    self, array, binary, doc, ident, int, reference, string, tuple, ty_named, ty_ref, ty_slice,
+    ty_tuple, visibility,
 };
 use super::{mem_of, offset_of};
 use crate::ir::{FieldKind, Item, Items, StructItem};
@@ -19,16 +19,16 @@ use crate::naming::plain;
 /// generated types (`size_of`, `offset_of!`). Tests compare it with what
 /// other tools report for the same BTF.
 pub fn layout_table(items: &Items) -> Vec<syn::Item> {
-    let rows = items
-        .items
-        .values()
-        .filter_map(|it| match it {
-            Item::Struct(s) => Some(row(s)),
-            _ => None,
-        })
-        .collect();
-    let member = ty_tuple(vec![ty_ref(ty_named("str"), false), ty_named("usize")]);
-    let row_ty = ty_tuple(vec![
+    ast::shared_spans(|| table(items))
+}
+
+fn table(items: &Items) -> Vec<syn::Item> {
+    let rows = items.items.values().filter_map(|it| match it {
+        Item::Struct(s) => Some(row(s)),
+        _ => None,
+    });
+    let member = ty_tuple([ty_ref(ty_named("str"), false), ty_named("usize")]);
+    let row_ty = ty_tuple([
         ty_named("u32"),
         ty_named("usize"),
         ty_ref(ty_slice(member), false),
@@ -54,7 +54,7 @@ pub fn layout_table(items: &Items) -> Vec<syn::Item> {
         unsafety: None,
         mod_token: Default::default(),
         ident: ident("layouts"),
-        content: Some((Default::default(), vec![table])),
+        content: Some((ast::brace(), vec![table])),
         semi: None,
     })]
 }
@@ -79,7 +79,7 @@ fn row(s: &StructItem) -> Expr {
             } else {
                 bit_offset_of(&f.name)
             };
-            members.push(tuple(vec![string(plain(&f.name)), offset]));
+            members.push(tuple([string(plain(&f.name)), offset]));
         }
     }
     for b in s.bitfields.iter().filter(|b| named(&b.name)) {
@@ -93,9 +93,9 @@ fn row(s: &StructItem) -> Expr {
                 bit,
             )
         };
-        members.push(tuple(vec![string(plain(&b.name)), offset]));
+        members.push(tuple([string(plain(&b.name)), offset]));
     }
-    tuple(vec![
+    tuple([
         int(s.btf_id.0.into()),
         mem_of("size_of", &path),
         reference(array(members), false),

@@ -7,8 +7,11 @@
 //! which is how clang describes `__ksym` and `__kconfig` externs. As libbpf
 //! does, each extern variable becomes an allocated `int` variable, each
 //! extern function a static one whose DATASEC slot holds a dummy `int`
-//! variable; the extern sections get 4 bytes per entry. Type ids do not
-//! change (one VAR may be appended), so map and func_info ids stay valid.
+//! variable; the extern sections get 4 bytes per entry. A static FUNC is
+//! checked like a definition ("Invalid arg#1" in `btf_func_check`), so the
+//! unnamed parameters clang gives kfunc prototypes borrow the function's
+//! name. Type ids do not change (one VAR may be appended), so map and
+//! func_info ids stay valid.
 
 use super::{
     Btf, BtfError, FuncLinkage, Int, IntEncoding, Name, Type, TypeId, Var, VarLinkage, VarSecinfo,
@@ -39,6 +42,7 @@ impl Btf {
                     Type::Func(mut f) => {
                         f.linkage = FuncLinkage::Static;
                         btf.set_type(v.ty, Type::Func(f));
+                        btf.name_anon_params(f.proto, f.name)?;
                         let dummy = match dummy_var {
                             Some(d) => d,
                             None => {
@@ -70,6 +74,24 @@ impl Btf {
             btf.fix_datasec(sec, size, vars.into_boxed_slice());
         }
         Ok(btf)
+    }
+
+    /// Gives every unnamed (non-variadic) parameter of prototype `proto` the name `name`.
+    fn name_anon_params(&mut self, proto: TypeId, name: Name) -> Result<(), BtfError> {
+        if let Type::FuncProto(p) = self.type_by_id(proto)? {
+            if p.params.iter().any(|a| a.name.is_anon() && !a.ty.is_void()) {
+                let mut p = p.clone();
+                for a in p
+                    .params
+                    .iter_mut()
+                    .filter(|a| a.name.is_anon() && !a.ty.is_void())
+                {
+                    a.name = name;
+                }
+                self.set_type(proto, Type::FuncProto(p));
+            }
+        }
+        Ok(())
     }
 
     /// A 4-byte signed INT, added when the BTF has none.

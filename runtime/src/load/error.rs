@@ -8,12 +8,9 @@ use crate::sys::SysError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LoadError {
-    #[error("{object}: {source}")]
-    Open {
-        object: String,
-        #[source]
-        source: crate::obj::ObjError,
-    },
+    /// The object could not be read (its message names the object).
+    #[error(transparent)]
+    Open(Box<crate::obj::ObjError>),
     #[error("{object}: {source}")]
     Map {
         object: String,

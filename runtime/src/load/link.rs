@@ -8,7 +8,11 @@
 use std::collections::HashMap;
 
 use crate::btf::ext::{FuncInfo, LineInfo};
+use crate::btf::Btf;
 use crate::obj::{Insn, ObjectSpec, ProgramSpec, RelocTarget, INSN_SIZE};
+
+use super::co_re::{self, CoreTarget, Resolution};
+use super::externs::Externs;
 
 /// `src_reg` values of `ld_imm64` and `call` (include/uapi/linux/bpf.h).
 const BPF_PSEUDO_MAP_FD: u8 = 1;
@@ -22,12 +26,28 @@ pub(crate) struct Linked {
     pub(crate) insns: Vec<Insn>,
     pub(crate) func_info: Vec<FuncInfo>,
     pub(crate) line_info: Vec<LineInfo>,
+    /// CO-RE relocations applied, by instruction of `insns`.
+    pub(crate) core: Vec<CoreApplied>,
+}
+
+/// One CO-RE relocation as applied to a linked program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoreApplied {
+    /// Instruction index in the loaded program.
+    pub insn: usize,
+    /// The function (program or subprogram) the relocation belongs to.
+    pub function: String,
+    pub resolution: Resolution,
 }
 
 /// Where relocations point, by name: map fds and data-section map fds.
 pub(crate) struct Fds<'a> {
     pub(crate) maps: &'a HashMap<String, i32>,
     pub(crate) data: &'a HashMap<String, i32>,
+    pub(crate) externs: &'a Externs,
+    /// The object's BTF and the kernel's, for CO-RE.
+    pub(crate) local_btf: Option<&'a Btf>,
+    pub(crate) kernel: Option<&'a CoreTarget>,
 }
 
 pub(crate) fn link(spec: &ObjectSpec, prog: &ProgramSpec, fds: &Fds<'_>) -> Result<Linked, String> {
@@ -76,30 +96,57 @@ pub(crate) fn link(spec: &ObjectSpec, prog: &ProgramSpec, fds: &Fds<'_>) -> Resu
                     .ok_or("callee not placed")?;
                 let at = start + i;
                 out.insns[at].imm = (callee_start as i64 - (at as i64 + 1)) as i32;
+                if insn.is_ld_imm64() {
+                    out.insns[at].src_reg = BPF_PSEUDO_FUNC;
+                }
             }
+        }
+        for (n, r) in f.core_relos.iter().enumerate() {
+            let at = start + r.insn_off as usize;
+            let local = fds.local_btf.ok_or("CO-RE relocations without BTF")?;
+            let kernel = fds.kernel.ok_or("CO-RE relocations without a kernel BTF")?;
+            let fail = |e: co_re::CoreError| {
+                format!(
+                    "{}: CO-RE relocation #{n} at instruction {}: {e}",
+                    f.name, r.insn_off
+                )
+            };
+            let res = co_re::resolve(local, r, kernel).map_err(fail)?;
+            co_re::patch(&mut out.insns, at, &res)
+                .map_err(|e| format!("{} ({}): {e}", f.name, res.description))?;
+            out.core.push(CoreApplied {
+                insn: at,
+                function: f.name.clone(),
+                resolution: res,
+            });
         }
         for r in &f.relocations {
             let at = start + r.insn;
             match &r.target {
                 RelocTarget::Map(name) => {
-                    let fd = fds.maps.get(name).ok_or_else(|| format!("map {name} was not created"))?;
+                    let fd = fds
+                        .maps
+                        .get(name)
+                        .ok_or_else(|| format!("map {name} was not created"))?;
                     out.insns[at].src_reg = BPF_PSEUDO_MAP_FD;
                     out.insns[at].imm = *fd;
                 }
                 RelocTarget::Data { section, offset } => {
-                    let fd = fds.data.get(section).ok_or_else(|| format!("global data {section} has no map"))?;
+                    let fd = fds
+                        .data
+                        .get(section)
+                        .ok_or_else(|| format!("global data {section} has no map"))?;
                     let addend = out.insns[at].imm as i64 + i64::from(*offset);
-                    let next = out.insns.get_mut(at + 1).ok_or("ld_imm64 without its second half")?;
+                    let next = out
+                        .insns
+                        .get_mut(at + 1)
+                        .ok_or("ld_imm64 without its second half")?;
                     next.imm = addend as i32;
                     out.insns[at].src_reg = BPF_PSEUDO_MAP_VALUE;
                     out.insns[at].imm = *fd;
                 }
                 RelocTarget::Function { .. } => {} // handled above
-                RelocTarget::Extern(name) => {
-                    return Err(format!(
-                        "refers to extern `{name}`: __kconfig and __ksym externs are not supported by this loader yet"
-                    ))
-                }
+                RelocTarget::Extern(name) => fds.externs.apply(&mut out.insns, at, name)?,
             }
         }
     }
@@ -110,7 +157,15 @@ pub(crate) fn link(spec: &ObjectSpec, prog: &ProgramSpec, fds: &Fds<'_>) -> Resu
 /// at `i` of `f` targets, or `None` when the instruction is neither.
 fn callee(f: &ProgramSpec, i: usize, insn: &Insn) -> Result<Option<(String, usize)>, String> {
     let is_call = insn.is_call() && insn.src_reg == BPF_PSEUDO_CALL;
-    let is_func_addr = insn.is_ld_imm64() && insn.src_reg == BPF_PSEUDO_FUNC;
+    // clang writes a callback's address (bpf_loop, bpf_for_each_map_elem)
+    // as a plain ld_imm64 relocated against code; the kernel wants
+    // BPF_PSEUDO_FUNC, set when the call offsets are patched.
+    let is_func_addr = insn.is_ld_imm64()
+        && (insn.src_reg == BPF_PSEUDO_FUNC
+            || (insn.src_reg == 0
+                && f.relocations
+                    .iter()
+                    .any(|r| r.insn == i && matches!(r.target, RelocTarget::Function { .. }))));
     if !is_call && !is_func_addr {
         return Ok(None);
     }

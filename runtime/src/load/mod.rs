@@ -13,7 +13,11 @@
 //! # Ok(()) }
 //! ```
 
+mod attach_btf;
+pub mod co_re;
 mod error;
+mod externs;
+mod kconfig;
 mod link;
 mod maps;
 
@@ -23,6 +27,7 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 pub use error::{LoadError, VerifierError};
+pub use link::CoreApplied;
 
 use crate::map::Map;
 use crate::mmap::Mmap;
@@ -109,25 +114,22 @@ pub struct OpenObject {
     progs: Vec<ProgSettings>,
     data: Vec<AlignedBytes>,
     pin_root: PathBuf,
+    core_target: Option<PathBuf>,
 }
 
 impl OpenObject {
     /// Reads an object file.
     pub fn open_file(path: impl AsRef<Path>) -> Result<OpenObject, LoadError> {
         let path = path.as_ref();
-        let spec = ObjectSpec::from_file(path).map_err(|source| LoadError::Open {
-            object: path.display().to_string(),
-            source,
-        })?;
+        let spec =
+            ObjectSpec::from_file(path).map_err(|source| LoadError::Open(Box::new(source)))?;
         Ok(OpenObject::from_spec(spec))
     }
 
     /// Reads an object from memory (e.g. `include_bytes!`).
     pub fn open_bytes(bytes: &[u8], name: &str) -> Result<OpenObject, LoadError> {
-        let spec = ObjectSpec::parse(bytes, name).map_err(|source| LoadError::Open {
-            object: name.to_owned(),
-            source,
-        })?;
+        let spec =
+            ObjectSpec::parse(bytes, name).map_err(|source| LoadError::Open(Box::new(source)))?;
         Ok(OpenObject::from_spec(spec))
     }
 
@@ -146,6 +148,7 @@ impl OpenObject {
                 .map(|d| AlignedBytes::new(&d.bytes))
                 .collect(),
             pin_root: PathBuf::from(DEFAULT_PIN_ROOT),
+            core_target: None,
             spec,
         }
     }
@@ -200,6 +203,21 @@ impl OpenObject {
         self.pin_root = root.into();
     }
 
+    /// Resolves CO-RE relocations, `__ksym` externs and attach targets
+    /// against this BTF file instead of /sys/kernel/btf/vmlinux (for
+    /// kernels without it, e.g. a file from BTFHub).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut open = bpf2rs::load::OpenObject::open_file("trace.bpf.o")?;
+    /// open.set_core_target("/var/lib/btf/5.15.0-generic.btf");
+    /// let obj = open.load()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn set_core_target(&mut self, path: impl Into<PathBuf>) {
+        self.core_target = Some(path.into());
+    }
+
     /// Creates every map, fills static contents and global data, links and
     /// loads every program (with autoload). On error everything created so
     /// far is closed.
@@ -210,9 +228,17 @@ impl OpenObject {
             progs: prog_settings,
             data,
             pin_root,
+            core_target,
         } = self;
         let object = spec.name.clone();
         let mut notes = Vec::new();
+        let kernel = kernel_btf(&spec, &prog_settings, core_target.as_deref())?;
+        let mut externs = externs::Externs::resolve(&spec, kernel.as_ref()).map_err(|message| {
+            LoadError::Other {
+                object: object.clone(),
+                message,
+            }
+        })?;
         let btf_fd = load_btf(&spec, &mut notes);
         let mut maps: Vec<Map> = Vec::with_capacity(spec.maps.len());
         for (m, settings) in spec.maps.iter().zip(map_settings.iter_mut()) {
@@ -236,6 +262,16 @@ impl OpenObject {
             };
             data_maps.push(maps::create_data(&cx, d, bytes.as_slice(), &mut notes)?);
         }
+        if !externs.kconfig.is_empty() {
+            let d = externs::create_kconfig_map(&object, &externs.kconfig).map_err(|source| {
+                LoadError::Map {
+                    object: object.clone(),
+                    source,
+                }
+            })?;
+            externs.kconfig_fd = Some(d.map.as_fd().as_raw_fd());
+            data_maps.push(d);
+        }
         let map_fds: HashMap<String, i32> = maps
             .iter()
             .map(|m| (m.name().to_owned(), m.as_fd().as_raw_fd()))
@@ -247,6 +283,9 @@ impl OpenObject {
         let fds = link::Fds {
             maps: &map_fds,
             data: &data_fds,
+            externs: &externs,
+            local_btf: spec.btf.as_deref(),
+            kernel: kernel.as_ref(),
         };
         let license = CString::new(spec.license.clone().unwrap_or_default()).map_err(|_| {
             LoadError::Other {
@@ -255,6 +294,7 @@ impl OpenObject {
             }
         })?;
         let mut programs = Vec::new();
+        let mut core = Vec::new();
         for (p, settings) in spec.programs.iter().zip(&prog_settings) {
             if !settings.autoload {
                 let prog_type = p.prog_type();
@@ -267,15 +307,10 @@ impl OpenObject {
                 ));
                 continue;
             }
-            programs.push(load_program(
-                &object,
-                &spec,
-                p,
-                settings,
-                &fds,
-                btf_fd.as_ref(),
-                &license,
-            )?);
+            let (program, applied) =
+                load_program(&object, &spec, p, settings, &fds, btf_fd.as_ref(), &license)?;
+            programs.push(program);
+            core.push((p.name.clone(), applied));
         }
         maps::fill_prog_slots(&object, &spec, &maps, &programs)?;
         Ok(Object {
@@ -285,8 +320,43 @@ impl OpenObject {
             programs,
             _btf_fd: btf_fd,
             notes,
+            core,
         })
     }
+}
+
+/// The kernel's BTF, indexed, when anything needs it: CO-RE relocations
+/// of a program to load, `__ksym` externs, or attach targets by BTF id.
+fn kernel_btf(
+    spec: &ObjectSpec,
+    progs: &[ProgSettings],
+    path: Option<&Path>,
+) -> Result<Option<co_re::CoreTarget>, LoadError> {
+    let loaded = spec.programs.iter().zip(progs).filter(|(_, s)| s.autoload);
+    let needed = spec
+        .externs
+        .iter()
+        .any(|e| e.kind == crate::obj::ExternKind::Ksym)
+        || !spec.subprograms.iter().all(|p| p.core_relos.is_empty())
+        || loaded.into_iter().any(|(p, _)| {
+            !p.core_relos.is_empty() || p.def.as_ref().is_some_and(attach_btf::needs_kernel_btf)
+        });
+    if !needed {
+        return Ok(None);
+    }
+    let target = match path {
+        Some(p) => co_re::CoreTarget::from_file(p),
+        None => co_re::CoreTarget::from_sys_fs(),
+    };
+    target.map(Some).map_err(|e| LoadError::Other {
+        object: spec.name.clone(),
+        message: format!(
+            "reading the kernel BTF ({}): {e}",
+            path.map_or("/sys/kernel/btf/vmlinux".into(), |p| p
+                .display()
+                .to_string())
+        ),
+    })
 }
 
 /// Loads the object's BTF into the kernel; without it (or if the kernel
@@ -322,7 +392,7 @@ fn load_program(
     fds: &link::Fds<'_>,
     btf_fd: Option<&OwnedFd>,
     license: &CString,
-) -> Result<Program, LoadError> {
+) -> Result<(Program, Vec<CoreApplied>), LoadError> {
     let link_err = |message: String| LoadError::Link {
         object: object.to_owned(),
         program: p.name.clone(),
@@ -334,14 +404,7 @@ fn load_program(
             p.section
         ))
     })?;
-    if def.attach == crate::obj::AttachKind::Tracing
-        || def.attach == crate::obj::AttachKind::StructOps
-    {
-        return Err(link_err(format!(
-            "section `{}` needs the attach target's kernel BTF id, which this loader does not resolve yet",
-            p.section
-        )));
-    }
+    let attach_btf_id = attach_btf::attach_btf_id(def, &p.section, fds.kernel).map_err(link_err)?;
     let linked = link::link(spec, p, fds).map_err(link_err)?;
     let insns: Vec<u8> = linked
         .insns
@@ -382,6 +445,7 @@ fn load_program(
         func_info: &func_info,
         line_info: &line_info,
         log_level: settings.log_level,
+        attach_btf_id: attach_btf_id.unwrap_or(0),
         ..Default::default()
     };
     let mut no_log: [u8; 0] = [];
@@ -407,6 +471,10 @@ fn load_program(
                     _ => break crate::ctypes::c_str_lossy(&log).trim_end().to_owned(),
                 }
             };
+            let log = match explain_poison(&log, &linked.core, fds.externs) {
+                Some(why) => format!("{why}\n{log}"),
+                None => log,
+            };
             return Err(LoadError::Verifier(Box::new(VerifierError {
                 object: object.to_owned(),
                 program: p.name.clone(),
@@ -416,13 +484,49 @@ fn load_program(
             })));
         }
     };
-    Ok(Program::new(
-        p.name.clone(),
-        p.section.clone(),
-        def.prog_type,
-        def.expected_attach_type,
-        Some(fd),
+    Ok((
+        Program::new(
+            p.name.clone(),
+            p.section.clone(),
+            def.prog_type,
+            def.expected_attach_type,
+            Some(fd),
+        ),
+        linked.core,
     ))
+}
+
+/// When the verifier reached a poisoned instruction (`123: (85) call
+/// unknown#195896080`), names the CO-RE relocation or weak kfunc behind it.
+fn explain_poison(log: &str, core: &[CoreApplied], externs: &externs::Externs) -> Option<String> {
+    for line in log.lines().rev() {
+        let Some((idx, rest)) = line.split_once(": (85) call unknown#") else {
+            continue;
+        };
+        let insn: usize = idx.trim().parse().ok()?;
+        let helper: i64 = rest
+            .split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok()?;
+        if helper == i64::from(co_re::POISON_IMM) {
+            let r = core.iter().find(|c| {
+                c.insn == insn && (c.resolution.poison || c.resolution.fail_memsz_adjust)
+            })?;
+            return Some(format!(
+                "instruction {insn} of {} was poisoned because CO-RE relocation {} found nothing in the kernel BTF{}, and the verifier reached it",
+                r.function,
+                r.resolution.description,
+                if r.resolution.fail_memsz_adjust { " of a compatible size" } else { "" }
+            ));
+        }
+        if let Some(name) = externs.poisoned_kfunc(helper) {
+            return Some(format!(
+                "instruction {insn} calls the __weak kfunc `{name}`, which this kernel does not have, and the verifier reached it"
+            ));
+        }
+    }
+    None
 }
 
 fn attrs_copy<'a>(a: &sys::ProgLoad<'a>) -> sys::ProgLoad<'a> {
@@ -463,6 +567,8 @@ pub struct Object {
     programs: Vec<Program>,
     _btf_fd: Option<OwnedFd>,
     notes: Vec<String>,
+    /// CO-RE relocations applied, per loaded program.
+    core: Vec<(String, Vec<CoreApplied>)>,
 }
 
 impl Object {
@@ -515,6 +621,15 @@ impl Object {
     /// Every global data map.
     pub fn data_maps(&self) -> &[DataMap] {
         &self.data
+    }
+
+    /// The CO-RE relocations applied to program `name` (empty when it had
+    /// none or was not loaded).
+    pub fn core_relocations(&self, name: &str) -> &[CoreApplied] {
+        self.core
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(&[], |(_, c)| c.as_slice())
     }
 
     /// What the loader did differently from the object's request, e.g. maps

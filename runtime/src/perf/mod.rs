@@ -124,12 +124,23 @@ impl<E: Record + ?Sized> AsRawFd for PerfEventArray<E> {
     }
 }
 
+// The epoll fd is owned by `epoll` and never replaced.
+#[cfg(feature = "tokio")]
+impl<E: Record + ?Sized> crate::sys::events::StableFd for PerfEventArray<E> {}
+
 impl<E: Record + ?Sized> PerfEventArray<E> {
     /// Creates a perf event array with a slot per possible CPU and opens
     /// its buffers with `options`.
     pub fn create(name: &str, options: &PerfOptions) -> Result<Self, MapError> {
         let cpus = sys::possible_cpus().map_err(setup_error(name, "counting CPUs"))?;
-        let map = Map::create_simple(name, MapType::PERF_EVENT_ARRAY, 4, 4, cpus as u32, Default::default())?;
+        let map = Map::create_simple(
+            name,
+            MapType::PERF_EVENT_ARRAY,
+            4,
+            4,
+            cpus as u32,
+            Default::default(),
+        )?;
         Self::with_options(map, options)
     }
 
@@ -159,7 +170,10 @@ impl<E: Record + ?Sized> PerfEventArray<E> {
         check_align::<E>(map.name())?;
         let name = map.name();
         let online = events::online_cpus().map_err(setup_error(name, "reading online CPUs"))?;
-        let dup = map.as_fd().try_clone_to_owned().map_err(setup_error(name, "dup"))?;
+        let dup = map
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(setup_error(name, "dup"))?;
         let mut entries = Entries {
             map: MapFd::new(dup, 4, 4),
             cpus: Vec::new(),
@@ -169,9 +183,15 @@ impl<E: Record + ?Sized> PerfEventArray<E> {
         for cpu in online.into_iter().filter(|&c| c < map.info().max_entries) {
             let fd = events::perf_event_open_bpf_output(cpu, options.wakeup_events)
                 .map_err(setup_error(name, "perf_event_open"))?;
-            let reader = PerfReader::new(fd.as_fd(), options.pages).map_err(setup_error(name, "mmap"))?;
-            events::perf_event_enable(fd.as_fd(), true).map_err(setup_error(name, "PERF_EVENT_IOC_ENABLE"))?;
-            map.update(&cpu.to_ne_bytes(), &(fd.as_raw_fd() as u32).to_ne_bytes(), Default::default())?;
+            let reader =
+                PerfReader::new(fd.as_fd(), options.pages).map_err(setup_error(name, "mmap"))?;
+            events::perf_event_enable(fd.as_fd(), true)
+                .map_err(setup_error(name, "PERF_EVENT_IOC_ENABLE"))?;
+            map.update(
+                &cpu.to_ne_bytes(),
+                &(fd.as_raw_fd() as u32).to_ne_bytes(),
+                Default::default(),
+            )?;
             entries.cpus.push(cpu);
             epoll
                 .add(fd.as_fd(), EPOLLIN, buffers.len() as u64)
@@ -233,7 +253,11 @@ impl<E: Record + ?Sized> PerfEventArray<E> {
     }
 
     /// Drains buffer `index` only.
-    pub fn consume_buffer<F, R>(&mut self, index: usize, mut handler: F) -> Result<Received, EventError>
+    pub fn consume_buffer<F, R>(
+        &mut self,
+        index: usize,
+        mut handler: F,
+    ) -> Result<Received, EventError>
     where
         F: FnMut(u32, &E) -> R,
         R: Flow,
@@ -264,7 +288,11 @@ impl<E: Record + ?Sized> PerfEventArray<E> {
     }
 
     /// One epoll wait, then a drain of what it reported.
-    fn wait_and_drain<F, R>(&mut self, timeout_ms: i32, handler: &mut F) -> Result<Received, EventError>
+    fn wait_and_drain<F, R>(
+        &mut self,
+        timeout_ms: i32,
+        handler: &mut F,
+    ) -> Result<Received, EventError>
     where
         F: FnMut(u32, &E) -> R,
         R: Flow,
@@ -311,6 +339,7 @@ where
     F: FnMut(u32, &E) -> R,
     R: Flow,
 {
+    buf.reader.begin();
     buf.reader.refresh();
     loop {
         match buf.reader.next(E::ALIGN) {

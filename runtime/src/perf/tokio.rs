@@ -2,9 +2,9 @@
 //! (`AsyncFd` on its epoll fd, which is readable when any CPU's buffer is).
 
 use tokio::io::unix::AsyncFd;
-use tokio::io::Interest;
 
 use super::{EventError, Flow, PerfEventArray, Received, Record};
+use crate::sys::events::async_fd;
 
 /// Perf buffers consumed from async code.
 ///
@@ -28,12 +28,10 @@ impl<E: Record + ?Sized> AsyncPerfEventArray<E> {
     /// Registers the buffers with the current tokio runtime.
     pub fn new(perf: PerfEventArray<E>) -> Result<Self, EventError> {
         let name = perf.name().to_owned();
-        let fd = AsyncFd::with_interest(perf, Interest::READABLE).map_err(|source| {
-            EventError::Io {
-                map: name,
-                op: "AsyncFd::new",
-                source,
-            }
+        let fd = async_fd(perf).map_err(|source| EventError::Io {
+            map: name,
+            op: "AsyncFd::register",
+            source,
         })?;
         Ok(AsyncPerfEventArray { fd })
     }
@@ -45,11 +43,15 @@ impl<E: Record + ?Sized> AsyncPerfEventArray<E> {
         R: Flow,
     {
         loop {
-            let mut guard = self.fd.readable_mut().await.map_err(|source| EventError::Io {
-                map: String::new(),
-                op: "AsyncFd::readable",
-                source,
-            })?;
+            let mut guard = self
+                .fd
+                .readable_mut()
+                .await
+                .map_err(|source| EventError::Io {
+                    map: String::new(),
+                    op: "AsyncFd::readable",
+                    source,
+                })?;
             let perf = guard.get_inner_mut();
             // Collect (and so reset) the inner epoll's ready list, then drain all.
             let mut got = perf.wait_and_drain(0, &mut handler)?;
@@ -63,9 +65,18 @@ impl<E: Record + ?Sized> AsyncPerfEventArray<E> {
         }
     }
 
-    /// The buffers, for `consume` without waiting.
-    pub fn get_mut(&mut self) -> &mut PerfEventArray<E> {
-        self.fd.get_mut()
+    /// Drains every buffer without waiting.
+    pub fn consume<F, R>(&mut self, handler: F) -> Result<Received, EventError>
+    where
+        F: FnMut(u32, &E) -> R,
+        R: Flow,
+    {
+        self.fd.get_mut().consume(handler)
+    }
+
+    /// The buffers.
+    pub fn get_ref(&self) -> &PerfEventArray<E> {
+        self.fd.get_ref()
     }
 
     /// Deregisters and gives the buffers back.

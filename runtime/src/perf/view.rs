@@ -92,7 +92,10 @@ impl PerfReader {
             scratch: AlignedBytes::new(&vec![0u8; (pages * page).min(1 << 16) + HEADER]),
         };
         // Kernels since 4.1 say where the data is; trust them when sane.
-        let (off, size) = (r.word(DATA_OFFSET).load(Ordering::Relaxed), r.word(DATA_SIZE).load(Ordering::Relaxed));
+        let (off, size) = (
+            r.word(DATA_OFFSET).load(Ordering::Relaxed),
+            r.word(DATA_SIZE).load(Ordering::Relaxed),
+        );
         if off as usize == page && size as usize == pages * page {
             r.data_offset = off as usize;
             r.size = size as usize;
@@ -112,6 +115,15 @@ impl PerfReader {
     /// The data area size in bytes.
     pub(crate) fn size(&self) -> usize {
         self.size
+    }
+
+    /// Starts a drain at the published tail.
+    #[inline]
+    pub(crate) fn begin(&mut self) {
+        if self.tail == self.committed {
+            self.tail = self.word(DATA_TAIL).load(Ordering::Relaxed);
+            self.committed = self.tail;
+        }
     }
 
     /// Loads `data_head`; whether there is anything past the tail.
@@ -164,15 +176,28 @@ impl PerfReader {
             RECORD_SAMPLE => {
                 let mut word = [0u8; 4];
                 if size < HEADER + 4 {
-                    return PerfNext::Corrupt { position: pos, size };
+                    return PerfNext::Corrupt {
+                        position: pos,
+                        size,
+                    };
                 }
-                Self::copy_out(&self.mapping, self.data_offset, self.size, pos + HEADER as u64, &mut word);
+                Self::copy_out(
+                    &self.mapping,
+                    self.data_offset,
+                    self.size,
+                    pos + HEADER as u64,
+                    &mut word,
+                );
                 let len = u32::from_ne_bytes(word) as usize;
                 if HEADER + 4 + len > size {
-                    return PerfNext::Corrupt { position: pos, size };
+                    return PerfNext::Corrupt {
+                        position: pos,
+                        size,
+                    };
                 }
                 let start = off + HEADER + 4;
-                let aligned = (self.mapping.as_ptr() as usize + self.data_offset + start) % align.max(1) == 0;
+                let addr = self.mapping.as_ptr() as usize + self.data_offset + start;
+                let aligned = addr.is_multiple_of(align.max(1));
                 if !wraps && aligned {
                     return PerfNext::Sample(SampleRef {
                         pos,
@@ -181,7 +206,13 @@ impl PerfReader {
                     });
                 }
                 let dst = &mut self.scratch.as_mut_slice()[..len];
-                Self::copy_out(&self.mapping, self.data_offset, self.size, pos + (HEADER + 4) as u64, dst);
+                Self::copy_out(
+                    &self.mapping,
+                    self.data_offset,
+                    self.size,
+                    pos + (HEADER + 4) as u64,
+                    dst,
+                );
                 PerfNext::Sample(SampleRef {
                     pos,
                     in_place: None,
@@ -190,7 +221,13 @@ impl PerfReader {
             }
             RECORD_LOST if size >= HEADER + 16 => {
                 let mut lost = [0u8; 8];
-                Self::copy_out(&self.mapping, self.data_offset, self.size, pos + 16, &mut lost);
+                Self::copy_out(
+                    &self.mapping,
+                    self.data_offset,
+                    self.size,
+                    pos + 16,
+                    &mut lost,
+                );
                 PerfNext::Lost(u64::from_ne_bytes(lost))
             }
             _ => PerfNext::Other,
@@ -210,7 +247,10 @@ impl PerfReader {
             // which takes `&mut self`. `next` checked that it does not wrap
             // (start + len <= size) and lies inside the data area.
             Some(start) => unsafe {
-                std::slice::from_raw_parts(self.mapping.as_ptr().add(self.data_offset + start), s.len)
+                std::slice::from_raw_parts(
+                    self.mapping.as_ptr().add(self.data_offset + start),
+                    s.len,
+                )
             },
         }
     }

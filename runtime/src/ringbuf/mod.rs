@@ -81,6 +81,10 @@ impl<E: Record + ?Sized> AsRawFd for RingBuf<E> {
     }
 }
 
+// The map fd is owned by `map` and never replaced.
+#[cfg(feature = "tokio")]
+impl<E: Record + ?Sized> crate::sys::events::StableFd for RingBuf<E> {}
+
 impl<E: Record + ?Sized> RingBuf<E> {
     /// Creates a ring buffer of `size` bytes (a power of two, a multiple
     /// of the page size) and maps it.
@@ -142,6 +146,7 @@ impl<E: Record + ?Sized> RingBuf<E> {
         R: Flow,
     {
         let mut n = 0;
+        self.reader.begin();
         loop {
             self.reader.refresh();
             loop {
@@ -217,6 +222,7 @@ impl<E: Record + ?Sized> RingBuf<E> {
     /// # Ok(()) }
     /// ```
     pub fn iter(&mut self) -> RingBufIter<'_, E> {
+        self.reader.begin();
         self.reader.refresh();
         RingBufIter { ring: self }
     }
@@ -253,7 +259,10 @@ impl<E: Record + ?Sized> RingBuf<E> {
         EventError::Corrupt {
             map: self.map.name().to_owned(),
             position,
-            message: format!("length {len} does not fit the {}-byte ring", self.reader.size()),
+            message: format!(
+                "length {len} does not fit the {}-byte ring",
+                self.reader.size()
+            ),
         }
     }
 }
@@ -303,6 +312,8 @@ impl<E: Record + ?Sized> Drop for RingBufIter<'_, E> {
 
 impl<E: Record + ?Sized> std::fmt::Debug for RingBufIter<'_, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RingBufIter").field("map", self.ring.name()).finish()
+        f.debug_struct("RingBufIter")
+            .field("map", &self.ring.name())
+            .finish()
     }
 }

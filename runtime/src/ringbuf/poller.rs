@@ -60,7 +60,14 @@ pub struct RingBufPoller<'h> {
 impl std::fmt::Debug for RingBufPoller<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RingBufPoller")
-            .field("rings", &self.rings.iter().map(|r| r.map().name()).collect::<Vec<_>>())
+            .field(
+                "rings",
+                &self
+                    .rings
+                    .iter()
+                    .map(|r| r.map().name())
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }

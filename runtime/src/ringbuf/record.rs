@@ -140,7 +140,10 @@ pub enum EventError {
 }
 
 impl EventError {
-    pub(crate) fn io(map: &str, op: &'static str) -> impl FnOnce(io::Error) -> EventError + '_ {
+    pub(crate) fn io<'a>(
+        map: &'a str,
+        op: &'static str,
+    ) -> impl FnOnce(io::Error) -> EventError + 'a {
         move |source| EventError::Io {
             map: map.to_owned(),
             op,
@@ -151,7 +154,10 @@ impl EventError {
 
 /// A setup failure (mmap, perf_event_open) as the [`MapError`] that map
 /// handles' constructors return.
-pub(crate) fn setup_error(map: &str, op: &'static str) -> impl FnOnce(io::Error) -> MapError + '_ {
+pub(crate) fn setup_error<'a>(
+    map: &'a str,
+    op: &'static str,
+) -> impl FnOnce(io::Error) -> MapError + 'a {
     move |source| MapError::Sys {
         map: map.to_owned(),
         op,

@@ -2,9 +2,9 @@
 //! map fd) instead of blocking in epoll.
 
 use tokio::io::unix::AsyncFd;
-use tokio::io::Interest;
 
 use super::{EventError, Flow, Record, RingBuf};
+use crate::sys::events::async_fd;
 
 /// A ring buffer consumed from async code.
 ///
@@ -25,12 +25,10 @@ impl<E: Record + ?Sized> AsyncRingBuf<E> {
     /// Registers `ring` with the current tokio runtime (needs its IO driver).
     pub fn new(ring: RingBuf<E>) -> Result<Self, EventError> {
         let name = ring.name().to_owned();
-        let fd = AsyncFd::with_interest(ring, Interest::READABLE).map_err(|source| {
-            EventError::Io {
-                map: name,
-                op: "AsyncFd::new",
-                source,
-            }
+        let fd = async_fd(ring).map_err(|source| EventError::Io {
+            map: name,
+            op: "AsyncFd::register",
+            source,
         })?;
         Ok(AsyncRingBuf { fd })
     }
@@ -43,11 +41,15 @@ impl<E: Record + ?Sized> AsyncRingBuf<E> {
         R: Flow,
     {
         loop {
-            let mut guard = self.fd.readable_mut().await.map_err(|source| EventError::Io {
-                map: String::new(),
-                op: "AsyncFd::readable",
-                source,
-            })?;
+            let mut guard = self
+                .fd
+                .readable_mut()
+                .await
+                .map_err(|source| EventError::Io {
+                    map: String::new(),
+                    op: "AsyncFd::readable",
+                    source,
+                })?;
             let n = guard.get_inner_mut().consume(&mut handler)?;
             if n > 0 {
                 return Ok(n);
@@ -58,9 +60,18 @@ impl<E: Record + ?Sized> AsyncRingBuf<E> {
         }
     }
 
-    /// The ring buffer, for `consume` without waiting.
-    pub fn get_mut(&mut self) -> &mut RingBuf<E> {
-        self.fd.get_mut()
+    /// Hands the records available now to `handler`, without waiting.
+    pub fn consume<F, R>(&mut self, handler: F) -> Result<usize, EventError>
+    where
+        F: FnMut(&E) -> R,
+        R: Flow,
+    {
+        self.fd.get_mut().consume(handler)
+    }
+
+    /// The ring buffer.
+    pub fn get_ref(&self) -> &RingBuf<E> {
+        self.fd.get_ref()
     }
 
     /// Deregisters and gives the ring buffer back.

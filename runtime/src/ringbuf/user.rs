@@ -128,11 +128,14 @@ impl<E: Record + ?Sized> UserRingBuf<E> {
     }
 
     fn check_room(&self, len: usize) -> Result<usize, EventError> {
-        let needed = self.writer.needed(len).ok_or_else(|| EventError::TooLarge {
-            map: self.map.name().to_owned(),
-            len,
-            capacity: self.writer.size(),
-        })?;
+        let needed = self
+            .writer
+            .needed(len)
+            .ok_or_else(|| EventError::TooLarge {
+                map: self.map.name().to_owned(),
+                len,
+                capacity: self.writer.size(),
+            })?;
         let available = self.writer.free();
         if available < needed {
             return Err(EventError::Full {
@@ -179,7 +182,7 @@ impl<E: Record + ?Sized> UserRingBuf<E> {
                 available: 0,
             });
         };
-        let mut record = UserRecord {
+        let mut record: UserRecord<'_, R> = UserRecord {
             slot,
             done: false,
             _record: PhantomData,

@@ -35,9 +35,17 @@ unsafe impl Sync for Mapping {}
 
 impl Mapping {
     /// `mmap(NULL, len, prot, MAP_SHARED, fd, offset)`.
-    pub fn map(fd: BorrowedFd<'_>, offset: usize, len: usize, writable: bool) -> io::Result<Mapping> {
+    pub fn map(
+        fd: BorrowedFd<'_>,
+        offset: usize,
+        len: usize,
+        writable: bool,
+    ) -> io::Result<Mapping> {
         if len == 0 {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "cannot map 0 bytes"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "cannot map 0 bytes",
+            ));
         }
         let offset = libc::off_t::try_from(offset)
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "mmap offset too large"))?;
@@ -48,7 +56,14 @@ impl Mapping {
         };
         // SAFETY: a fresh shared mapping of a valid fd; the result is checked.
         let p = unsafe {
-            libc::mmap(std::ptr::null_mut(), len, prot, libc::MAP_SHARED, fd.as_raw_fd(), offset)
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                prot,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                offset,
+            )
         };
         if p == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
@@ -130,7 +145,8 @@ impl Epoll {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: a new fd that nothing else owns.
-        Ok(Epoll { fd: unsafe { OwnedFd::from_raw_fd(fd) } })
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(Epoll { fd })
     }
 
     /// Watches `fd` for `events` (level-triggered); reports carry `data`.
@@ -138,7 +154,12 @@ impl Epoll {
         let mut ev = libc::epoll_event { events, u64: data };
         // SAFETY: `ev` is a live epoll_event; both fds are valid.
         let r = unsafe {
-            libc::epoll_ctl(self.fd.as_raw_fd(), libc::EPOLL_CTL_ADD, fd.as_raw_fd(), &mut ev)
+            libc::epoll_ctl(
+                self.fd.as_raw_fd(),
+                libc::EPOLL_CTL_ADD,
+                fd.as_raw_fd(),
+                &mut ev,
+            )
         };
         if r < 0 {
             return Err(io::Error::last_os_error());
@@ -151,7 +172,12 @@ impl Epoll {
         let mut ev = libc::epoll_event { events: 0, u64: 0 };
         // SAFETY: as in `add`.
         let r = unsafe {
-            libc::epoll_ctl(self.fd.as_raw_fd(), libc::EPOLL_CTL_DEL, fd.as_raw_fd(), &mut ev)
+            libc::epoll_ctl(
+                self.fd.as_raw_fd(),
+                libc::EPOLL_CTL_DEL,
+                fd.as_raw_fd(),
+                &mut ev,
+            )
         };
         if r < 0 {
             return Err(io::Error::last_os_error());
@@ -164,7 +190,11 @@ impl Epoll {
     pub fn wait(&self, events: &mut [EpollEvent], timeout_ms: i32) -> io::Result<usize> {
         let max = i32::try_from(events.len()).unwrap_or(i32::MAX).max(1);
         let mut one = [EpollEvent::EMPTY];
-        let buf = if events.is_empty() { &mut one[..] } else { events };
+        let buf = if events.is_empty() {
+            &mut one[..]
+        } else {
+            events
+        };
         // SAFETY: `buf` has room for `max` (<= its length) epoll_events;
         // EpollEvent is a transparent epoll_event.
         let n = unsafe {
@@ -196,6 +226,23 @@ impl AsRawFd for Epoll {
     fn as_raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
     }
+}
+
+/// Crate types that own their fd (an `OwnedFd` field never replaced) and
+/// hand out no `&mut` that could swap it: what tokio's `AsyncFd` needs.
+#[cfg(feature = "tokio")]
+pub(crate) trait StableFd: AsRawFd {}
+
+/// Registers `inner` with the current tokio runtime for readability.
+#[cfg(feature = "tokio")]
+pub(crate) fn async_fd<T: StableFd>(inner: T) -> io::Result<tokio::io::unix::AsyncFd<T>> {
+    // SAFETY: `StableFd` types own their fd for their whole life and the
+    // async wrappers give out only `&T`, so the fd stays open and the same
+    // until the AsyncFd is dropped or `into_inner` returns `T`.
+    let r = unsafe {
+        tokio::io::unix::AsyncFd::register_with_interest(inner, tokio::io::Interest::READABLE)
+    };
+    Ok(r?)
 }
 
 /// `struct perf_event_attr` up to `config3`'s predecessor (PERF_ATTR_SIZE_VER7,
@@ -290,7 +337,10 @@ pub fn perf_event_enable(fd: BorrowedFd<'_>, enable: bool) -> io::Result<()> {
 pub fn online_cpus() -> io::Result<Vec<u32>> {
     let text = std::fs::read_to_string("/sys/devices/system/cpu/online")?;
     parse_cpu_set(&text).ok_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidData, format!("cannot parse cpu list {text:?}"))
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("cannot parse cpu list {text:?}"),
+        )
     })
 }
 
@@ -299,7 +349,10 @@ pub fn parse_cpu_set(text: &str) -> Option<Vec<u32>> {
     let mut cpus = Vec::new();
     for part in text.trim().split(',').filter(|p| !p.is_empty()) {
         let (lo, hi) = match part.split_once('-') {
-            Some((lo, hi)) => (lo.trim().parse::<u32>().ok()?, hi.trim().parse::<u32>().ok()?),
+            Some((lo, hi)) => (
+                lo.trim().parse::<u32>().ok()?,
+                hi.trim().parse::<u32>().ok()?,
+            ),
             None => {
                 let c = part.trim().parse::<u32>().ok()?;
                 (c, c)
