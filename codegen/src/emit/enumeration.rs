@@ -110,6 +110,7 @@ pub(super) fn enumeration(cx: &Cx, e: &EnumItem, out: &mut Vec<syn::Item>) {
         ],
     );
     out.push(debug_impl(name, vec![known, tail(fmt)]));
+    // Sound: a transparent integer, and every bit pattern is a valid value.
     out.push(pod_impl(name));
     out.push(check_layout([tuple([
         mem_of("size_of", &[name]),
