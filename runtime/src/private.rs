@@ -71,20 +71,6 @@ pub const fn check_layout(rows: &[(usize, usize, &'static str)]) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signed_bitfield_round_trips_across_bytes() {
-        let mut s = [0u8; 3];
-        bitfield_set(&mut s, 6, 5, (-3i64) as u64);
-        assert_eq!(bitfield_get(&s, 6, 5, true) as i64, -3);
-        assert_eq!(bitfield_get(&s, 6, 5, false), 0b11101);
-        assert_eq!(s, [0b0100_0000, 0b0000_0111, 0]);
-    }
-}
-
 // ---- Skeleton support -------------------------------------------------
 // Generated skeletons call these; every lookup by name here refers to a map,
 // program or section the skeleton was generated from, and `check_shape`
@@ -202,5 +188,19 @@ pub fn data_mut<'a, T: Pod>(object: &'a mut Object, section: &str) -> &'a mut T 
     {
         Some(v) => v,
         None => unreachable!("section {section} created from the checked object"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_bitfield_round_trips_across_bytes() {
+        let mut s = [0u8; 3];
+        bitfield_set(&mut s, 6, 5, (-3i64) as u64);
+        assert_eq!(bitfield_get(&s, 6, 5, true) as i64, -3);
+        assert_eq!(bitfield_get(&s, 6, 5, false), 0b11101);
+        assert_eq!(s, [0b0100_0000, 0b0000_0111, 0]);
     }
 }

@@ -3,12 +3,14 @@
 //! nothing more once its link is dropped.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
+mod common;
 mod kernel_attach_util;
 
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use bpf2rs::link::{self, Link, LinkError, TcxAnchor, UprobeOpts, UprobeTarget, XdpFlags};
+use common::unique;
 use kernel_attach_util::*;
 
 const FIXTURE: &str = "attach.bpf.o";

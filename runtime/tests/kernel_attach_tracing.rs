@@ -4,6 +4,7 @@
 //! program's kernel BTF id (attach_btf_id) at load time.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
+mod common;
 mod kernel_attach_util;
 
 use std::time::Duration;

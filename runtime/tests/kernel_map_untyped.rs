@@ -4,21 +4,8 @@
 use bpf2rs::map::{Map, MapFlags};
 use bpf2rs::sys::MapCreate;
 
-fn require_root() {
-    assert!(
-        unsafe_free_is_root(),
-        "kernel test needs root (CAP_BPF/CAP_SYS_ADMIN): run as root"
-    );
-}
-
-fn unsafe_free_is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
+mod common;
+use common::require_root;
 
 #[test]
 fn hash_map_round_trip_and_errors() {

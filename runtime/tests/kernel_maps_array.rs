@@ -2,11 +2,12 @@
 //! size and type checks.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
+mod common;
 mod kernel_maps_util;
 
 use bpf2rs::map::{Array, BatchCursor, CreateFlags, Map, MapFlags};
 use bpf2rs::obj::MapType;
-use kernel_maps_util::{require_root, unique};
+use common::{require_root, unique};
 
 #[test]
 fn get_set_len_and_bounds() {

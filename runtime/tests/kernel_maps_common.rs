@@ -3,6 +3,7 @@
 //! map, for each map family.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
+mod common;
 mod kernel_maps_util;
 
 use std::os::fd::AsFd;
@@ -14,7 +15,7 @@ use bpf2rs::map::{
     Queue, SockHash, SockMap, Stack, StackTrace, XskMap,
 };
 use bpf2rs::obj::MapType;
-use kernel_maps_util::{require_root, unique};
+use common::{require_root, unique};
 
 /// Runs the shared operations on `$handle` (of type `$ty`, kernel type
 /// `$map_type`) and checks that a plain array is refused by `$ty`.

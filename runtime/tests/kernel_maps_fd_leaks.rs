@@ -3,6 +3,7 @@
 //! Its own test binary, with one test, so no other test opens fds meanwhile.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
+mod common;
 mod kernel_maps_util;
 
 use std::os::fd::AsFd;
@@ -13,7 +14,8 @@ use bpf2rs::map::{
     PerCpuHashMap, ProgArray, Queue, SockHash, SockMap, Stack, StackTrace, XskMap,
 };
 use bpf2rs::obj::MapType;
-use kernel_maps_util::{open_fds, require_root, trivial_prog, unique};
+use common::{require_root, unique};
+use kernel_maps_util::{open_fds, trivial_prog};
 
 fn exercise_everything() {
     let n = |p: &str| unique(p);

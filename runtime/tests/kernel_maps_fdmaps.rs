@@ -3,6 +3,7 @@
 //! SockMap, SockHash.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
+mod common;
 mod kernel_maps_util;
 
 use std::net::{TcpListener, TcpStream};
@@ -13,7 +14,8 @@ use bpf2rs::map::{
     HashOfMaps, Map, MapFlags, ProgArray, SockHash, SockMap, XskMap,
 };
 use bpf2rs::obj::MapType;
-use kernel_maps_util::{require_root, trivial_prog, unique};
+use common::{require_root, unique};
+use kernel_maps_util::trivial_prog;
 
 #[test]
 fn prog_array_set_get_remove() {

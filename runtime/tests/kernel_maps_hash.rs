@@ -3,6 +3,7 @@
 //! get_next_key), batch ops, pin/unpin/info/freeze.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
+mod common;
 mod kernel_maps_util;
 
 use std::collections::BTreeMap;
@@ -10,7 +11,7 @@ use std::os::fd::AsFd;
 
 use bpf2rs::map::{BatchCursor, CreateFlags, HashMap, LruHashMap, Map, MapFlags, MapHandle};
 use bpf2rs::obj::MapType;
-use kernel_maps_util::{require_root, unique};
+use common::{require_root, unique};
 
 type Val = [u64; 2];
 

@@ -1,6 +1,7 @@
 //! Real-kernel checks of LpmTrie, Queue, Stack, BloomFilter and StackTrace.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
+mod common;
 mod kernel_maps_util;
 
 use std::os::fd::AsFd;
@@ -9,7 +10,8 @@ use bpf2rs::map::{
     BloomFilter, CreateFlags, LpmKey, LpmTrie, Map, MapFlags, Queue, Stack, StackTrace,
 };
 use bpf2rs::obj::MapType;
-use kernel_maps_util::{require_root, run_on_cpu, stack_recorder, unique};
+use common::{require_root, unique};
+use kernel_maps_util::{run_on_cpu, stack_recorder};
 
 #[test]
 fn lpm_trie_longest_prefix_match() {

@@ -3,6 +3,7 @@
 //! writes, walks and batches, and lookups that allocate nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
+mod common;
 mod kernel_maps_util;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -14,7 +15,8 @@ use bpf2rs::map::{
     PerCpuValues,
 };
 use bpf2rs::obj::MapType;
-use kernel_maps_util::{per_cpu_writer, require_root, run_on_cpu, unique};
+use common::{require_root, unique};
+use kernel_maps_util::{per_cpu_writer, run_on_cpu};
 
 /// Counts allocations of the current thread (tests run in parallel threads).
 struct CountingAlloc;

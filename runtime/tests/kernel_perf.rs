@@ -3,6 +3,7 @@
 //! add up, records that wrap around the end of a buffer, short records.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
+mod common;
 mod kernel_ringbuf_util;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

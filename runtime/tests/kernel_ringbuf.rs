@@ -2,6 +2,7 @@
 //! programs of tests/bpf/events.bpf.c, run with BPF_PROG_TEST_RUN.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
+mod common;
 mod kernel_ringbuf_util;
 
 use std::ops::ControlFlow;

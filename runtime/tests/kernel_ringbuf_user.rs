@@ -7,6 +7,7 @@
 //! a compiled drainer cannot be loaded through it today.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
+mod common;
 mod kernel_ringbuf_util;
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -17,7 +18,8 @@ use bpf2rs::btf::TypeId;
 use bpf2rs::map::{CreateFlags, Queue};
 use bpf2rs::ringbuf::{EventError, UserRingBuf};
 use bpf2rs::sys::{self, ProgLoad, TestRun};
-use kernel_ringbuf_util::{require_root, Command};
+use common::require_root;
+use kernel_ringbuf_util::Command;
 
 fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> [u8; 8] {
     let mut b = [0u8; 8];
@@ -210,7 +212,7 @@ fn a_full_ring_waits_until_the_program_drains_it() {
     while ur.submit(&cmd(1)).is_ok() {}
     let start = Instant::now();
     std::thread::scope(|s| {
-        s.spawn(|| {
+        let drainer = s.spawn(|| {
             std::thread::sleep(Duration::from_millis(50));
             drain(&prog);
         });
@@ -221,6 +223,10 @@ fn a_full_ring_waits_until_the_program_drains_it() {
         assert!(matches!(e, EventError::Full { .. }), "{e:?}");
         let mut r = ur.reserve_wait(Duration::from_secs(5)).unwrap();
         *r = cmd(7);
+        // Submit only once the drain run is over: it may still be draining
+        // when room appears, and would take the new record too. An
+        // unsubmitted (busy) record stops the drain, so it is not taken.
+        drainer.join().unwrap();
         r.submit();
     });
     assert!(

@@ -9,6 +9,8 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
 
+use super::perf_event::{open_attr, PerfEventAttr, PERF_TYPE_SOFTWARE};
+
 /// The system page size.
 pub fn page_size() -> usize {
     // SAFETY: sysconf has no memory effects.
@@ -245,41 +247,8 @@ pub(crate) fn async_fd<T: StableFd>(inner: T) -> io::Result<tokio::io::unix::Asy
     Ok(r?)
 }
 
-/// `struct perf_event_attr` up to `config3`'s predecessor (PERF_ATTR_SIZE_VER7,
-/// 128 bytes); the kernel zero-fills what it knows beyond `size`.
-#[repr(C)]
-#[derive(Default)]
-struct PerfEventAttr {
-    type_: u32,
-    size: u32,
-    config: u64,
-    sample_period: u64,
-    sample_type: u64,
-    read_format: u64,
-    flags: u64,
-    wakeup_events: u32,
-    bp_type: u32,
-    config1: u64,
-    config2: u64,
-    branch_sample_type: u64,
-    sample_regs_user: u64,
-    sample_stack_user: u32,
-    clockid: i32,
-    sample_regs_intr: u64,
-    aux_watermark: u32,
-    sample_max_stack: u16,
-    reserved_2: u16,
-    aux_sample_size: u32,
-    reserved_3: u32,
-    sig_data: u64,
-}
-
-const _: () = assert!(std::mem::size_of::<PerfEventAttr>() == 128);
-
-const PERF_TYPE_SOFTWARE: u32 = 1;
 const PERF_COUNT_SW_BPF_OUTPUT: u64 = 10;
 const PERF_SAMPLE_RAW: u64 = 1 << 10;
-const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 1 << 3;
 /// `_IO('$', 0)`.
 const PERF_EVENT_IOC_ENABLE: libc::c_ulong = 0x2400;
 /// `_IO('$', 1)`.
@@ -291,7 +260,6 @@ const PERF_EVENT_IOC_DISABLE: libc::c_ulong = 0x2401;
 pub fn perf_event_open_bpf_output(cpu: u32, wakeup_events: u32) -> io::Result<OwnedFd> {
     let attr = PerfEventAttr {
         type_: PERF_TYPE_SOFTWARE,
-        size: std::mem::size_of::<PerfEventAttr>() as u32,
         config: PERF_COUNT_SW_BPF_OUTPUT,
         sample_period: 1,
         sample_type: PERF_SAMPLE_RAW,
@@ -300,22 +268,7 @@ pub fn perf_event_open_bpf_output(cpu: u32, wakeup_events: u32) -> io::Result<Ow
     };
     let cpu = libc::c_int::try_from(cpu)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "cpu number too large"))?;
-    // SAFETY: `attr` is a live perf_event_attr of the size we pass in it.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_perf_event_open,
-            &attr as *const PerfEventAttr,
-            -1 as libc::c_int,
-            cpu,
-            -1 as libc::c_int,
-            PERF_FLAG_FD_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a new fd that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+    open_attr(attr, -1, cpu)
 }
 
 /// `PERF_EVENT_IOC_ENABLE` (or `_DISABLE`).

@@ -7,35 +7,7 @@
 use std::ffi::CStr;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
-use super::{fd_result, ptr, Result, SysError};
-
-/// `enum bpf_cmd` values used here (include/uapi/linux/bpf.h).
-const BPF_OBJ_GET_INFO_BY_FD: u32 = 15;
-const BPF_RAW_TRACEPOINT_OPEN: u32 = 17;
-const BPF_LINK_CREATE: u32 = 28;
-const BPF_LINK_UPDATE: u32 = 29;
-const BPF_ITER_CREATE: u32 = 33;
-const BPF_LINK_DETACH: u32 = 34;
-
-/// bpf(2) with a command number this module owns.
-fn bpf<A>(cmd: u32, attr: &mut A) -> std::result::Result<i64, ()> {
-    // SAFETY: `attr` is a live, initialised #[repr(C)] attr of the layout
-    // the command expects, and we pass its exact size. Pointers inside it
-    // point to buffers the caller keeps alive for the call.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_bpf,
-            cmd as libc::c_long,
-            attr as *mut A as *mut libc::c_void,
-            std::mem::size_of::<A>() as libc::c_long,
-        )
-    };
-    if r < 0 {
-        Err(())
-    } else {
-        Ok(r as i64)
-    }
-}
+use super::{bpf, fd_result, ptr, Cmd, Result, SysError};
 
 /// `link_create` of `union bpf_attr`: four u32s, then a per-attach-type
 /// union (target_btf_id, iter_info, perf_event, kprobe_multi, tcx...) that
@@ -187,7 +159,7 @@ pub fn link_create(l: &LinkCreate<'_>) -> Result<OwnedFd> {
             a.set_u32(56, pid);
         }
     }
-    fd_result(OP, bpf(BPF_LINK_CREATE, &mut a))
+    fd_result(OP, bpf(Cmd::LinkCreate, &mut a))
 }
 
 /// `raw_tracepoint` of `union bpf_attr`.
@@ -209,7 +181,7 @@ pub fn raw_tracepoint_open(prog_fd: BorrowedFd<'_>, name: Option<&CStr>) -> Resu
     };
     fd_result(
         "BPF_RAW_TRACEPOINT_OPEN",
-        bpf(BPF_RAW_TRACEPOINT_OPEN, &mut a),
+        bpf(Cmd::RawTracepointOpen, &mut a),
     )
 }
 
@@ -227,7 +199,7 @@ pub fn iter_create(link: BorrowedFd<'_>) -> Result<OwnedFd> {
         link_fd: link.as_raw_fd() as u32,
         flags: 0,
     };
-    fd_result("BPF_ITER_CREATE", bpf(BPF_ITER_CREATE, &mut a))
+    fd_result("BPF_ITER_CREATE", bpf(Cmd::IterCreate, &mut a))
 }
 
 /// `link_detach` of `union bpf_attr`.
@@ -243,7 +215,7 @@ pub fn link_detach(link: BorrowedFd<'_>) -> Result<()> {
     let mut a = LinkDetachAttr {
         link_fd: link.as_raw_fd() as u32,
     };
-    bpf(BPF_LINK_DETACH, &mut a)
+    bpf(Cmd::LinkDetach, &mut a)
         .map(|_| ())
         .map_err(|()| SysError::last("BPF_LINK_DETACH"))
 }
@@ -265,7 +237,7 @@ pub fn link_update(link: BorrowedFd<'_>, new_prog: BorrowedFd<'_>) -> Result<()>
         new_prog_fd: new_prog.as_raw_fd() as u32,
         ..Default::default()
     };
-    bpf(BPF_LINK_UPDATE, &mut a)
+    bpf(Cmd::LinkUpdate, &mut a)
         .map(|_| ())
         .map_err(|()| SysError::last("BPF_LINK_UPDATE"))
 }
@@ -296,7 +268,7 @@ pub fn link_info(link: BorrowedFd<'_>) -> Result<LinkInfoRaw> {
         info_len: std::mem::size_of::<LinkInfoRaw>() as u32,
         info: ptr(&mut info as *mut LinkInfoRaw),
     };
-    bpf(BPF_OBJ_GET_INFO_BY_FD, &mut a).map_err(|()| SysError::last("BPF_OBJ_GET_INFO_BY_FD"))?;
+    bpf(Cmd::ObjGetInfoByFd, &mut a).map_err(|()| SysError::last("BPF_OBJ_GET_INFO_BY_FD"))?;
     Ok(info)
 }
 

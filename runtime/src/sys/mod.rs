@@ -51,6 +51,7 @@ impl SysError {
 /// Result of this module's calls.
 pub type Result<T> = std::result::Result<T, SysError>;
 
+/// `enum bpf_cmd` values used by this module and `link` (include/uapi/linux/bpf.h).
 #[repr(u32)]
 #[derive(Clone, Copy)]
 enum Cmd {
@@ -66,6 +67,7 @@ enum Cmd {
     ProgGetFdById = 13,
     MapGetFdById = 14,
     ObjGetInfoByFd = 15,
+    RawTracepointOpen = 17,
     BtfLoad = 18,
     MapLookupAndDeleteElem = 21,
     MapFreeze = 22,
@@ -73,13 +75,18 @@ enum Cmd {
     MapLookupAndDeleteBatch = 25,
     MapUpdateBatch = 26,
     MapDeleteBatch = 27,
+    LinkCreate = 28,
+    LinkUpdate = 29,
+    IterCreate = 33,
+    LinkDetach = 34,
 }
 
 /// bpf(2) with an attr struct. Returns the syscall's non-negative result.
 fn bpf<A>(cmd: Cmd, attr: &mut A) -> std::result::Result<i64, ()> {
     // SAFETY: `attr` is a live, initialised #[repr(C)] attr of the layout
     // the command expects, and we pass its exact size. Pointers inside it
-    // were checked by the caller against what the kernel will access.
+    // were checked by the caller against what the kernel will access and
+    // point to buffers the caller keeps alive for the call.
     let r = unsafe {
         libc::syscall(
             libc::SYS_bpf,
@@ -553,7 +560,10 @@ pub struct ProgLoad<'a> {
 /// on failure with a retry by the caller).
 pub fn prog_load(p: &ProgLoad<'_>, log: &mut [u8]) -> Result<OwnedFd> {
     const OP: &str = "BPF_PROG_LOAD";
-    if !p.insns.len().is_multiple_of(8) || !p.func_info.len().is_multiple_of(8) || !p.line_info.len().is_multiple_of(16) {
+    if !p.insns.len().is_multiple_of(8)
+        || !p.func_info.len().is_multiple_of(8)
+        || !p.line_info.len().is_multiple_of(16)
+    {
         return Err(SysError::invalid(
             OP,
             "instruction or BTF.ext buffers are not whole records".into(),

@@ -11,36 +11,37 @@ use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use super::{Result, SysError};
 
 /// `struct perf_event_attr` up to `sig_data` (PERF_ATTR_SIZE_VER7, 128 bytes);
-/// the kernel zero-fills what it knows beyond `size`.
+/// the kernel zero-fills what it knows beyond `size`. Shared with the perf
+/// buffer's BPF output events in `events`.
 #[repr(C)]
 #[derive(Default)]
-struct PerfEventAttr {
-    type_: u32,
-    size: u32,
-    config: u64,
+pub(super) struct PerfEventAttr {
+    pub(super) type_: u32,
+    pub(super) size: u32,
+    pub(super) config: u64,
     /// `sample_period` or `sample_freq`.
-    sample_period: u64,
-    sample_type: u64,
-    read_format: u64,
+    pub(super) sample_period: u64,
+    pub(super) sample_type: u64,
+    pub(super) read_format: u64,
     /// The bitfield word: disabled (bit 0), inherit (1), ... freq (10).
-    flags: u64,
-    wakeup_events: u32,
-    bp_type: u32,
+    pub(super) flags: u64,
+    pub(super) wakeup_events: u32,
+    pub(super) bp_type: u32,
     /// `config1` (`kprobe_func`, `uprobe_path`).
-    config1: u64,
+    pub(super) config1: u64,
     /// `config2` (`kprobe_addr`/offset, `probe_offset`).
-    config2: u64,
-    branch_sample_type: u64,
-    sample_regs_user: u64,
-    sample_stack_user: u32,
-    clockid: i32,
-    sample_regs_intr: u64,
-    aux_watermark: u32,
-    sample_max_stack: u16,
-    reserved_2: u16,
-    aux_sample_size: u32,
-    reserved_3: u32,
-    sig_data: u64,
+    pub(super) config2: u64,
+    pub(super) branch_sample_type: u64,
+    pub(super) sample_regs_user: u64,
+    pub(super) sample_stack_user: u32,
+    pub(super) clockid: i32,
+    pub(super) sample_regs_intr: u64,
+    pub(super) aux_watermark: u32,
+    pub(super) sample_max_stack: u16,
+    pub(super) reserved_2: u16,
+    pub(super) aux_sample_size: u32,
+    pub(super) reserved_3: u32,
+    pub(super) sig_data: u64,
 }
 
 const _: () = assert!(std::mem::size_of::<PerfEventAttr>() == 128);
@@ -53,6 +54,33 @@ pub const PERF_TYPE_TRACEPOINT: u32 = 2;
 pub const PERF_COUNT_SW_CPU_CLOCK: u64 = 0;
 const PERF_ATTR_FLAG_FREQ: u64 = 1 << 10;
 const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 1 << 3;
+
+/// `perf_event_open(attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC)` with a filled
+/// attr: the one place that makes the syscall. `attr.size` is set here.
+pub(super) fn open_attr(
+    mut attr: PerfEventAttr,
+    pid: libc::c_int,
+    cpu: libc::c_int,
+) -> io::Result<OwnedFd> {
+    attr.size = std::mem::size_of::<PerfEventAttr>() as u32;
+    // SAFETY: `attr` is a live perf_event_attr of the size we pass in it;
+    // pointers inside it (config1 strings) are kept alive by the caller.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_perf_event_open,
+            &attr as *const PerfEventAttr,
+            pid,
+            cpu,
+            -1 as libc::c_int,
+            PERF_FLAG_FD_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a new fd that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
 
 /// What to open.
 #[derive(Debug, Default)]
@@ -78,32 +106,19 @@ pub struct PerfEventOpen<'a> {
 pub fn perf_event_open(p: &PerfEventOpen<'_>) -> Result<OwnedFd> {
     let attr = PerfEventAttr {
         type_: p.pmu_type,
-        size: std::mem::size_of::<PerfEventAttr>() as u32,
         config: p.config,
         sample_period: p.sample_period,
         flags: if p.freq { PERF_ATTR_FLAG_FREQ } else { 0 },
         wakeup_events: 1,
+        // The string outlives the call: `p` borrows it.
         config1: p.config1_str.map(|s| super::ptr(s.as_ptr())).unwrap_or(0),
         config2: p.config2,
         ..Default::default()
     };
-    // SAFETY: `attr` is a live perf_event_attr of the size we pass in it;
-    // the string behind config1 outlives the call.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_perf_event_open,
-            &attr as *const PerfEventAttr,
-            p.pid as libc::c_int,
-            p.cpu as libc::c_int,
-            -1 as libc::c_int,
-            PERF_FLAG_FD_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(SysError::last("perf_event_open"));
-    }
-    // SAFETY: a new fd that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+    open_attr(attr, p.pid as libc::c_int, p.cpu as libc::c_int).map_err(|source| SysError {
+        op: "perf_event_open",
+        source,
+    })
 }
 
 /// Mounts tracefs at `/sys/kernel/tracing` (for tracepoint ids and

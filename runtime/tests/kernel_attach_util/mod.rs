@@ -1,24 +1,15 @@
-//! Shared by the kernel_attach* tests: the root check, loading a fixture
-//! with `target_tgid` set to this process, reading its `hits[]` counters,
-//! and triggers.
+//! Shared by the kernel_attach* tests: the root check with their
+//! capabilities (built on `common`), loading a fixture with `target_tgid`
+//! set to this process, reading its `hits[]` counters, and triggers.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // reason: tests; each binary uses a subset
 
 use std::time::{Duration, Instant};
 
 use bpf2rs::load::{Object, OpenObject};
 
-/// Kernel tests need root; without it they fail (never skip) and say why.
+/// The root check, naming what the attach tests need.
 pub fn require_root() {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false);
-    assert!(
-        root,
-        "kernel attach test needs root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN): run as root"
-    );
+    crate::common::require_root_for("kernel attach test", "CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN");
 }
 
 pub fn fixture(name: &str) -> std::path::PathBuf {
@@ -102,15 +93,4 @@ pub fn udp_roundtrip() {
     tx.send_to(b"bpf2rs", rx.local_addr().unwrap()).unwrap();
     let mut buf = [0u8; 16];
     let _ = rx.recv_from(&mut buf);
-}
-
-/// A name unique to this process and call site, for pins.
-pub fn unique(prefix: &str) -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
 }

@@ -1,4 +1,4 @@
-//! Shared by the kernel_maps_* tests: the root check and a minimal,
+//! Shared by the kernel_maps_* tests (the root check is in `common`): a minimal,
 //! test-only program loader (hand-assembled BPF instructions; the real
 //! loader lives elsewhere).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // reason: tests; each binary uses a subset
@@ -6,31 +6,6 @@
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
 use bpf2rs::sys::{self, ProgLoad, TestRun};
-
-/// Kernel tests need root; without it they fail (never skip) and say why.
-pub fn require_root() {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false);
-    assert!(
-        root,
-        "kernel test needs root (CAP_BPF/CAP_SYS_ADMIN): run as root"
-    );
-}
-
-/// A name unique to this process and call site, for maps and pins.
-pub fn unique(prefix: &str) -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
 
 /// `BPF_PROG_TYPE_RAW_TRACEPOINT`: runs under BPF_PROG_TEST_RUN on a chosen
 /// CPU (BPF_F_TEST_RUN_ON_CPU, net/bpf/test_run.c).

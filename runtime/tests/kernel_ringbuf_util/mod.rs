@@ -1,5 +1,6 @@
-//! Shared by kernel_ringbuf.rs and kernel_perf.rs: the root check, the test
-//! object (tests/bpf/events.bpf.o) and the event type its programs write.
+//! Shared by kernel_ringbuf.rs and kernel_perf.rs (the root check is in
+//! `common`): the test object (tests/bpf/events.bpf.o) and the event type
+//! its programs write.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // reason: tests; each binary uses a subset
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -8,19 +9,7 @@ use bpf2rs::load::{Object, OpenObject};
 use bpf2rs::map::{Array, MapHandle};
 use bpf2rs::prog::TestRunInput;
 
-/// Kernel tests need root; without it they fail (never skip) and say why.
-pub fn require_root() {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false);
-    assert!(
-        root,
-        "kernel test needs root (CAP_BPF/CAP_SYS_ADMIN): run as root"
-    );
-}
+use crate::common::require_root;
 
 /// `struct event` of events.bpf.c.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, bpf2rs::Pod)]
