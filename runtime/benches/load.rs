@@ -25,7 +25,14 @@ fn object() -> Result<PathBuf, String> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/peers/bpf/bench.bpf.c");
     let out = std::env::temp_dir().join("bpf2rs-bench-peers.bpf.o");
     let status = std::process::Command::new("clang-19")
-        .args(["-target", "bpf", "-O2", "-g", "-I/usr/include/x86_64-linux-gnu", "-c"])
+        .args([
+            "-target",
+            "bpf",
+            "-O2",
+            "-g",
+            "-I/usr/include/x86_64-linux-gnu",
+            "-c",
+        ])
         .arg(&src)
         .arg("-o")
         .arg(&out)

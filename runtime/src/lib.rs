@@ -16,17 +16,17 @@
 //! ```
 
 pub mod btf;
+pub mod ctypes;
 pub mod link;
 pub mod load;
 pub mod map;
 pub mod mmap;
-pub mod ctypes;
 pub mod obj;
 pub mod perf;
+mod pod;
 pub mod prog;
 pub mod ringbuf;
 pub mod sys;
-mod pod;
 
 pub use bpf2rs_macros::Pod;
 pub use pod::{AlignedBytes, Pod};

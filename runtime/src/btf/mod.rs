@@ -16,11 +16,11 @@ mod error;
 pub mod ext;
 mod mmap;
 mod resolve;
+mod sanitize;
 #[doc(hidden)]
 pub mod testing;
 mod types;
 pub(crate) mod wire;
-mod sanitize;
 mod writer;
 
 use std::path::Path;
