@@ -5,6 +5,8 @@
 //! checks that bpf2rs's output for a whole kernel compiles warning-free and
 //! passes its own layout assertions.
 
+#![allow(clippy::expect_used)] // reason: a build script reports failure by panicking
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -29,7 +31,7 @@ fn main() {
     let sel = Selection {
         all: true,
         rename_duplicates: true,
-        layout_table: true,
+        layout_table: std::env::var_os("CARGO_FEATURE_LAYOUT_TABLE").is_some(),
         ..Selection::default()
     };
     let roots = types::select(&btf, Vec::new(), &sel).unwrap_or_else(|e| panic!("{path}: {e}"));
