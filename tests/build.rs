@@ -1,12 +1,17 @@
 //! Generates the typed skeletons the kernel tests use, with the same Builder
 //! a user's build.rs would call.
 
+#![allow(clippy::expect_used)] // reason: a build script reports failure by panicking
+
 use std::path::{Path, PathBuf};
+
+/// A fixture's skeleton options.
+type Configure = fn(bpf2rs_codegen::Builder) -> bpf2rs_codegen::Builder;
 
 fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("bpf");
-    let skeletons: &[(&str, fn(bpf2rs_codegen::Builder) -> bpf2rs_codegen::Builder)] = &[
+    let skeletons: &[(&str, Configure)] = &[
         ("kitchen", |b| {
             b.map_types("legacy_counts", "__u32", "__u64")
         }),

@@ -851,3 +851,52 @@ fn anonymous_enum_bitfield_type_is_named_after_its_parent() {
     enumeration(&items, "s__kind");
     enumeration(&items, "t__mode");
 }
+
+/// A `char` bitfield reads as unsigned, like a plain `char` member (`u8`):
+/// today the getter is `i8` and sign-extends.
+#[test]
+#[ignore = "codegen bug: char bitfields are signed while char members are u8"]
+fn char_bitfield_is_unsigned_like_char_members() {
+    let mut b = BtfBuilder::new();
+    let t = scalars(&mut b);
+    let s = b.bitfield_struct("s", 2, &[("c", t.char, 0, 0), ("bits", t.char, 8, 3)]);
+    let items = build(&b, &[s]);
+    let s = strukt(&items, "s");
+    assert_eq!(spell(&s.fields[0].ty), "u8");
+    assert_eq!(bitfields(s), [("bits", "_bitfield_1", 0, 3, false)]);
+}
+
+/// A scalar Rust has no type for (`long double`, FLOAT of 16 bytes) is kept
+/// as bytes, which have alignment 1: the struct then needs `align(16)` to
+/// keep the C alignment its layout checks assert.
+#[test]
+#[ignore = "codegen bug: byte-array stand-ins count as aligned fields"]
+fn bytes_for_a_16_byte_float_keep_the_alignment() {
+    let mut b = BtfBuilder::new();
+    let t = scalars(&mut b);
+    let ld = b.float("long double", 16);
+    let s = b.struct_("s", 32, &[("x", ld, 0), ("n", t.int, 128)]);
+    let items = build(&b, &[s]);
+    let s = strukt(&items, "s");
+    assert_eq!(spell(&s.fields[0].ty), "[u8; 16]");
+    assert_eq!((s.align, s.align_attr), (16, Some(16)));
+}
+
+/// `struct inner { char a; int b __attribute__((aligned(8))); }` is 16
+/// bytes with alignment 8, and `struct outer { long x; struct inner in; }`
+/// holds it at offset 8. From `inner` alone align(16) fits too; the
+/// generator picks 16, then finds `outer` misaligned and makes it packed
+/// with `in` as bytes. Its placement in `outer` shows 8 is the alignment.
+#[test]
+#[ignore = "codegen limitation: alignment guessed from size alone, not from where the type is placed"]
+fn alignment_guess_is_bounded_by_placement() {
+    let mut b = BtfBuilder::new();
+    let t = scalars(&mut b);
+    let inner = b.struct_("inner", 16, &[("a", t.char, 0), ("b", t.int, 64)]);
+    let outer = b.struct_("outer", 24, &[("x", t.ulong, 0), ("in", inner, 64)]);
+    let items = build(&b, &[outer]);
+    let o = strukt(&items, "outer");
+    assert!(!o.packed, "outer is not packed in C");
+    expect_fields(o, &[("x", "u64", 0), ("in", "inner", 8)]);
+    assert_eq!(strukt(&items, "inner").align, 8);
+}

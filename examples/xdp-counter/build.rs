@@ -1,7 +1,10 @@
 //! Compiles src/bpf/counter.bpf.c with clang and generates its typed skeleton.
 
 fn main() {
-    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let Some(out) = std::env::var_os("OUT_DIR").map(std::path::PathBuf::from) else {
+        eprintln!("OUT_DIR is not set: run through cargo");
+        std::process::exit(1);
+    };
     if let Err(e) = bpf2rs_codegen::Builder::new("src/bpf/counter.bpf.c")
         .generate_to(out.join("counter.skel.rs"))
     {

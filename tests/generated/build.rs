@@ -3,6 +3,8 @@
 //! them all, so that `cargo build` checks that generated code compiles and
 //! passes its own layout assertions.
 
+#![allow(clippy::expect_used)] // reason: a build script reports failure by panicking
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
