@@ -14,6 +14,8 @@
 //! with clang-19 into the target directory. BENCH_ONLY selects workloads
 //! (this binary has w5).
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -102,32 +104,8 @@ fn want(w: &str) -> bool {
     std::env::var("BENCH_ONLY").map_or(true, |only| only.is_empty() || only.contains(w))
 }
 
-/// The object to load: argv[1], or the peers' source compiled here.
 fn object() -> Result<PathBuf, String> {
-    // `cargo bench` passes `--bench`; a path argument is one that does not start with '-'.
-    if let Some(p) = std::env::args().skip(1).find(|a| !a.starts_with('-')) {
-        return Ok(PathBuf::from(p));
-    }
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/peers/bpf/bench.bpf.c");
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("peers-bench.bpf.o");
-    let status = std::process::Command::new("clang-19")
-        .args([
-            "-target",
-            "bpf",
-            "-O2",
-            "-g",
-            "-I/usr/include/x86_64-linux-gnu",
-            "-c",
-        ])
-        .arg(&src)
-        .arg("-o")
-        .arg(&out)
-        .status()
-        .map_err(|e| format!("running clang-19 on {}: {e}", src.display()))?;
-    if !status.success() {
-        return Err(format!("clang-19 failed on {}", src.display()));
-    }
-    Ok(out)
+    common::peers_object()
 }
 
 fn test_run(prog: &Program, repeat: u32) -> Result<u32, String> {

@@ -7,7 +7,9 @@
 //! bench.bpf.o); without it the bench compiles ../shared/peers/bpf/bench.bpf.c
 //! with clang-19. BENCH_ONLY selects workloads (this binary has only w6).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::time::Instant;
 
 const OPEN_LOAD_REPS: usize = 50;
@@ -16,32 +18,8 @@ fn want(w: &str) -> bool {
     std::env::var("BENCH_ONLY").map_or(true, |only| only.is_empty() || only.contains(w))
 }
 
-/// The object to load: argv[1], or the peers' source compiled here.
 fn object() -> Result<PathBuf, String> {
-    // `cargo bench` passes `--bench`; a path argument is one that exists.
-    if let Some(p) = std::env::args().skip(1).find(|a| !a.starts_with('-')) {
-        return Ok(PathBuf::from(p));
-    }
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/peers/bpf/bench.bpf.c");
-    let out = std::env::temp_dir().join("bpf2rs-bench-peers.bpf.o");
-    let status = std::process::Command::new("clang-19")
-        .args([
-            "-target",
-            "bpf",
-            "-O2",
-            "-g",
-            "-I/usr/include/x86_64-linux-gnu",
-            "-c",
-        ])
-        .arg(&src)
-        .arg("-o")
-        .arg(&out)
-        .status()
-        .map_err(|e| format!("running clang-19 on {}: {e}", src.display()))?;
-    if !status.success() {
-        return Err(format!("clang-19 failed on {}", src.display()));
-    }
-    Ok(out)
+    common::peers_object()
 }
 
 fn main() {
