@@ -70,6 +70,9 @@ pub fn module_attrs() -> syn::Item {
         "non_upper_case_globals",
         "dead_code",
         "clippy::all",
+        // `unsafe impl Pod` is checked by the layout asserts beside it;
+        // prettyplease drops the comment a SAFETY line would be.
+        "clippy::undocumented_unsafe_blocks",
     ]);
     syn::Item::Mod(syn::ItemMod {
         attrs: vec![
