@@ -596,7 +596,7 @@ impl IrBuilder<'_> {
                     cursor = end;
                 }
                 for (bname, bm, bit_off, w) in group {
-                    let getter = self.getter_ty(bm.ty)?;
+                    let getter = self.getter_ty(bm.ty, &naming::nested(name, &bname))?;
                     let signed = match &getter {
                         GetterTy::Prim(p) => p.starts_with('i'),
                         GetterTy::Enum(_, r) => r.starts_with('i'),
@@ -735,7 +735,8 @@ impl IrBuilder<'_> {
         }
     }
 
-    fn getter_ty(&mut self, id: TypeId) -> Result<GetterTy, TypesError> {
+    /// `context` names an anonymous enum used as the bitfield's type.
+    fn getter_ty(&mut self, id: TypeId, context: &str) -> Result<GetterTy, TypesError> {
         let r = self.btf.skip_mods_and_typedefs(id)?;
         Ok(match self.btf.type_by_id(r)? {
             Type::Int(i) if i.encoding.bool => GetterTy::Bool,
@@ -748,7 +749,7 @@ impl IrBuilder<'_> {
                     RustTy::Prim(p) => p,
                     _ => "u64",
                 };
-                match self.rust_ty(r, "bitfield_enum", 1)? {
+                match self.rust_ty(r, context, 1)? {
                     RustTy::Named(n) => GetterTy::Enum(n, repr),
                     _ => GetterTy::Prim(repr),
                 }

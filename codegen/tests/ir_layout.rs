@@ -839,7 +839,6 @@ fn enum_values_keep_their_bits() {
 /// anywhere in the selection is then a name collision (vmlinux has one:
 /// `struct nf_bridge_info { enum { BRNF_PROTO_UNCHANGED, .. } orig_proto:8; }`).
 #[test]
-#[ignore = "codegen bug: anonymous enum bitfield types are named `bitfield_enum`"]
 fn anonymous_enum_bitfield_type_is_named_after_its_parent() {
     let mut b = BtfBuilder::new();
     let t = scalars(&mut b);
