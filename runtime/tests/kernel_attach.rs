@@ -177,11 +177,18 @@ fn uprobe_cookie_reaches_the_program() {
     drop(link);
 }
 
-/// A second target, for uprobe.multi globs.
+/// Two targets only the uprobe.multi test calls: a uprobe is process-wide, and
+/// the other uprobe tests call `bpf2rs_uprobe_target` from parallel threads.
 #[no_mangle]
 #[inline(never)]
-pub extern "C" fn bpf2rs_uprobe_target2(x: u64) -> u64 {
+pub extern "C" fn bpf2rs_multi_target_a(x: u64) -> u64 {
     std::hint::black_box(x.wrapping_mul(5).wrapping_add(2))
+}
+
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn bpf2rs_multi_target_b(x: u64) -> u64 {
+    std::hint::black_box(x.wrapping_mul(7).wrapping_add(3))
 }
 
 #[test]
@@ -189,12 +196,12 @@ fn uprobe_multi_by_glob_counts_both_functions_and_detaches_on_drop() {
     let obj = load(FIXTURE);
     let prog = obj.program("on_uprobe_multi").unwrap();
     let link = prog
-        .attach_uprobe_multi(exe(), &["bpf2rs_uprobe_target*"], false, None)
+        .attach_uprobe_multi(exe(), &["bpf2rs_multi_target_*"], false, None)
         .unwrap();
     assert_eq!(link.info().unwrap().link_type, 12, "a uprobe_multi link");
     let call_both = || {
-        bpf2rs_uprobe_target(std::hint::black_box(1));
-        bpf2rs_uprobe_target2(std::hint::black_box(1));
+        bpf2rs_multi_target_a(std::hint::black_box(1));
+        bpf2rs_multi_target_b(std::hint::black_box(1));
     };
     call_both();
     assert_eq!(hits(&obj, 13), 2, "one hit per function");
