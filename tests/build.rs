@@ -18,6 +18,7 @@ fn main() {
         ("layout", |b| b),
         ("attach", |b| b),
         ("events", |b| b.ringbuf_event("events", "struct event")),
+        ("tools", |b| b.ringbuf_event("events", "struct event")),
     ];
     for (name, configure) in skeletons {
         // events.bpf.o lives with the runtime's event tests.

@@ -325,6 +325,10 @@ pub mod skel {
     pub mod attach {
         include!(concat!(env!("OUT_DIR"), "/attach.skel.rs"));
     }
+    /// `tools.bpf.o`: execsnoop and runqlat written like libbpf-tools.
+    pub mod tools {
+        include!(concat!(env!("OUT_DIR"), "/tools.skel.rs"));
+    }
 }
 
 /// Fails the calling test unless it runs as root: kernel tests need

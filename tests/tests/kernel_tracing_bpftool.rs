@@ -100,7 +100,7 @@ fn libbpf_core_patches(obj: &str) -> BTreeSet<(String, u64)> {
 #[test]
 fn core_relocations_agree_with_libbpf() {
     require_root();
-    for obj in ["core_trace.bpf.o", "core_tools.bpf.o"] {
+    for obj in ["core_trace.bpf.o", "core_tools.bpf.o", "tools.bpf.o"] {
         let libbpf = libbpf_core_patches(obj);
         assert!(
             !libbpf.is_empty(),
