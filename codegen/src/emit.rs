@@ -161,12 +161,26 @@ fn offset_of(type_path: &[&str], field: &str) -> Expr {
     ast::macro_call(global(&["core", "mem", "offset_of"]), tokens)
 }
 
-/// `const _: () = ::bpf2rs::__private::check_layout(&[rows..]);`
-fn check_layout(rows: impl IntoIterator<Item = Expr>) -> syn::Item {
-    ast::const_check(ast::call(
+/// `::bpf2rs::__private::check_layout!(name, size(N), align(A), field(offset)..);`:
+/// one line per type (the macro expands to the `size_of`/`align_of`/
+/// `offset_of!` assertions), which keeps the output of a whole kernel small.
+fn check_layout<'a>(
+    name: &str,
+    size: u64,
+    align: Option<u64>,
+    fields: impl IntoIterator<Item = (&'a str, u64)>,
+) -> syn::Item {
+    let mut tokens = Tokens::default().ident(name).comma().call_int("size", size);
+    if let Some(align) = align {
+        tokens = tokens.comma().call_int("align", align);
+        for (field, offset) in fields {
+            tokens = tokens.comma().call_int(field, offset);
+        }
+    }
+    ast::item_macro(
         global(&["bpf2rs", "__private", "check_layout"]),
-        [ast::reference(ast::array(rows), false)],
-    ))
+        tokens.build(),
+    )
 }
 
 /// `impl ::core::fmt::Debug for name { fn fmt(&self, f: ..) -> .. { body } }`.

@@ -448,6 +448,21 @@ impl IrBuilder<'_> {
         Ok(a)
     }
 
+    /// The alignment of the Rust field for C type `id` (whose C alignment is
+    /// `c_align`): a scalar Rust has no type for (a 16-byte `long double`)
+    /// is kept as bytes, alignment 1.
+    fn rust_align(&self, id: TypeId, c_align: u32) -> Result<u32, TypesError> {
+        let mut r = self.btf.skip_mods_and_typedefs(id)?;
+        for _ in 0..MAX_NESTING {
+            match self.btf.type_by_id(r)? {
+                Type::Array(a) => r = self.btf.skip_mods_and_typedefs(a.elem)?,
+                Type::Float(f) if !matches!(f.byte_size, 4 | 8) => return Ok(1),
+                _ => return Ok(c_align),
+            }
+        }
+        Ok(c_align)
+    }
+
     /// Alignment facts of a struct or union, from its members' offsets.
     fn composite_align(
         &mut self,
@@ -472,7 +487,7 @@ impl IrBuilder<'_> {
                     prev_end = None;
                 }
                 None => {
-                    fields_align = fields_align.max(align);
+                    fields_align = fields_align.max(self.rust_align(m.ty, align)?);
                     let off = bits.bit_offset / 8;
                     let msize = self.btf.size_of(m.ty)?;
                     if bits.bit_offset % 8 != 0 || off % align != 0 {
@@ -499,7 +514,10 @@ impl IrBuilder<'_> {
             });
         }
         let mut align = natural;
-        if end.next_multiple_of(natural) < size {
+        // Tail padding beyond what the alignment found so far explains: the
+        // type is over-aligned (the smallest alignment that explains it is
+        // unknowable from the size alone; the size's power of two is the guess).
+        if end.next_multiple_of(natural.max(over)) < size {
             over = over.max(pow2_dividing(size));
         }
         if over > align {
@@ -740,7 +758,11 @@ impl IrBuilder<'_> {
         let r = self.btf.skip_mods_and_typedefs(id)?;
         Ok(match self.btf.type_by_id(r)? {
             Type::Int(i) if i.encoding.bool => GetterTy::Bool,
-            Type::Int(i) => match int_ty(i.byte_size.min(8), i.encoding.signed) {
+            // Plain `char` reads as u8, as `char` members do.
+            Type::Int(i) => match int_ty(
+                i.byte_size.min(8),
+                i.encoding.signed && self.btf.name(i.name) != "char",
+            ) {
                 RustTy::Prim(p) => GetterTy::Prim(p),
                 _ => GetterTy::Prim("u64"),
             },

@@ -141,7 +141,7 @@ pub fn generate(btf: &Btf, roots: &[Root], selection: &Selection) -> Result<Gene
         |chunk| emit::items(&cx, chunk.iter().copied()),
     ));
     if selection.layout_table {
-        code.push_str(&format::format(emit::layout_table(&items)));
+        code.push_str(&format::format(emit::layout_table(btf, &items)));
     }
     Ok(Generated {
         code,

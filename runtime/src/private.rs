@@ -58,18 +58,46 @@ pub fn fmt_enum(
     }
 }
 
-/// Compile-time layout check used by generated code: each row is (what
-/// Rust computed, what BTF says, which size/alignment/offset). A mismatch
-/// fails the build naming the row.
-pub const fn check_layout(rows: &[(usize, usize, &'static str)]) {
-    let mut i = 0;
-    while i < rows.len() {
-        if rows[i].0 != rows[i].1 {
-            panic!("{}", rows[i].2);
-        }
-        i += 1;
-    }
+/// Compile-time layout check used by generated code, one line per type:
+///
+/// ```ignore
+/// ::bpf2rs::__private::check_layout!(flow, size(16), align(4), saddr(0), daddr(4), sport(8));
+/// ::bpf2rs::__private::check_layout!(kind, size(4)); // an enum: size only
+/// ```
+///
+/// Expands to a `const _` item comparing `size_of`, `align_of` and the
+/// `offset_of!` of every listed field with the BTF numbers; a mismatch fails
+/// the build with a message naming the type, the field and the BTF value.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __bpf2rs_check_layout {
+    ($t:ident, size($size:literal) $(, align($align:literal) $(, $f:ident($off:literal))*)? $(,)?) => {
+        const _: () = {
+            ::core::assert!(
+                ::core::mem::size_of::<$t>() == $size,
+                ::core::concat!("bpf2rs: size of ", ::core::stringify!($t), " differs from BTF (", $size, ")")
+            );
+            $(
+                ::core::assert!(
+                    ::core::mem::align_of::<$t>() == $align,
+                    ::core::concat!("bpf2rs: alignment of ", ::core::stringify!($t), " differs from BTF (", $align, ")")
+                );
+                $(
+                    ::core::assert!(
+                        ::core::mem::offset_of!($t, $f) == $off,
+                        ::core::concat!(
+                            "bpf2rs: offset of ", ::core::stringify!($t), ".", ::core::stringify!($f),
+                            " differs from BTF (", $off, ")"
+                        )
+                    );
+                )*
+            )?
+        };
+    };
 }
+
+#[doc(hidden)]
+pub use crate::__bpf2rs_check_layout as check_layout;
 
 // ---- Skeleton support -------------------------------------------------
 // Generated skeletons call these; every lookup by name here refers to a map,

@@ -1,4 +1,5 @@
-//! Compile-fail tests of `#[derive(Pod)]`: each `tests/ui/*.rs` must fail to
+//! Compile-fail tests of `#[derive(Pod)]` and of the layout check generated
+//! code calls (`generated_layout_mismatch.rs`): each `tests/ui/*.rs` must fail to
 //! compile with exactly the errors in its `.stderr` file. Regenerate those
 //! with `TRYBUILD=overwrite cargo test -p bpf2rs --test derive_ui` and review
 //! the diff.

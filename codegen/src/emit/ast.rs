@@ -8,7 +8,6 @@
 //! are the one deliberate difference, see `int`.
 
 use std::cell::Cell;
-use std::fmt::{self, Write as _};
 
 use proc_macro2::extra::DelimSpan;
 use proc_macro2::{Delimiter, Group, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
@@ -132,6 +131,16 @@ pub(super) fn ty_ref(elem: Type, mutable: bool) -> Type {
     })
 }
 
+/// `&'static elem`.
+pub(super) fn ty_ref_static(elem: Type) -> Type {
+    Type::Reference(TypeReference {
+        and_token: Default::default(),
+        lifetime: Some(syn::Lifetime::new("'static", Span::call_site())),
+        mutability: None,
+        elem: Box::new(elem),
+    })
+}
+
 pub(super) fn ty_tuple(elems: impl IntoIterator<Item = Type>) -> Type {
     Type::Tuple(syn::TypeTuple {
         paren_token: paren(),
@@ -199,16 +208,6 @@ pub(super) fn string(s: &str) -> Expr {
     let mut quoted = String::with_capacity(s.len() + 2);
     quoted.push('"');
     quoted.push_str(s);
-    quoted.push('"');
-    string_lit(quoted)
-}
-
-/// `string(&format!(..))` without the intermediate copy.
-pub(super) fn string_fmt(args: fmt::Arguments<'_>) -> Expr {
-    let mut quoted = String::with_capacity(64);
-    quoted.push('"');
-    // Writing to a String cannot fail.
-    let _ = quoted.write_fmt(args);
     quoted.push('"');
     string_lit(quoted)
 }
@@ -482,18 +481,18 @@ pub(super) fn item_impl(
 }
 
 /// `const _: () = expr;`: a compile-time check.
-pub(super) fn const_check(expr: Expr) -> Item {
-    Item::Const(syn::ItemConst {
+/// `path!(tokens);` in item position.
+pub(super) fn item_macro(path: Path, tokens: TokenStream) -> Item {
+    Item::Macro(syn::ItemMacro {
         attrs: Vec::new(),
-        vis: Visibility::Inherited,
-        const_token: Default::default(),
-        ident: ident("_"),
-        generics: Generics::default(),
-        colon_token: Default::default(),
-        ty: Box::new(ty_tuple([])),
-        eq_token: Default::default(),
-        expr: Box::new(expr),
-        semi_token: Default::default(),
+        ident: None,
+        mac: Macro {
+            path,
+            bang_token: Default::default(),
+            delimiter: MacroDelimiter::Paren(paren()),
+            tokens,
+        },
+        semi_token: Some(Default::default()),
     })
 }
 

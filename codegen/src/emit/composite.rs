@@ -6,10 +6,10 @@ use syn::{BinOp, Expr, Field, FieldMutability, Fields, FieldsNamed, ImplItem};
 
 use super::ast::{
     self, arg, attr_list, binary, block_expr, boolean, call, cast, doc, field, field0, global,
-    ident, int, item_impl, method, reference, relative, self_ref, string, string_fmt, tail, tuple,
-    ty_named, var, Method, Tokens,
+    ident, int, item_impl, method, reference, relative, self_ref, string, tail, ty_named, var,
+    Method, Tokens,
 };
-use super::{check_layout, debug_impl, mem_of, offset_of, pod_impl, ty, Cx};
+use super::{check_layout, debug_impl, pod_impl, ty, Cx};
 use crate::ir::{Bitfield, FieldKind, GetterTy, StructItem};
 use crate::naming::{plain, setter};
 
@@ -117,36 +117,18 @@ pub(super) fn composite(cx: &Cx, s: &StructItem, out: &mut Vec<syn::Item>) {
     // the check below compares size and offsets with BTF.
     out.push(pod_impl(name));
 
-    let plain_name = plain(name);
-    let size = tuple([
-        mem_of("size_of", &[name]),
-        int(s.size.into()),
-        string_fmt(format_args!(
-            "bpf2rs: size of {plain_name} differs from BTF ({})",
-            s.size
-        )),
-    ]);
-    let align = tuple([
-        mem_of("align_of", &[name]),
-        int(s.align.into()),
-        string_fmt(format_args!(
-            "bpf2rs: alignment of {plain_name} differs from BTF ({})",
-            s.align
-        )),
-    ]);
     // Union members are all at offset 0: nothing to check.
-    let offsets = s.fields.iter().filter(|_| !s.is_union).map(|f| {
-        tuple([
-            offset_of(&[name], &f.name),
-            int(f.offset.into()),
-            string_fmt(format_args!(
-                "bpf2rs: offset of {plain_name}.{} differs from BTF ({})",
-                plain(&f.name),
-                f.offset
-            )),
-        ])
-    });
-    out.push(check_layout([size, align].into_iter().chain(offsets)));
+    let offsets = s
+        .fields
+        .iter()
+        .filter(|_| !s.is_union)
+        .map(|f| (f.name.as_str(), u64::from(f.offset)));
+    out.push(check_layout(
+        name,
+        s.size.into(),
+        Some(s.align.into()),
+        offsets,
+    ));
 }
 
 /// `f.debug_struct("name").field("a", &self.a)...field("bits", &self.bits()).finish()`;

@@ -6,9 +6,9 @@ use syn::{Expr, Field, FieldMutability, Fields, FieldsUnnamed, ImplItem, Pat};
 
 use super::ast::{
     self, arm, attr_list, call, doc, field0, global, ident, int, int_pat, item_impl, neg,
-    pat_ident, reference, relative, string, string_fmt, tail, tuple, ty_named, var, Tokens,
+    pat_ident, reference, relative, string, tail, ty_named, var, Tokens,
 };
-use super::{check_layout, debug_impl, mem_of, pod_impl, Cx};
+use super::{check_layout, debug_impl, pod_impl, Cx};
 use crate::ir::EnumItem;
 use crate::naming::plain;
 
@@ -112,15 +112,7 @@ pub(super) fn enumeration(cx: &Cx, e: &EnumItem, out: &mut Vec<syn::Item>) {
     out.push(debug_impl(name, vec![known, tail(fmt)]));
     // Sound: a transparent integer, and every bit pattern is a valid value.
     out.push(pod_impl(name));
-    out.push(check_layout([tuple([
-        mem_of("size_of", &[name]),
-        int(e.size.into()),
-        string_fmt(format_args!(
-            "bpf2rs: size of {} differs from BTF ({})",
-            plain(name),
-            e.size
-        )),
-    ])]));
+    out.push(check_layout(name, e.size.into(), None, []));
 }
 
 /// Whether the C value `bits` is negative, and its magnitude, as the

@@ -14,7 +14,7 @@ mod bpftool;
 
 use std::path::PathBuf;
 
-use bpftool::{Dump, Labels, Layouts};
+use bpftool::{Dump, Layouts};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -26,7 +26,7 @@ fn fixture(name: &str) -> PathBuf {
 /// all there. Returns the dump for fixture-specific checks.
 fn check(name: &str, layouts: &Layouts) -> Dump {
     let dump = bpftool::dump(&fixture(name));
-    if let Err(errors) = bpftool::compare(&dump, layouts, Labels::Exact) {
+    if let Err(errors) = bpftool::compare(&dump, layouts) {
         bpftool::fail(name, &errors, 50);
     }
     let generated: Vec<u32> = layouts.iter().map(|row| row.0).collect();
@@ -143,9 +143,9 @@ fn comparison_catches_disagreements() {
     let dump = bpftool::dump(&fixture("layout"));
     let packed = dump.composite_id("packed_s").unwrap();
     let good: &Layouts = &[(packed, 7, &[("a", 0), ("b", 8), ("c", 40)])];
-    assert!(bpftool::compare(&dump, good, Labels::Exact).is_ok());
+    assert!(bpftool::compare(&dump, good).is_ok());
     let bad: &Layouts = &[(packed, 8, &[("a", 0), ("b", 32), ("d", 40)]), (1, 8, &[])];
-    let errors = bpftool::compare(&dump, bad, Labels::Exact).unwrap_err();
+    let errors = bpftool::compare(&dump, bad).unwrap_err();
     let text = errors.join("\n");
     assert!(
         text.contains("size_of is 8, bpftool says Some(7)"),

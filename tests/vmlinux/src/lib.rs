@@ -4,9 +4,9 @@
 //! kernel compiles warning-free and passes the compile-time layout
 //! assertions of every struct (rustc's size, alignment and member offsets
 //! against the BTF numbers, which `runtime/tests/btf_vmlinux_bpftool.rs`
-//! checks against bpftool for every type). With the `layout-table` feature,
-//! `tests/vmlinux_vs_bpftool.rs` also compares the layouts rustc computed
-//! (`layouts::LAYOUTS`) with bpftool's directly.
+//! checks against bpftool for every type). With the `layout-table` feature
+//! (on by default), `tests/vmlinux_vs_bpftool.rs` also compares the layouts
+//! rustc computed (`layouts::LAYOUTS`) with bpftool's directly.
 //!
 //! ```
 //! use bpf2rs_vmlinux::types::list_head;
@@ -14,15 +14,9 @@
 //! ```
 
 #![deny(warnings)]
-// Codegen bugs, reported; remove these once the emitted code is clean:
 // `unsafe impl Pod` carries no `// SAFETY:` comment (comments do not survive
-// prettyplease), and `layouts::LAYOUTS` (outside the `types` module's
-// allow list) has a complex type and `offset * 8 + 0` terms.
-#![allow(
-    clippy::undocumented_unsafe_blocks,
-    clippy::type_complexity,
-    clippy::identity_op
-)]
+// prettyplease); the layout checks next to each impl are what make it sound.
+#![allow(clippy::undocumented_unsafe_blocks)]
 
 include!(concat!(env!("OUT_DIR"), "/vmlinux.rs"));
 

@@ -21,45 +21,27 @@ use std::collections::BTreeSet;
 
 #[cfg(feature = "layout-table")]
 use bpf2rs_vmlinux::layouts::LAYOUTS;
-#[cfg(feature = "layout-table")]
-use bpftool::Labels;
 
 #[cfg(feature = "layout-table")]
 #[test]
 fn every_layout_matches_bpftool() {
     let dump = bpftool::dump(Path::new(facts::BTF_PATH));
-    // `AllowEscaped`: vmlinux has members named `self` (struct cgroup,
-    // pci_bus, acpi_hotplug_context), which LAYOUTS labels `self_`; see
-    // `layout_labels_are_c_names`.
-    let compared = match bpftool::compare(&dump, LAYOUTS, Labels::AllowEscaped) {
+    let compared = match bpftool::compare(&dump, LAYOUTS) {
         Ok(c) => c,
         Err(errors) => bpftool::fail(facts::BTF_PATH, &errors, 50),
     };
     eprintln!(
-        "{}: compared {} structs and unions ({} named) and {} members ({} with escaped labels) with bpftool",
+        "{}: compared {} structs and unions ({} named) and {} members with bpftool",
         facts::BTF_PATH,
         compared.types,
         compared.named_types,
         compared.members,
-        compared.unescaped
     );
     // A kernel's BTF has over ten thousand of each; these bounds catch a
     // table that silently lost most of its rows.
     assert!(compared.types > 5_000, "{compared:?}");
     assert!(compared.named_types > 5_000, "{compared:?}");
     assert!(compared.members > 40_000, "{compared:?}");
-}
-
-/// LAYOUTS labels members with their C names, also those that are not
-/// valid raw identifiers in Rust (`self`).
-#[cfg(feature = "layout-table")]
-#[test]
-#[ignore = "codegen bug: LAYOUTS labels C member `self` as `self_`"]
-fn layout_labels_are_c_names() {
-    let dump = bpftool::dump(Path::new(facts::BTF_PATH));
-    if let Err(errors) = bpftool::compare(&dump, LAYOUTS, Labels::Exact) {
-        bpftool::fail(facts::BTF_PATH, &errors, 50);
-    }
 }
 
 #[cfg(feature = "layout-table")]

@@ -263,34 +263,12 @@ pub struct Compared {
     pub types: usize,
     pub named_types: usize,
     pub members: usize,
-    /// Members matched only after undoing the `_` suffix of a name that
-    /// cannot be a raw identifier (see [`Labels`]).
-    pub unescaped: usize,
-}
-
-/// How LAYOUTS member names are matched with C names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Labels {
-    /// A label must be the C name.
-    Exact,
-    /// Also accept `self_` for C `self` (and `Self_`, `super_`, `crate_`,
-    /// `__` for `_`): codegen bug, the table labels a member with its Rust
-    /// field name when that name is not a raw identifier.
-    AllowEscaped,
-}
-
-/// The C name a LAYOUTS label stands for when codegen escaped it with `_`.
-fn unescape(label: &str) -> Option<&str> {
-    match label {
-        "self_" | "Self_" | "super_" | "crate_" | "__" => Some(&label[..label.len() - 1]),
-        _ => None,
-    }
 }
 
 /// Compares every row of `layouts` with bpftool: the id is a STRUCT or
 /// UNION, the sizes agree, and the named members are the same set with the
 /// same bit offsets. Returns what was compared, or every disagreement.
-pub fn compare(dump: &Dump, layouts: &Layouts, labels: Labels) -> Result<Compared, Vec<String>> {
+pub fn compare(dump: &Dump, layouts: &Layouts) -> Result<Compared, Vec<String>> {
     let mut errors = Vec::new();
     let mut compared = Compared::default();
     let mut rows_by_id: BTreeMap<u32, usize> = BTreeMap::new();
@@ -322,14 +300,7 @@ pub fn compare(dump: &Dump, layouts: &Layouts, labels: Labels) -> Result<Compare
             .map(|m| (m.name.as_str(), m.bit_offset))
             .collect();
         let mut generated: BTreeMap<&str, usize> = BTreeMap::new();
-        for &(label, bit_offset) in members {
-            let name = match unescape(label) {
-                Some(c) if labels == Labels::AllowEscaped && !expected.contains_key(label) => {
-                    compared.unescaped += 1;
-                    c
-                }
-                _ => label,
-            };
+        for &(name, bit_offset) in members {
             if generated.insert(name, bit_offset).is_some() {
                 errors.push(format!("{what}: member `{name}` listed twice"));
             }
