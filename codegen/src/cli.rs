@@ -78,6 +78,11 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
     let Some((cmd, rest)) = args.split_first() else {
         return Err(CliError::Usage("no command given".into()));
     };
+    // `cargo bpf2rs types --help` and the like: the usage, which covers every command.
+    if rest.iter().any(|a| a == "-h" || a == "--help") {
+        out.write_all(USAGE.as_bytes())?;
+        return Ok(());
+    }
     match cmd.as_str() {
         "inspect" => inspect_cmd(rest, out),
         "types" => types_cmd(rest, out),

@@ -627,8 +627,19 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn help_exits_0() {
-    for flag in ["--help", "-h", "help"] {
-        let r = run(&[flag]);
+    let after_command = |cmd: &'static str, flag: &'static str| [cmd, flag];
+    let cases: Vec<Vec<&str>> = ["--help", "-h", "help"]
+        .into_iter()
+        .map(|f| vec![f])
+        .chain(
+            ["inspect", "types", "gen", "build", "load"]
+                .map(|c| after_command(c, "--help").to_vec()),
+        )
+        .chain([vec!["types", "x.o", "-h"]])
+        .collect();
+    for args in cases {
+        let flag = args.join(" ");
+        let r = run(&args);
         assert_eq!(r.code, 0, "{flag}");
         assert!(
             r.stdout.starts_with("usage: cargo bpf2rs <command> [args]"),
