@@ -3,9 +3,6 @@
 //! and `align(N)` inference, bitfield storage in both BTF encodings,
 //! anonymous member and type naming, typedefs of anonymous structs,
 //! keyword escaping, and enum representation.
-//!
-//! Tests marked `#[ignore = "codegen bug: ..."]` state the intended
-//! behaviour of a known bug; run them with `--ignored`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 

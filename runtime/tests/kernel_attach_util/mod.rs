@@ -27,6 +27,14 @@ pub fn load(name: &str) -> Object {
 /// [`load`], loading only program `only` when given (autoload off for
 /// the others).
 pub fn load_only(name: &str, only: Option<&str>) -> Object {
+    match try_load_only(name, only) {
+        Ok(o) => o,
+        Err(e) => panic!("loading {name}: {e}"),
+    }
+}
+
+/// [`load_only`], returning the loader's error.
+pub fn try_load_only(name: &str, only: Option<&str>) -> Result<Object, bpf2rs::load::LoadError> {
     require_root();
     let mut open = OpenObject::open_file(fixture(name)).unwrap();
     if let Some(only) = only {
@@ -42,10 +50,39 @@ pub fn load_only(name: &str, only: Option<&str>) -> Object {
     }
     let rodata = open.data_mut(".rodata").expect("fixture has .rodata");
     rodata[..4].copy_from_slice(&std::process::id().to_ne_bytes());
-    match open.load() {
-        Ok(o) => o,
-        Err(e) => panic!("loading {name}: {e}"),
-    }
+    open.load()
+}
+
+/// Loads one program that needs BPF trampolines or another feature some
+/// kernels refuse (fentry, fexit, lsm, map iterators). `None` when this
+/// kernel refused it at BPF_PROG_LOAD: the error must then name the object,
+/// program and section, carry the kernel's errno (EPERM or ENOTSUPP) and the
+/// verifier log, and the refusal is printed, so the test is not skipped
+/// silently.
+pub fn load_or_refused(name: &str, program: &str, section: &str) -> Option<Object> {
+    let e = match try_load_only(name, Some(program)) {
+        Ok(o) => return Some(o),
+        Err(e) => e,
+    };
+    let text = e.to_string();
+    let object = name.trim_end_matches(".bpf.o");
+    let head = format!(
+        "{object}: program {program} (section {section}): the kernel rejected it: BPF_PROG_LOAD: "
+    );
+    assert!(text.starts_with(&head), "{text}");
+    assert!(text.contains("\n--- verifier log ---\n"), "{text}");
+    assert!(e.verifier_log().is_some(), "{text}");
+    let errno = match &e {
+        bpf2rs::load::LoadError::Verifier(v) => v.source.errno(),
+        _ => None,
+    };
+    const ENOTSUPP: i32 = 524;
+    assert!(
+        matches!(errno, Some(libc::EPERM | ENOTSUPP)),
+        "refused for another reason: {text}"
+    );
+    eprintln!("NOT RUN on this kernel, which refuses {program} ({section}): {text}");
+    None
 }
 
 /// `hits[i]` of the fixture's .bss.
