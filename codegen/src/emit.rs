@@ -161,6 +161,16 @@ fn offset_of(type_path: &[&str], field: &str) -> Expr {
     ast::macro_call(global(&["core", "mem", "offset_of"]), tokens)
 }
 
+/// How a doc comment names the C type: `` `struct flow` ``, or for an
+/// anonymous type (named here after its parent and member or its typedef)
+/// `anonymous struct, named after its use`.
+fn c_doc_name(c_name: &str) -> String {
+    match c_name.strip_suffix(" (anon)") {
+        Some(kind) => format!("anonymous {kind}, named after its use"),
+        None => format!("`{c_name}`"),
+    }
+}
+
 /// `::bpf2rs::__private::check_layout!(name, size(N), align(A), field(offset)..);`:
 /// one line per type (the macro expands to the `size_of`/`align_of`/
 /// `offset_of!` assertions), which keeps the output of a whole kernel small.

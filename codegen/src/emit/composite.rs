@@ -9,7 +9,7 @@ use super::ast::{
     ident, int, item_impl, method, reference, relative, self_ref, string, tail, ty_named, var,
     Method, Tokens,
 };
-use super::{check_layout, debug_impl, pod_impl, ty, Cx};
+use super::{c_doc_name, check_layout, debug_impl, pod_impl, ty, Cx};
 use crate::ir::{Bitfield, FieldKind, GetterTy, StructItem};
 use crate::naming::{plain, setter};
 
@@ -36,8 +36,10 @@ pub(super) fn composite(cx: &Cx, s: &StructItem, out: &mut Vec<syn::Item>) {
     }
     let attrs = vec![
         doc(&format!(
-            " C `{}`: {} bytes, BTF id {}.",
-            s.c_name, s.size, s.btf_id.0
+            " C {}: {} bytes, BTF id {}.",
+            c_doc_name(&s.c_name),
+            s.size,
+            s.btf_id.0
         )),
         attr_list("repr", repr.build()),
         attr_list("derive", Tokens::default().list(&derives).build()),

@@ -8,7 +8,7 @@ use super::ast::{
     self, arm, attr_list, call, doc, field0, global, ident, int, int_pat, item_impl, neg,
     pat_ident, reference, relative, string, tail, ty_named, var, Tokens,
 };
-use super::{check_layout, debug_impl, pod_impl, Cx};
+use super::{c_doc_name, check_layout, debug_impl, pod_impl, Cx};
 use crate::ir::EnumItem;
 use crate::naming::plain;
 
@@ -27,8 +27,10 @@ pub(super) fn enumeration(cx: &Cx, e: &EnumItem, out: &mut Vec<syn::Item>) {
     out.push(syn::Item::Struct(syn::ItemStruct {
         attrs: vec![
             doc(&format!(
-                " C `{}` ({} bytes): a value that may be any {}, with the known ones as constants.",
-                e.c_name, e.size, e.repr
+                " C {} ({} bytes): a value that may be any {}, with the known ones as constants.",
+                c_doc_name(&e.c_name),
+                e.size,
+                e.repr
             )),
             attr_list("repr", Tokens::default().ident("transparent").build()),
             attr_list("derive", Tokens::default().list(&derives).build()),
