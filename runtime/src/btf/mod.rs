@@ -342,13 +342,13 @@ impl Btf {
         &self.strings
     }
 
-    pub(crate) fn fix_datasec(&mut self, id: TypeId, byte_size: u32, vars: Box<[VarSecinfo]>) {
+    pub(crate) fn fix_datasec(&mut self, id: TypeId, byte_size: u32, vars: Vec<VarSecinfo>) {
         if id.0 < self.start_id {
             return;
         }
         if let Some(Type::Datasec(d)) = self.types.get_mut((id.0 - self.start_id) as usize) {
             d.byte_size = byte_size;
-            d.vars = vars;
+            d.vars = vars.into();
         }
     }
 }

@@ -71,7 +71,7 @@ impl Btf {
                 });
             }
             let size = 4 * vars.len() as u32;
-            btf.fix_datasec(sec, size, vars.into_boxed_slice());
+            btf.fix_datasec(sec, size, vars);
         }
         Ok(btf)
     }
@@ -81,13 +81,14 @@ impl Btf {
         if let Type::FuncProto(p) = self.type_by_id(proto)? {
             if p.params.iter().any(|a| a.name.is_anon() && !a.ty.is_void()) {
                 let mut p = p.clone();
-                for a in p
-                    .params
+                let mut params = p.params.to_vec();
+                for a in params
                     .iter_mut()
                     .filter(|a| a.name.is_anon() && !a.ty.is_void())
                 {
                     a.name = name;
                 }
+                p.params = params.into();
                 self.set_type(proto, Type::FuncProto(p));
             }
         }

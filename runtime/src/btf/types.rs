@@ -5,6 +5,95 @@
 //! later stage (object reader, codegen, loader) walks.
 
 use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// The members, enumerators, parameters or variables of one type: a run in
+/// a buffer that every type of a parsed BTF shares, so that parsing makes
+/// one allocation per kind of record instead of one per type. Derefs to a
+/// slice; cloning is cheap.
+#[derive(Clone)]
+pub struct Records<T> {
+    all: Option<Arc<Vec<T>>>,
+    start: u32,
+    len: u32,
+}
+
+impl<T> Records<T> {
+    /// `len` records from `start` of a buffer the parser attaches later
+    /// with [`attach`](Self::attach); empty until then.
+    pub(crate) fn pending(start: usize, len: usize) -> Records<T> {
+        Records {
+            all: None,
+            start: start as u32,
+            len: len as u32,
+        }
+    }
+
+    /// Points a pending run at its buffer.
+    pub(crate) fn attach(&mut self, all: &Arc<Vec<T>>) {
+        if self.len > 0 {
+            self.all = Some(Arc::clone(all));
+        }
+    }
+}
+
+impl<T> Deref for Records<T> {
+    type Target = [T];
+
+    #[inline]
+    fn deref(&self) -> &[T] {
+        match &self.all {
+            Some(all) => {
+                let start = self.start as usize;
+                all.get(start..start + self.len as usize).unwrap_or(&[])
+            }
+            None => &[],
+        }
+    }
+}
+
+impl<T> From<Vec<T>> for Records<T> {
+    fn from(v: Vec<T>) -> Records<T> {
+        let len = v.len() as u32;
+        Records {
+            all: (len > 0).then(|| Arc::new(v)),
+            start: 0,
+            len,
+        }
+    }
+}
+
+impl<T> Default for Records<T> {
+    fn default() -> Records<T> {
+        Records {
+            all: None,
+            start: 0,
+            len: 0,
+        }
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Records<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<T: PartialEq> PartialEq for Records<T> {
+    fn eq(&self, other: &Records<T>) -> bool {
+        **self == **other
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Records<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
 
 /// A BTF type id. Id 0 is `void`; in split BTF, ids continue after the base's.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -277,7 +366,7 @@ pub struct Array {
 pub struct Composite {
     pub name: Name,
     pub byte_size: u32,
-    pub members: Box<[Member]>,
+    pub members: Records<Member>,
 }
 
 /// One struct or union member, as written in BTF.
@@ -300,7 +389,7 @@ pub struct Enum {
     pub byte_size: u32,
     pub signed: bool,
     pub is_64: bool,
-    pub values: Box<[Enumerator]>,
+    pub values: Records<Enumerator>,
 }
 
 /// One enumerator. `value` holds the bits; read it as signed or unsigned per
@@ -339,7 +428,7 @@ pub struct Func {
 #[derive(Clone, PartialEq, Debug)]
 pub struct FuncProto {
     pub ret: TypeId,
-    pub params: Box<[Param]>,
+    pub params: Records<Param>,
 }
 
 /// One parameter of a FUNC_PROTO. A last parameter with void type and no name
@@ -372,7 +461,7 @@ pub struct Var {
 pub struct Datasec {
     pub name: Name,
     pub byte_size: u32,
-    pub vars: Box<[VarSecinfo]>,
+    pub vars: Records<VarSecinfo>,
 }
 
 /// One variable of a DATASEC.

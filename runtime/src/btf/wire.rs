@@ -5,6 +5,8 @@
 //! string section. Every offset, count and id is checked here, so the model
 //! can be walked without further bounds checks on names.
 
+use std::sync::Arc;
+
 use super::error::BtfError;
 use super::types::*;
 use super::Btf;
@@ -182,6 +184,7 @@ pub(crate) fn parse(data: &[u8], start_id: u32, base: Option<&Btf>) -> Result<Pa
         base,
         id: start_id.max(1),
         max_ref: 0,
+        arenas: Arenas::default(),
     };
     let types = match hdr.endian {
         Endian::Little => cx.decode::<Le>(start_id)?,
@@ -273,6 +276,47 @@ struct Decoder<'a> {
     /// The largest type id referred to so far. References are checked
     /// against the type count once it is known, at the end.
     max_ref: u32,
+    /// Every type's records, one buffer per kind of record (see [`Records`]).
+    arenas: Arenas,
+}
+
+#[derive(Default)]
+struct Arenas {
+    members: Vec<Member>,
+    enumerators: Vec<Enumerator>,
+    params: Vec<Param>,
+    vars: Vec<VarSecinfo>,
+}
+
+impl Arenas {
+    /// Room for every record the section can hold (no type is shorter than
+    /// its 12-byte header plus its records), so no buffer is moved while
+    /// parsing. Untouched capacity costs address space, not memory.
+    fn for_section(len: usize) -> Arenas {
+        Arenas {
+            members: Vec::with_capacity(len / 12),
+            enumerators: Vec::with_capacity(len / 8),
+            params: Vec::with_capacity(len / 8),
+            vars: Vec::with_capacity(len / 12),
+        }
+    }
+
+    /// Points every type's records at the shared buffers.
+    fn attach(self, types: &mut [Type]) {
+        let members = Arc::new(self.members);
+        let enumerators = Arc::new(self.enumerators);
+        let params = Arc::new(self.params);
+        let vars = Arc::new(self.vars);
+        for t in types {
+            match t {
+                Type::Struct(c) | Type::Union(c) => c.members.attach(&members),
+                Type::Enum(e) => e.values.attach(&enumerators),
+                Type::FuncProto(f) => f.params.attach(&params),
+                Type::Datasec(d) => d.vars.attach(&vars),
+                _ => {}
+            }
+        }
+    }
 }
 
 impl Decoder<'_> {
@@ -296,6 +340,7 @@ impl Decoder<'_> {
             pos += self.read_type::<O>(pos, &mut types)?;
             self.id += 1;
         }
+        std::mem::take(&mut self.arenas).attach(&mut types);
         // `id` is now the number of type ids, base and void included.
         if self.max_ref >= self.id {
             return Err(first_bad_ref(&types, start_id, self.id));
@@ -395,7 +440,7 @@ impl Decoder<'_> {
             }
             Kind::Struct | Kind::Union => {
                 let recs = self.entries::<12>(kind, tail, vlen)?;
-                let mut members = Vec::with_capacity(vlen);
+                let start = self.arenas.members.len();
                 for rec in recs {
                     let offset = word::<O, 12>(rec, 2);
                     let (bit_offset, bitfield_size) = if kind_flag {
@@ -403,9 +448,11 @@ impl Decoder<'_> {
                     } else {
                         (offset, 0)
                     };
-                    members.push(Member {
-                        name: self.name(word::<O, 12>(rec, 0), "member")?,
-                        ty: self.type_ref(word::<O, 12>(rec, 1)),
+                    let name = self.name(word::<O, 12>(rec, 0), "member")?;
+                    let ty = self.type_ref(word::<O, 12>(rec, 1));
+                    self.arenas.members.push(Member {
+                        name,
+                        ty,
                         bit_offset,
                         bitfield_size,
                     });
@@ -413,7 +460,7 @@ impl Decoder<'_> {
                 let c = Composite {
                     name,
                     byte_size: size_or_type,
-                    members: members.into_boxed_slice(),
+                    members: Records::pending(start, vlen),
                 };
                 types.push(if kind == Kind::Struct {
                     Type::Struct(c)
@@ -424,11 +471,12 @@ impl Decoder<'_> {
             Kind::Enum => {
                 let recs = self.entries::<8>(kind, tail, vlen)?;
                 self.enum_size(kind, size_or_type)?;
-                let mut values = Vec::with_capacity(vlen);
+                let start = self.arenas.enumerators.len();
                 for rec in recs {
                     let v = word::<O, 8>(rec, 1);
-                    values.push(Enumerator {
-                        name: self.name(word::<O, 8>(rec, 0), "enumerator")?,
+                    let name = self.name(word::<O, 8>(rec, 0), "enumerator")?;
+                    self.arenas.enumerators.push(Enumerator {
+                        name,
                         // 32-bit values are sign-extended when the enum is signed.
                         value: if kind_flag {
                             v as i32 as i64 as u64
@@ -442,18 +490,19 @@ impl Decoder<'_> {
                     byte_size: size_or_type,
                     signed: kind_flag,
                     is_64: false,
-                    values: values.into_boxed_slice(),
+                    values: Records::pending(start, vlen),
                 }));
             }
             Kind::Enum64 => {
                 let recs = self.entries::<12>(kind, tail, vlen)?;
                 self.enum_size(kind, size_or_type)?;
-                let mut values = Vec::with_capacity(vlen);
+                let start = self.arenas.enumerators.len();
                 for rec in recs {
                     let lo = word::<O, 12>(rec, 1) as u64;
                     let hi = word::<O, 12>(rec, 2) as u64;
-                    values.push(Enumerator {
-                        name: self.name(word::<O, 12>(rec, 0), "enumerator")?,
+                    let name = self.name(word::<O, 12>(rec, 0), "enumerator")?;
+                    self.arenas.enumerators.push(Enumerator {
+                        name,
                         value: hi << 32 | lo,
                     });
                 }
@@ -462,7 +511,7 @@ impl Decoder<'_> {
                     byte_size: size_or_type,
                     signed: kind_flag,
                     is_64: true,
-                    values: values.into_boxed_slice(),
+                    values: Records::pending(start, vlen),
                 }));
             }
             Kind::Fwd => types.push(Type::Fwd(Fwd {
@@ -482,16 +531,18 @@ impl Decoder<'_> {
             Kind::FuncProto => {
                 let recs = self.entries::<8>(kind, tail, vlen)?;
                 let ret = self.type_ref(size_or_type);
-                let mut params = Vec::with_capacity(vlen);
+                let start = self.arenas.params.len();
                 for rec in recs {
-                    params.push(Param {
-                        name: self.name(word::<O, 8>(rec, 0), "param")?,
-                        ty: self.type_ref(word::<O, 8>(rec, 1)),
+                    let name = self.name(word::<O, 8>(rec, 0), "param")?;
+                    let ty = self.type_ref(word::<O, 8>(rec, 1));
+                    self.arenas.params.push(Param {
+                        name,
+                        ty,
                     });
                 }
                 types.push(Type::FuncProto(FuncProto {
                     ret,
-                    params: params.into_boxed_slice(),
+                    params: Records::pending(start, vlen),
                 }));
             }
             Kind::Var => {
@@ -510,10 +561,11 @@ impl Decoder<'_> {
             }
             Kind::Datasec => {
                 let recs = self.entries::<12>(kind, tail, vlen)?;
-                let mut vars = Vec::with_capacity(vlen);
+                let start = self.arenas.vars.len();
                 for rec in recs {
-                    vars.push(VarSecinfo {
-                        ty: self.type_ref(word::<O, 12>(rec, 0)),
+                    let ty = self.type_ref(word::<O, 12>(rec, 0));
+                    self.arenas.vars.push(VarSecinfo {
+                        ty,
                         offset: word::<O, 12>(rec, 1),
                         byte_size: word::<O, 12>(rec, 2),
                     });
@@ -521,7 +573,7 @@ impl Decoder<'_> {
                 types.push(Type::Datasec(Datasec {
                     name,
                     byte_size: size_or_type,
-                    vars: vars.into_boxed_slice(),
+                    vars: Records::pending(start, vlen),
                 }));
             }
             Kind::Float => {

@@ -12,7 +12,7 @@ use object::SymbolKind;
 use super::elf::{Elf, Section};
 use super::error::ObjError;
 use super::{DataKind, DataSection, Extern, ExternKind, GlobalVar};
-use crate::btf::{Btf, Type, TypeId, VarLinkage, VarSecinfo};
+use crate::btf::{Btf, Records, Type, TypeId, VarLinkage, VarSecinfo};
 
 pub(crate) const KCONFIG: &str = ".kconfig";
 pub(crate) const KSYMS: &str = ".ksyms";
@@ -60,7 +60,7 @@ pub(crate) fn read_data(
 /// same way, as libbpf's `btf_fixup_datasec()` does. `.kconfig` and `.ksyms`
 /// have no ELF section: their layout is the loader's to choose.
 fn fix_other_datasecs(elf: &Elf<'_>, btf: &mut Btf) -> Result<(), ObjError> {
-    let todo: Vec<(TypeId, String, Box<[VarSecinfo]>)> = btf
+    let todo: Vec<(TypeId, String, Records<VarSecinfo>)> = btf
         .iter()
         .filter_map(|(id, t)| match t {
             Type::Datasec(d) if data_kind(btf.name(d.name)).is_none() => {
@@ -202,7 +202,7 @@ fn read_section(
             .then_with(|| a.0.name.cmp(&b.0.name))
     });
     if let (Some((id, _)), Some(b)) = (datasec.as_ref(), btf) {
-        let fixed: Box<[VarSecinfo]> = vars
+        let fixed: Vec<VarSecinfo> = vars
             .iter()
             .map(|(v, var_id)| VarSecinfo {
                 ty: *var_id,
