@@ -535,10 +535,7 @@ impl Decoder<'_> {
                 for rec in recs {
                     let name = self.name(word::<O, 8>(rec, 0), "param")?;
                     let ty = self.type_ref(word::<O, 8>(rec, 1));
-                    self.arenas.params.push(Param {
-                        name,
-                        ty,
-                    });
+                    self.arenas.params.push(Param { name, ty });
                 }
                 types.push(Type::FuncProto(FuncProto {
                     ret,
