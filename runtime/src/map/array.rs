@@ -6,7 +6,8 @@
 use std::marker::PhantomData;
 
 use super::iter::{self, BatchCursor, RawIter};
-use super::{check_index, map_handle, read, CreateFlags, Map, MapError, MapFlags};
+use super::{check_index, check_sized, create_sized, map_handle, read};
+use super::{CreateFlags, Map, MapError, MapFlags, Types};
 use crate::obj::MapType;
 use crate::Pod;
 
@@ -23,7 +24,7 @@ use crate::Pod;
 /// ```
 pub struct Array<V> {
     map: Map,
-    _types: PhantomData<fn() -> V>,
+    _types: Types<V>,
 }
 
 map_handle!(impl[V: Pod] Array<V>);
@@ -37,7 +38,7 @@ impl<V: Pod> Array<V> {
     /// # Ok::<(), bpf2rs::map::MapError>(())
     /// ```
     pub fn create(name: &str, max_entries: u32, flags: CreateFlags) -> Result<Self, MapError> {
-        let map = Map::create_simple(name, MapType::ARRAY, 4, size_of::<V>(), max_entries, flags)?;
+        let map = create_sized::<u32, V>(name, MapType::ARRAY, max_entries, flags)?;
         Self::from_map(map)
     }
 
@@ -49,7 +50,7 @@ impl<V: Pod> Array<V> {
     /// # Ok(()) }
     /// ```
     pub fn from_map(map: Map) -> Result<Self, MapError> {
-        map.check(&[MapType::ARRAY], 4, size_of::<V>())?;
+        check_sized::<u32, V>(&map, MapType::ARRAY)?;
         Ok(Array {
             map,
             _types: PhantomData,
@@ -155,20 +156,7 @@ impl<V: Pod> Array<V> {
         indices: &mut [u32],
         values: &mut [V],
     ) -> Result<usize, MapError> {
-        let count = indices.len().min(values.len());
-        iter::lookup_batch_with(
-            &self.map,
-            false,
-            cursor,
-            count,
-            "lookup_batch",
-            |i, k, v| {
-                if let (Some(index), Some(value)) = (indices.get_mut(i), values.get_mut(i)) {
-                    *index = read(k);
-                    *value = read(v);
-                }
-            },
-        )
+        iter::lookup_batch_into(&self.map, false, cursor, indices, values, "lookup_batch")
     }
 
     /// Writes `values[i]` at `indices[i]` in one syscall
@@ -187,14 +175,7 @@ impl<V: Pod> Array<V> {
         values: &[V],
         flags: MapFlags,
     ) -> Result<usize, MapError> {
-        const OP: &str = "update_batch";
-        let n = iter::same_len(&self.map, OP, indices.len(), values.len())?;
-        iter::update_batch_with(&self.map, n, flags.0, OP, |i, k, v| {
-            if let (Some(index), Some(value)) = (indices.get(i), values.get(i)) {
-                k.copy_from_slice(&index.to_ne_bytes());
-                v.copy_from_slice(value.as_bytes());
-            }
-        })
+        iter::update_batch_from(&self.map, indices, values, flags)
     }
 }
 
@@ -208,11 +189,7 @@ impl<V: Pod> Iterator for ArrayIter<'_, V> {
     type Item = Result<V, MapError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.raw.advance() {
-            Ok(true) => Some(Ok(read(self.raw.entry().1))),
-            Ok(false) => None,
-            Err(e) => Some(Err(e)),
-        }
+        self.raw.next_with(|_, v| read(v))
     }
 }
 

@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 
 use super::iter::{self, BatchCursor, Iter, Keys};
 use super::kind::{self, HashKind};
-use super::{map_handle, read, CreateFlags, Map, MapError, MapFlags, Types};
+use super::{check_sized, create_sized, map_handle, CreateFlags, Map, MapError, MapFlags, Types};
 use crate::Pod;
 
 /// A hash map of `K` to `V` (`BPF_MAP_TYPE_HASH`).
@@ -54,15 +54,7 @@ impl<K: Pod, V: Pod, T: HashKind> HashTable<K, V, T> {
     /// # Ok::<(), bpf2rs::map::MapError>(())
     /// ```
     pub fn create(name: &str, max_entries: u32, flags: CreateFlags) -> Result<Self, MapError> {
-        let map = Map::create_simple(
-            name,
-            T::MAP_TYPE,
-            size_of::<K>(),
-            size_of::<V>(),
-            max_entries,
-            flags,
-        )?;
-        Self::from_map(map)
+        Self::from_map(create_sized::<K, V>(name, T::MAP_TYPE, max_entries, flags)?)
     }
 
     /// Wraps `map` after checking that it is of this handle's type with
@@ -75,7 +67,7 @@ impl<K: Pod, V: Pod, T: HashKind> HashTable<K, V, T> {
     /// # Ok(()) }
     /// ```
     pub fn from_map(map: Map) -> Result<Self, MapError> {
-        map.check(&[T::MAP_TYPE], size_of::<K>(), size_of::<V>())?;
+        check_sized::<K, V>(&map, T::MAP_TYPE)?;
         Ok(HashTable {
             map,
             _types: PhantomData,
@@ -258,7 +250,7 @@ impl<K: Pod, V: Pod, T: HashKind> HashTable<K, V, T> {
         keys: &mut [K],
         values: &mut [V],
     ) -> Result<usize, MapError> {
-        self.batch(false, cursor, keys, values, "lookup_batch")
+        iter::lookup_batch_into(&self.map, false, cursor, keys, values, "lookup_batch")
     }
 
     /// Like [`lookup_batch`](Self::lookup_batch), deleting what it returns
@@ -281,24 +273,8 @@ impl<K: Pod, V: Pod, T: HashKind> HashTable<K, V, T> {
         keys: &mut [K],
         values: &mut [V],
     ) -> Result<usize, MapError> {
-        self.batch(true, cursor, keys, values, "lookup_and_delete_batch")
-    }
-
-    fn batch(
-        &self,
-        delete: bool,
-        cursor: &mut BatchCursor,
-        keys: &mut [K],
-        values: &mut [V],
-        op: &'static str,
-    ) -> Result<usize, MapError> {
-        let count = keys.len().min(values.len());
-        iter::lookup_batch_with(&self.map, delete, cursor, count, op, |i, k, v| {
-            if let (Some(key), Some(value)) = (keys.get_mut(i), values.get_mut(i)) {
-                *key = read(k);
-                *value = read(v);
-            }
-        })
+        const OP: &str = "lookup_and_delete_batch";
+        iter::lookup_batch_into(&self.map, true, cursor, keys, values, OP)
     }
 
     /// Writes `values[i]` at `keys[i]` for every `i` in one syscall
@@ -320,14 +296,7 @@ impl<K: Pod, V: Pod, T: HashKind> HashTable<K, V, T> {
         values: &[V],
         flags: MapFlags,
     ) -> Result<usize, MapError> {
-        const OP: &str = "update_batch";
-        let n = iter::same_len(&self.map, OP, keys.len(), values.len())?;
-        iter::update_batch_with(&self.map, n, flags.0, OP, |i, k, v| {
-            if let (Some(key), Some(value)) = (keys.get(i), values.get(i)) {
-                k.copy_from_slice(key.as_bytes());
-                v.copy_from_slice(value.as_bytes());
-            }
-        })
+        iter::update_batch_from(&self.map, keys, values, flags)
     }
 
     /// Deletes every key in `keys` in one syscall (BPF_MAP_DELETE_BATCH);
@@ -340,10 +309,6 @@ impl<K: Pod, V: Pod, T: HashKind> HashTable<K, V, T> {
     /// # Ok(()) }
     /// ```
     pub fn delete_batch(&self, keys: &[K]) -> Result<usize, MapError> {
-        iter::delete_batch_with(&self.map, keys.len(), "delete_batch", |i, k| {
-            if let Some(key) = keys.get(i) {
-                k.copy_from_slice(key.as_bytes());
-            }
-        })
+        iter::delete_batch_keys(&self.map, keys)
     }
 }

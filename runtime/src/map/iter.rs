@@ -237,6 +237,85 @@ pub(crate) fn delete_batch_with(
     Ok(n as usize)
 }
 
+/// A value as the typed batch operations move it: a plain [`Pod`] value or
+/// a [`PerCpuValues`](super::PerCpuValues) buffer. One trait, so the plain
+/// and per-CPU handles share one implementation of each batch operation.
+pub(crate) trait BatchValue {
+    /// Checks, before a write, that the value fits the map's value size.
+    fn check(&self, map: &Map, op: &'static str) -> Result<(), MapError>;
+    /// The bytes the kernel reads.
+    fn bytes(&self) -> &[u8];
+    /// Takes the value from the bytes the kernel wrote.
+    fn load(&mut self, bytes: &[u8]);
+}
+
+impl<V: Pod> BatchValue for V {
+    #[inline]
+    fn check(&self, _: &Map, _: &'static str) -> Result<(), MapError> {
+        // The handle checked the value size against `V` when it was made.
+        Ok(())
+    }
+
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        self.as_bytes()
+    }
+
+    #[inline]
+    fn load(&mut self, bytes: &[u8]) {
+        *self = read(bytes);
+    }
+}
+
+/// BPF_MAP_LOOKUP(_AND_DELETE)_BATCH into typed slices; returns how many
+/// entries were filled.
+pub(crate) fn lookup_batch_into<K: Pod, B: BatchValue>(
+    map: &Map,
+    delete: bool,
+    cursor: &mut BatchCursor,
+    keys: &mut [K],
+    values: &mut [B],
+    op: &'static str,
+) -> Result<usize, MapError> {
+    let count = keys.len().min(values.len());
+    lookup_batch_with(map, delete, cursor, count, op, |i, k, v| {
+        if let (Some(key), Some(value)) = (keys.get_mut(i), values.get_mut(i)) {
+            *key = read(k);
+            value.load(v);
+        }
+    })
+}
+
+/// BPF_MAP_UPDATE_BATCH of `values[i]` at `keys[i]`; returns how many were
+/// written.
+pub(crate) fn update_batch_from<K: Pod, B: BatchValue>(
+    map: &Map,
+    keys: &[K],
+    values: &[B],
+    flags: super::MapFlags,
+) -> Result<usize, MapError> {
+    const OP: &str = "update_batch";
+    let n = same_len(map, OP, keys.len(), values.len())?;
+    for value in values {
+        value.check(map, OP)?;
+    }
+    update_batch_with(map, n, flags.0, OP, |i, k, v| {
+        if let (Some(key), Some(value)) = (keys.get(i), values.get(i)) {
+            k.copy_from_slice(key.as_bytes());
+            v.copy_from_slice(value.bytes());
+        }
+    })
+}
+
+/// BPF_MAP_DELETE_BATCH of `keys`; returns how many were deleted.
+pub(crate) fn delete_batch_keys<K: Pod>(map: &Map, keys: &[K]) -> Result<usize, MapError> {
+    delete_batch_with(map, keys.len(), "delete_batch", |i, k| {
+        if let Some(key) = keys.get(i) {
+            k.copy_from_slice(key.as_bytes());
+        }
+    })
+}
+
 /// Checks that typed batch slices are the same length.
 pub(crate) fn same_len(
     map: &Map,
@@ -390,6 +469,24 @@ impl<'a> RawIter<'a> {
             _ => (&self.key, &self.value),
         }
     }
+
+    /// Advances and hands the entry's key and value bytes to `decode`: the
+    /// body of every typed walk's `next`, so the end and error handling
+    /// exist once.
+    #[inline]
+    pub(crate) fn next_with<T>(
+        &mut self,
+        decode: impl FnOnce(&[u8], &[u8]) -> T,
+    ) -> Option<Result<T, MapError>> {
+        match self.advance() {
+            Ok(true) => {
+                let (k, v) = self.entry();
+                Some(Ok(decode(k, v)))
+            }
+            Ok(false) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
 }
 
 /// Entries of a map as `(K, V)`, batched where the kernel can. Made by
@@ -431,14 +528,7 @@ impl<K: Pod, V: Pod> Iterator for Iter<'_, K, V> {
     type Item = Result<(K, V), MapError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.raw.advance() {
-            Ok(true) => {
-                let (k, v) = self.raw.entry();
-                Some(Ok((read(k), read(v))))
-            }
-            Ok(false) => None,
-            Err(e) => Some(Err(e)),
-        }
+        self.raw.next_with(|k, v| (read(k), read(v)))
     }
 }
 
@@ -475,29 +565,43 @@ impl<K: Pod> Iterator for Keys<'_, K> {
     type Item = Result<K, MapError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
         let mut next = K::zeroed();
         let prev = self.prev.as_ref().map(Pod::as_bytes);
-        match self.map.map_fd().next_key(prev, next.as_bytes_mut()) {
-            Ok(true) => {
-                self.prev = Some(next);
-                Some(Ok(next))
-            }
-            Ok(false) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(self.map.err("keys")(e)))
-            }
-        }
+        let step = next_key_step(self.map, &mut self.done, prev, next.as_bytes_mut());
+        Some(step?.map(|()| {
+            self.prev = Some(next);
+            next
+        }))
     }
 }
 
 impl<K: Pod> std::iter::FusedIterator for Keys<'_, K> {}
+
+/// One BPF_MAP_GET_NEXT_KEY of a key walk, shared by the typed key
+/// iterators: writes the key after `prev` (the first key if `None`) into
+/// `next`. `None` once `done`; the end and an error set `done`, so the
+/// walk stays fused.
+pub(crate) fn next_key_step(
+    map: &Map,
+    done: &mut bool,
+    prev: Option<&[u8]>,
+    next: &mut [u8],
+) -> Option<Result<(), MapError>> {
+    if *done {
+        return None;
+    }
+    match map.map_fd().next_key(prev, next) {
+        Ok(true) => Some(Ok(())),
+        Ok(false) => {
+            *done = true;
+            None
+        }
+        Err(e) => {
+            *done = true;
+            Some(Err(map.err("keys")(e)))
+        }
+    }
+}
 
 impl<K> std::fmt::Debug for Keys<'_, K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

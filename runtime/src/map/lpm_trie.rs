@@ -8,7 +8,7 @@
 
 use std::marker::PhantomData;
 
-use super::iter::RawIter;
+use super::iter::{next_key_step, RawIter};
 use super::{map_handle, read, CreateFlags, Map, MapError, MapFlags};
 use crate::obj::MapType;
 use crate::Pod;
@@ -231,27 +231,15 @@ impl<K: Pod> Iterator for LpmKeys<'_, K> {
     type Item = Result<LpmKey<K>, MapError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
         let (mut prev_buf, mut next_buf) = ([0u8; KEY_MAX], [0u8; KEY_MAX]);
         let prev = self.prev.as_ref().map(|k| encode(k, &mut prev_buf));
-        let len = (4 + size_of::<K>()).min(KEY_MAX);
-        match self.map.map_fd().next_key(prev, &mut next_buf[..len]) {
-            Ok(true) => {
-                let key = decode(&next_buf[..len]);
-                self.prev = Some(key);
-                Some(Ok(key))
-            }
-            Ok(false) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(self.map.err("keys")(e)))
-            }
-        }
+        let next = &mut next_buf[..(4 + size_of::<K>()).min(KEY_MAX)];
+        let step = next_key_step(self.map, &mut self.done, prev, next);
+        Some(step?.map(|()| {
+            let key = decode(next);
+            self.prev = Some(key);
+            key
+        }))
     }
 }
 
@@ -265,14 +253,7 @@ impl<K: Pod, V: Pod> Iterator for LpmIter<'_, K, V> {
     type Item = Result<(LpmKey<K>, V), MapError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.raw.advance() {
-            Ok(true) => {
-                let (k, v) = self.raw.entry();
-                Some(Ok((decode(k), read(v))))
-            }
-            Ok(false) => None,
-            Err(e) => Some(Err(e)),
-        }
+        self.raw.next_with(|k, v| (decode(k), read(v)))
     }
 }
 

@@ -228,6 +228,24 @@ pub(crate) use map_handle;
 /// handles `Send + Sync` whatever the types).
 pub(crate) type Types<T> = std::marker::PhantomData<fn() -> T>;
 
+/// Creates a map of `map_type` with `K`-sized keys and `V`-sized values,
+/// for the handles whose `create` is just that.
+pub(crate) fn create_sized<K, V>(
+    name: &str,
+    map_type: crate::obj::MapType,
+    max_entries: u32,
+    flags: CreateFlags,
+) -> Result<Map, MapError> {
+    let (key_size, value_size) = (size_of::<K>(), size_of::<V>());
+    Map::create_simple(name, map_type, key_size, value_size, max_entries, flags)
+}
+
+/// Checks that `map` is of `map_type` with `K`-sized keys and `V`-sized
+/// values (per CPU, for per-CPU maps), for the handles' `from_map`.
+pub(crate) fn check_sized<K, V>(map: &Map, map_type: crate::obj::MapType) -> Result<(), MapError> {
+    map.check(&[map_type], size_of::<K>(), size_of::<V>())
+}
+
 /// An index past the end of an array-like map.
 pub(crate) fn check_index(map: &Map, op: &'static str, index: u32) -> Result<(), MapError> {
     let len = map.info().max_entries;

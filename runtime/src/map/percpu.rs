@@ -11,7 +11,7 @@
 
 use std::marker::PhantomData;
 
-use super::iter::RawIter;
+use super::iter::{BatchValue, RawIter};
 use super::{read, Map, MapError};
 use crate::sys;
 use crate::Pod;
@@ -215,14 +215,52 @@ impl<K, V> std::fmt::Debug for PerCpuIter<'_, K, V> {
     }
 }
 
+impl<V: Pod> BatchValue for PerCpuValues<V> {
+    #[inline]
+    fn check(&self, map: &Map, op: &'static str) -> Result<(), MapError> {
+        check_cpus(map, op, self)
+    }
+
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        self.as_bytes()
+    }
+
+    #[inline]
+    fn load(&mut self, bytes: &[u8]) {
+        self.copy_from(bytes);
+    }
+}
+
+/// Number of possible CPUs of a per-CPU map of `V`: its value size counts
+/// one slot per CPU.
+#[inline]
+pub(crate) fn map_cpus<V: Pod>(map: &Map) -> usize {
+    map.map_fd().value_size() / PerCpuValues::<V>::SLOT.max(1)
+}
+
+/// A zeroed buffer with a slot for each of the map's CPUs.
+pub(crate) fn map_values<V: Pod>(map: &Map) -> PerCpuValues<V> {
+    PerCpuValues::with_cpus(map_cpus::<V>(map))
+}
+
+/// Makes `values` hold the map's CPU count before a lookup writes it: a
+/// buffer made for this map is left alone (no allocation), another is
+/// replaced once.
+#[inline]
+pub(crate) fn fit_cpus<V: Pod>(map: &Map, values: &mut PerCpuValues<V>) {
+    if values.cpus() != map_cpus::<V>(map) {
+        *values = map_values(map);
+    }
+}
+
 /// Checks that a caller's per-CPU buffer matches the map's CPU count.
 pub(crate) fn check_cpus<V: Pod>(
     map: &Map,
     op: &'static str,
     values: &PerCpuValues<V>,
 ) -> Result<(), MapError> {
-    let want = map.map_fd().value_size();
-    if values.as_bytes().len() == want {
+    if values.as_bytes().len() == map.map_fd().value_size() {
         Ok(())
     } else {
         Err(MapError::Invalid {
@@ -231,7 +269,7 @@ pub(crate) fn check_cpus<V: Pod>(
             message: format!(
                 "per-CPU buffer holds {} CPUs, the map has {}",
                 values.cpus(),
-                want / PerCpuValues::<V>::SLOT.max(1)
+                map_cpus::<V>(map)
             ),
         })
     }

@@ -8,8 +8,9 @@ use std::marker::PhantomData;
 
 use super::array::absent_is_error;
 use super::iter::{self, BatchCursor};
-use super::percpu::{check_cpus, PerCpuIter, PerCpuValues};
-use super::{check_index, map_handle, read, CreateFlags, Map, MapError, MapFlags};
+use super::percpu::{check_cpus, fit_cpus, map_cpus, map_values, PerCpuIter, PerCpuValues};
+use super::{check_index, check_sized, create_sized, map_handle};
+use super::{CreateFlags, Map, MapError, MapFlags, Types};
 use crate::obj::MapType;
 use crate::Pod;
 
@@ -26,7 +27,7 @@ use crate::Pod;
 /// ```
 pub struct PerCpuArray<V> {
     map: Map,
-    _types: PhantomData<fn() -> V>,
+    _types: Types<V>,
 }
 
 map_handle!(impl[V: Pod] PerCpuArray<V>);
@@ -40,14 +41,7 @@ impl<V: Pod> PerCpuArray<V> {
     /// # Ok::<(), bpf2rs::map::MapError>(())
     /// ```
     pub fn create(name: &str, max_entries: u32, flags: CreateFlags) -> Result<Self, MapError> {
-        let map = Map::create_simple(
-            name,
-            MapType::PERCPU_ARRAY,
-            4,
-            size_of::<V>(),
-            max_entries,
-            flags,
-        )?;
+        let map = create_sized::<u32, V>(name, MapType::PERCPU_ARRAY, max_entries, flags)?;
         Self::from_map(map)
     }
 
@@ -60,7 +54,7 @@ impl<V: Pod> PerCpuArray<V> {
     /// # Ok(()) }
     /// ```
     pub fn from_map(map: Map) -> Result<Self, MapError> {
-        map.check(&[MapType::PERCPU_ARRAY], 4, size_of::<V>())?;
+        check_sized::<u32, V>(&map, MapType::PERCPU_ARRAY)?;
         Ok(PerCpuArray {
             map,
             _types: PhantomData,
@@ -79,12 +73,12 @@ impl<V: Pod> PerCpuArray<V> {
 
     /// A zeroed buffer with a slot for each of the map's CPUs.
     pub fn values(&self) -> PerCpuValues<V> {
-        PerCpuValues::with_cpus(self.cpus())
+        map_values(&self.map)
     }
 
     /// Number of possible CPUs, i.e. values per index.
     pub fn cpus(&self) -> usize {
-        self.map.map_fd().value_size() / PerCpuValues::<V>::SLOT.max(1)
+        map_cpus::<V>(&self.map)
     }
 
     /// Every CPU's value at `index`, in a new buffer.
@@ -111,9 +105,7 @@ impl<V: Pod> PerCpuArray<V> {
     pub fn get_into(&self, index: u32, values: &mut PerCpuValues<V>) -> Result<(), MapError> {
         const OP: &str = "get";
         check_index(&self.map, OP, index)?;
-        if values.cpus() != self.cpus() {
-            *values = self.values();
-        }
+        fit_cpus(&self.map, values);
         let found = self
             .map
             .map_fd()
@@ -162,20 +154,7 @@ impl<V: Pod> PerCpuArray<V> {
         indices: &mut [u32],
         values: &mut [PerCpuValues<V>],
     ) -> Result<usize, MapError> {
-        let count = indices.len().min(values.len());
-        iter::lookup_batch_with(
-            &self.map,
-            false,
-            cursor,
-            count,
-            "lookup_batch",
-            |i, k, v| {
-                if let (Some(index), Some(value)) = (indices.get_mut(i), values.get_mut(i)) {
-                    *index = read(k);
-                    value.copy_from(v);
-                }
-            },
-        )
+        iter::lookup_batch_into(&self.map, false, cursor, indices, values, "lookup_batch")
     }
 
     /// Writes `values[i]` at `indices[i]` in one syscall; returns how many
@@ -186,16 +165,6 @@ impl<V: Pod> PerCpuArray<V> {
         values: &[PerCpuValues<V>],
         flags: MapFlags,
     ) -> Result<usize, MapError> {
-        const OP: &str = "update_batch";
-        let n = iter::same_len(&self.map, OP, indices.len(), values.len())?;
-        for v in values {
-            check_cpus(&self.map, OP, v)?;
-        }
-        iter::update_batch_with(&self.map, n, flags.0, OP, |i, k, v| {
-            if let (Some(index), Some(value)) = (indices.get(i), values.get(i)) {
-                k.copy_from_slice(&index.to_ne_bytes());
-                v.copy_from_slice(value.as_bytes());
-            }
-        })
+        iter::update_batch_from(&self.map, indices, values, flags)
     }
 }

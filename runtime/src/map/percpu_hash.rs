@@ -10,8 +10,8 @@ use std::marker::PhantomData;
 
 use super::iter::{self, BatchCursor, Keys};
 use super::kind::{self, PerCpuHashKind};
-use super::percpu::{check_cpus, PerCpuIter, PerCpuValues};
-use super::{map_handle, read, CreateFlags, Map, MapError, MapFlags, Types};
+use super::percpu::{check_cpus, fit_cpus, map_cpus, map_values, PerCpuIter, PerCpuValues};
+use super::{check_sized, create_sized, map_handle, CreateFlags, Map, MapError, MapFlags, Types};
 use crate::Pod;
 
 /// A hash map with one value per possible CPU (`BPF_MAP_TYPE_PERCPU_HASH`).
@@ -58,15 +58,7 @@ impl<K: Pod, V: Pod, T: PerCpuHashKind> PerCpuHashTable<K, V, T> {
     /// # Ok::<(), bpf2rs::map::MapError>(())
     /// ```
     pub fn create(name: &str, max_entries: u32, flags: CreateFlags) -> Result<Self, MapError> {
-        let map = Map::create_simple(
-            name,
-            T::MAP_TYPE,
-            size_of::<K>(),
-            size_of::<V>(),
-            max_entries,
-            flags,
-        )?;
-        Self::from_map(map)
+        Self::from_map(create_sized::<K, V>(name, T::MAP_TYPE, max_entries, flags)?)
     }
 
     /// Wraps `map` after checking its type, and that keys are `K`-sized and
@@ -78,7 +70,7 @@ impl<K: Pod, V: Pod, T: PerCpuHashKind> PerCpuHashTable<K, V, T> {
     /// # Ok(()) }
     /// ```
     pub fn from_map(map: Map) -> Result<Self, MapError> {
-        map.check(&[T::MAP_TYPE], size_of::<K>(), size_of::<V>())?;
+        check_sized::<K, V>(&map, T::MAP_TYPE)?;
         Ok(PerCpuHashTable {
             map,
             _types: PhantomData,
@@ -88,12 +80,12 @@ impl<K: Pod, V: Pod, T: PerCpuHashKind> PerCpuHashTable<K, V, T> {
     /// A zeroed buffer with a slot for each of the map's CPUs: make one,
     /// reuse it for every lookup.
     pub fn values(&self) -> PerCpuValues<V> {
-        PerCpuValues::with_cpus(self.cpus())
+        map_values(&self.map)
     }
 
     /// Number of possible CPUs, i.e. values per key.
     pub fn cpus(&self) -> usize {
-        self.map.map_fd().value_size() / PerCpuValues::<V>::SLOT.max(1)
+        map_cpus::<V>(&self.map)
     }
 
     /// Every CPU's value at `key`, in a new buffer (see
@@ -126,9 +118,7 @@ impl<K: Pod, V: Pod, T: PerCpuHashKind> PerCpuHashTable<K, V, T> {
     /// # Ok(()) }
     /// ```
     pub fn get_into(&self, key: &K, values: &mut PerCpuValues<V>) -> Result<bool, MapError> {
-        if values.cpus() != self.cpus() {
-            *values = self.values();
-        }
+        fit_cpus(&self.map, values);
         self.map
             .map_fd()
             .lookup(key.as_bytes(), values.as_bytes_mut(), 0)
@@ -194,9 +184,7 @@ impl<K: Pod, V: Pod, T: PerCpuHashKind> PerCpuHashTable<K, V, T> {
         key: &K,
         values: &mut PerCpuValues<V>,
     ) -> Result<bool, MapError> {
-        if values.cpus() != self.cpus() {
-            *values = self.values();
-        }
+        fit_cpus(&self.map, values);
         self.map
             .map_fd()
             .lookup_and_delete(key.as_bytes(), values.as_bytes_mut(), 0)
@@ -237,7 +225,7 @@ impl<K: Pod, V: Pod, T: PerCpuHashKind> PerCpuHashTable<K, V, T> {
         keys: &mut [K],
         values: &mut [PerCpuValues<V>],
     ) -> Result<usize, MapError> {
-        self.batch(false, cursor, keys, values, "lookup_batch")
+        iter::lookup_batch_into(&self.map, false, cursor, keys, values, "lookup_batch")
     }
 
     /// Like [`lookup_batch`](Self::lookup_batch), deleting what it returns.
@@ -247,24 +235,8 @@ impl<K: Pod, V: Pod, T: PerCpuHashKind> PerCpuHashTable<K, V, T> {
         keys: &mut [K],
         values: &mut [PerCpuValues<V>],
     ) -> Result<usize, MapError> {
-        self.batch(true, cursor, keys, values, "lookup_and_delete_batch")
-    }
-
-    fn batch(
-        &self,
-        delete: bool,
-        cursor: &mut BatchCursor,
-        keys: &mut [K],
-        values: &mut [PerCpuValues<V>],
-        op: &'static str,
-    ) -> Result<usize, MapError> {
-        let count = keys.len().min(values.len());
-        iter::lookup_batch_with(&self.map, delete, cursor, count, op, |i, k, v| {
-            if let (Some(key), Some(value)) = (keys.get_mut(i), values.get_mut(i)) {
-                *key = read(k);
-                value.copy_from(v);
-            }
-        })
+        const OP: &str = "lookup_and_delete_batch";
+        iter::lookup_batch_into(&self.map, true, cursor, keys, values, OP)
     }
 
     /// Writes `values[i]` at `keys[i]` in one syscall; returns how many were
@@ -275,26 +247,12 @@ impl<K: Pod, V: Pod, T: PerCpuHashKind> PerCpuHashTable<K, V, T> {
         values: &[PerCpuValues<V>],
         flags: MapFlags,
     ) -> Result<usize, MapError> {
-        const OP: &str = "update_batch";
-        let n = iter::same_len(&self.map, OP, keys.len(), values.len())?;
-        for v in values {
-            check_cpus(&self.map, OP, v)?;
-        }
-        iter::update_batch_with(&self.map, n, flags.0, OP, |i, k, v| {
-            if let (Some(key), Some(value)) = (keys.get(i), values.get(i)) {
-                k.copy_from_slice(key.as_bytes());
-                v.copy_from_slice(value.as_bytes());
-            }
-        })
+        iter::update_batch_from(&self.map, keys, values, flags)
     }
 
     /// Deletes every key in `keys` in one syscall (see
     /// [`HashMap::delete_batch`](super::HashMap::delete_batch)).
     pub fn delete_batch(&self, keys: &[K]) -> Result<usize, MapError> {
-        iter::delete_batch_with(&self.map, keys.len(), "delete_batch", |i, k| {
-            if let Some(key) = keys.get(i) {
-                k.copy_from_slice(key.as_bytes());
-            }
-        })
+        iter::delete_batch_keys(&self.map, keys)
     }
 }

@@ -4,7 +4,7 @@
 use tokio::io::unix::AsyncFd;
 
 use super::{EventError, Flow, PerfEventArray, Received, Record};
-use crate::sys::events::async_fd;
+use crate::ringbuf::{drain_when_ready, register};
 
 /// Perf buffers consumed from async code.
 ///
@@ -27,12 +27,7 @@ pub struct AsyncPerfEventArray<E: Record + ?Sized = [u8]> {
 impl<E: Record + ?Sized> AsyncPerfEventArray<E> {
     /// Registers the buffers with the current tokio runtime.
     pub fn new(perf: PerfEventArray<E>) -> Result<Self, EventError> {
-        let name = perf.name().to_owned();
-        let fd = async_fd(perf).map_err(|source| EventError::Io {
-            map: name,
-            op: "AsyncFd::register",
-            source,
-        })?;
+        let fd = register(perf.name().to_owned(), perf)?;
         Ok(AsyncPerfEventArray { fd })
     }
 
@@ -42,27 +37,15 @@ impl<E: Record + ?Sized> AsyncPerfEventArray<E> {
         F: FnMut(u32, &E) -> R,
         R: Flow,
     {
-        loop {
-            let mut guard = self
-                .fd
-                .readable_mut()
-                .await
-                .map_err(|source| EventError::Io {
-                    map: String::new(),
-                    op: "AsyncFd::readable",
-                    source,
-                })?;
-            let perf = guard.get_inner_mut();
+        drain_when_ready(&mut self.fd, |perf| {
             // Collect (and so reset) the inner epoll's ready list, then drain all.
             let mut got = perf.wait_and_drain(0, &mut handler)?;
             let rest = perf.consume(&mut handler)?;
             got.events += rest.events;
             got.lost += rest.lost;
-            if got != Received::default() {
-                return Ok(got);
-            }
-            guard.clear_ready();
-        }
+            Ok((got != Received::default()).then_some(got))
+        })
+        .await
     }
 
     /// Drains every buffer without waiting.

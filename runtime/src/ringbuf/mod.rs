@@ -28,6 +28,8 @@
 //! With the `tokio` feature, [`AsyncRingBuf`] waits with `AsyncFd`.
 
 mod poller;
+#[cfg(feature = "tokio")]
+mod readiness;
 mod record;
 #[cfg(feature = "tokio")]
 mod tokio;
@@ -44,6 +46,8 @@ pub use record::{EventError, Flow, Record};
 pub use tokio::AsyncRingBuf;
 pub use user::{UserRecord, UserRingBuf};
 
+#[cfg(feature = "tokio")]
+pub(crate) use readiness::{drain_when_ready, register};
 pub(crate) use record::{check_align, setup_error, timeout_ms};
 
 use crate::map::{map_handle, Map, MapError};

@@ -3,8 +3,8 @@
 
 use tokio::io::unix::AsyncFd;
 
+use super::readiness::{drain_when_ready, register};
 use super::{EventError, Flow, Record, RingBuf};
-use crate::sys::events::async_fd;
 
 /// A ring buffer consumed from async code.
 ///
@@ -24,12 +24,7 @@ pub struct AsyncRingBuf<E: Record + ?Sized = [u8]> {
 impl<E: Record + ?Sized> AsyncRingBuf<E> {
     /// Registers `ring` with the current tokio runtime (needs its IO driver).
     pub fn new(ring: RingBuf<E>) -> Result<Self, EventError> {
-        let name = ring.name().to_owned();
-        let fd = async_fd(ring).map_err(|source| EventError::Io {
-            map: name,
-            op: "AsyncFd::register",
-            source,
-        })?;
+        let fd = register(ring.name().to_owned(), ring)?;
         Ok(AsyncRingBuf { fd })
     }
 
@@ -40,24 +35,13 @@ impl<E: Record + ?Sized> AsyncRingBuf<E> {
         F: FnMut(&E) -> R,
         R: Flow,
     {
-        loop {
-            let mut guard = self
-                .fd
-                .readable_mut()
-                .await
-                .map_err(|source| EventError::Io {
-                    map: String::new(),
-                    op: "AsyncFd::readable",
-                    source,
-                })?;
-            let n = guard.get_inner_mut().consume(&mut handler)?;
-            if n > 0 {
-                return Ok(n);
-            }
-            // Drained and the kernel has seen our consumer position (see
-            // `RingReader::commit_and_recheck`): its next record wakes us.
-            guard.clear_ready();
-        }
+        // An empty drain has left the kernel seeing our consumer position
+        // (see `RingReader::commit_and_recheck`): its next record wakes us.
+        drain_when_ready(&mut self.fd, |ring| {
+            let n = ring.consume(&mut handler)?;
+            Ok((n > 0).then_some(n))
+        })
+        .await
     }
 
     /// Hands the records available now to `handler`, without waiting.
