@@ -289,18 +289,6 @@ struct Arenas {
 }
 
 impl Arenas {
-    /// Room for every record the section can hold (no type is shorter than
-    /// its 12-byte header plus its records), so no buffer is moved while
-    /// parsing. Untouched capacity costs address space, not memory.
-    fn for_section(len: usize) -> Arenas {
-        Arenas {
-            members: Vec::with_capacity(len / 12),
-            enumerators: Vec::with_capacity(len / 8),
-            params: Vec::with_capacity(len / 8),
-            vars: Vec::with_capacity(len / 12),
-        }
-    }
-
     /// Points every type's records at the shared buffers.
     fn attach(self, types: &mut [Type]) {
         let members = Arc::new(self.members);

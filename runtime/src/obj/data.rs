@@ -106,7 +106,7 @@ fn fix_other_datasecs(elf: &Elf<'_>, btf: &mut Btf) -> Result<(), ObjError> {
             });
         }
         vars.sort_by_key(|v| v.offset);
-        btf.fix_datasec(id, size, vars.into());
+        btf.fix_datasec(id, size, vars);
     }
     Ok(())
 }
