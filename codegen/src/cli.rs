@@ -27,7 +27,7 @@ commands:
                          the typed skeleton of an object (types + open/load API)
   build [DIR]            compile every DIR/*.bpf.c (default src/bpf) with clang and
                          write DIR/NAME.skel.rs next to each
-  load OBJ [--pin-root DIR]
+  load OBJ [--pin-root DIR] [--max-entries MAP=N]...
                          create every map and load every program of an object on this
                          kernel and report; exit status 1 with the verifier log on failure
 ";
@@ -327,6 +327,7 @@ fn build_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
 fn load_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
     let mut path = None;
     let mut pin_root = None;
+    let mut sizes: Vec<(String, u32)> = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -336,6 +337,15 @@ fn load_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
                         .cloned()
                         .ok_or_else(|| CliError::Usage("load: --pin-root needs a value".into()))?,
                 )
+            }
+            "--max-entries" => {
+                let bad = || CliError::Usage("load: --max-entries needs MAP=N".into());
+                let v = it.next().ok_or_else(bad)?;
+                let (map, n) = v.split_once('=').ok_or_else(bad)?;
+                let n = n.parse().map_err(|_| {
+                    CliError::Usage(format!("load: --max-entries {v}: `{n}` is not a number"))
+                })?;
+                sizes.push((map.to_owned(), n));
             }
             flag if flag.starts_with('-') => {
                 return Err(CliError::Usage(format!("load: unknown option `{flag}`")))
@@ -353,6 +363,13 @@ fn load_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
     if let Some(root) = pin_root {
         open.set_pin_root(root);
     }
+    for (map, n) in sizes {
+        open.map_mut(&map)
+            .ok_or_else(|| {
+                CliError::Usage(format!("load: --max-entries: no map `{map}` in {path}"))
+            })?
+            .set_max_entries(n);
+    }
     let obj = open.load()?;
     writeln!(out, "loaded {}", obj.name())?;
     for m in obj.maps() {
@@ -361,7 +378,8 @@ fn load_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
             out,
             "  map {:<20} {:<16} id {:<6} key {} value {} max {}",
             m.name(),
-            i.map_type,
+            // Display of the kind enums ignores width: pad the text.
+            i.map_type.to_string(),
             i.id,
             i.key_size,
             i.value_size,
@@ -373,7 +391,10 @@ fn load_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         writeln!(
             out,
             "  data {:<19} {:<16} id {:<6} {} bytes",
-            d.section, i.map_type, i.id, i.value_size
+            d.section,
+            i.map_type.to_string(),
+            i.id,
+            i.value_size
         )?;
     }
     for p in obj.programs() {
@@ -382,7 +403,7 @@ fn load_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
             out,
             "  prog {:<19} {:<16} id {}",
             p.name(),
-            p.prog_type(),
+            p.prog_type().to_string(),
             id
         )?;
         for c in obj.core_relocations(p.name()) {

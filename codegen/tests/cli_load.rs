@@ -90,6 +90,53 @@ fn load_of_a_rejected_program_prints_the_verifier_log_and_fails() {
     );
 }
 
+/// libbpf-tools leave some sizes to user space and declare key/value types
+/// on maps whose kernel type refuses BTF (cgroup arrays, stack traces).
+#[test]
+fn load_names_a_map_without_size_and_takes_one_from_the_command_line() {
+    require_root();
+    let obj = fixture("user_sized.bpf.o");
+    let obj = obj.to_str().unwrap();
+    let out = cli(&["load", obj]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: user_sized: map start: max_entries is 0: the object leaves the size to user space; set it before load"),
+        "{stderr}"
+    );
+    let out = cli(&["load", obj, "--max-entries", "start=1024"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("map start                hash             ")
+            && stdout.contains(" max 1024\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("map cgroup_map           cgroup_array "),
+        "{stdout}"
+    );
+    // Created without BTF from the start: no retry, so no note.
+    assert!(!stderr.contains("created without BTF"), "{stderr}");
+    for (arg, want) in [
+        ("start", "load: --max-entries needs MAP=N"),
+        (
+            "start=x",
+            "load: --max-entries start=x: `x` is not a number",
+        ),
+        ("nope=4", "load: --max-entries: no map `nope` in "),
+    ] {
+        let out = cli(&["load", obj, "--max-entries", arg]);
+        assert_eq!(out.status.code(), Some(2), "{arg}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.starts_with(&format!("error: {want}")),
+            "{arg}: {stderr}"
+        );
+    }
+}
+
 #[test]
 fn gen_writes_a_skeleton() {
     let dir = std::env::temp_dir().join(format!("bpf2rs-gen-{}", std::process::id()));

@@ -99,6 +99,17 @@ fn create_plain(
     } else {
         max_entries
     };
+    if max_entries == 0 && !m.map_type.is_storage() {
+        // Tools such as libbpf-tools' cpudist leave the size to user space;
+        // the kernel would only say EINVAL.
+        return Err(cx.setup(
+            &m.name,
+            "max_entries is 0: the object leaves the size to user space; set it before \
+             load (`OpenObject::map_mut(name).set_max_entries(n)`, or `--max-entries MAP=N` \
+             with `cargo bpf2rs load`)"
+                .into(),
+        ));
+    }
     let mut create = sys::MapCreate {
         name: &m.name,
         map_type: m.map_type.0,
@@ -111,7 +122,7 @@ fn create_plain(
         map_extra: m.map_extra,
         ..Default::default()
     };
-    let with_btf = cx.btf_fd.is_some() && m.value_type.is_some() && !m.map_type.is_map_in_map();
+    let with_btf = cx.btf_fd.is_some() && m.value_type.is_some() && !m.map_type.refuses_btf();
     if with_btf {
         create.btf_fd = cx.btf_fd;
         create.btf_key_type_id = m.key_type.map(|t| t.0).unwrap_or(0);

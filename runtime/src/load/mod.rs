@@ -475,6 +475,11 @@ fn load_program(
                 Some(why) => format!("{why}\n{log}"),
                 None => log,
             };
+            let log = if log.is_empty() {
+                silent_refusal(source.errno()).to_owned()
+            } else {
+                log
+            };
             return Err(LoadError::Verifier(Box::new(VerifierError {
                 object: object.to_owned(),
                 program: p.name.clone(),
@@ -636,5 +641,25 @@ impl Object {
     /// created without BTF because the kernel refused it.
     pub fn notes(&self) -> &[String] {
         &self.notes
+    }
+}
+
+/// What to say when the kernel refused a program without a verifier log:
+/// it stopped before verifying, which an errno alone explains badly.
+fn silent_refusal(errno: Option<i32>) -> &'static str {
+    const ENOTSUPP: i32 = 524; // kernel-internal, printed as "Unknown error 524"
+    match errno {
+        Some(libc::EPERM) => {
+            "(no verifier output: the kernel refused the program before verifying it. \
+             EPERM means missing privileges (CAP_BPF with CAP_PERFMON or CAP_NET_ADMIN, \
+             or CAP_SYS_ADMIN), or a kernel or LSM policy that forbids this program \
+             type: fentry, fexit, fmod_ret, lsm and struct_ops need BPF trampolines, \
+             which some kernels do not allow)"
+        }
+        Some(ENOTSUPP) => {
+            "(no verifier output: the kernel does not support this program type or \
+             its attach target (ENOTSUPP))"
+        }
+        _ => "(no verifier output)",
     }
 }

@@ -104,6 +104,45 @@ impl MapType {
     pub fn is_map_in_map(self) -> bool {
         matches!(self, MapType::ARRAY_OF_MAPS | MapType::HASH_OF_MAPS)
     }
+
+    /// Whether max_entries must be 0 for this type: cgroup storage and the
+    /// local storages (sk, inode, task, cgrp) hold one value per object.
+    pub fn is_storage(self) -> bool {
+        matches!(
+            self,
+            MapType::CGROUP_STORAGE
+                | MapType::PERCPU_CGROUP_STORAGE
+                | MapType::SK_STORAGE
+                | MapType::INODE_STORAGE
+                | MapType::TASK_STORAGE
+                | MapType::CGRP_STORAGE
+        )
+    }
+
+    /// Whether the kernel refuses key and value BTF for this map type (its
+    /// ops use `map_check_no_btf`: the values are fds, ids or stack traces,
+    /// or there are no keys). Such maps are created without BTF, as libbpf
+    /// does, instead of trying and failing with ENOTSUPP first.
+    pub fn refuses_btf(self) -> bool {
+        matches!(
+            self,
+            MapType::PROG_ARRAY
+                | MapType::PERF_EVENT_ARRAY
+                | MapType::STACK_TRACE
+                | MapType::CGROUP_ARRAY
+                | MapType::ARRAY_OF_MAPS
+                | MapType::HASH_OF_MAPS
+                | MapType::DEVMAP
+                | MapType::DEVMAP_HASH
+                | MapType::SOCKMAP
+                | MapType::SOCKHASH
+                | MapType::CPUMAP
+                | MapType::XSKMAP
+                | MapType::REUSEPORT_SOCKARRAY
+                | MapType::QUEUE
+                | MapType::STACK
+        )
+    }
 }
 
 kernel_enum! {

@@ -81,6 +81,13 @@ pub fn load_or_refused(name: &str, program: &str, section: &str) -> Option<Objec
         matches!(errno, Some(libc::EPERM | ENOTSUPP)),
         "refused for another reason: {text}"
     );
+    // When the kernel gave no verifier output, the log says what the errno means.
+    let log = e.verifier_log().unwrap_or_default();
+    assert!(!log.is_empty(), "{text}");
+    if errno == Some(libc::EPERM) && log.starts_with("(no verifier output") {
+        assert!(log.contains("EPERM means missing privileges"), "{log}");
+        assert!(log.contains("need BPF trampolines"), "{log}");
+    }
     eprintln!("NOT RUN on this kernel, which refuses {program} ({section}): {text}");
     None
 }
