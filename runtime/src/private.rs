@@ -60,8 +60,20 @@ pub fn fmt_enum(
 
 /// Compile-time layout check used by generated code, one line per type:
 ///
-/// ```ignore
-/// ::bpf2rs::__private::check_layout!(flow, size(16), align(4), saddr(0), daddr(4), sport(8));
+/// ```
+/// # #![allow(non_camel_case_types)]
+/// #[repr(C)]
+/// #[derive(Clone, Copy)]
+/// pub struct flow {
+///     pub saddr: u32,
+///     pub sport: u16,
+///     pub proto: u8,
+///     pub __pad_7: [u8; 1],
+/// }
+/// #[repr(transparent)]
+/// pub struct kind(pub u32);
+///
+/// ::bpf2rs::__private::check_layout!(flow, size(8), align(4), saddr(0), sport(4), proto(6), __pad_7(7));
 /// ::bpf2rs::__private::check_layout!(kind, size(4)); // an enum: size only
 /// ```
 ///
