@@ -10,7 +10,7 @@ use bpf2rs::obj::{MapSpec, ObjectSpec};
 use serde_json::{json, Value};
 
 /// The object as one JSON value: `{"name", "license", "version", "maps",
-/// "globals", "externs", "programs", "subprograms"}`.
+/// "globals", "externs", "programs", "subprograms", "struct_ops"}`.
 pub fn to_json(spec: &ObjectSpec) -> Value {
     let btf = spec.btf.as_deref();
     let globals: Vec<Value> = spec
@@ -63,6 +63,21 @@ pub fn to_json(spec: &ObjectSpec) -> Value {
         "externs": externs,
         "programs": spec.programs.iter().map(program).collect::<Vec<_>>(),
         "subprograms": spec.subprograms.iter().map(program).collect::<Vec<_>>(),
+        "struct_ops": spec.struct_ops.iter().map(struct_ops_json).collect::<Vec<_>>(),
+    })
+}
+
+fn struct_ops_json(ops: &bpf2rs::obj::StructOpsSpec) -> Value {
+    json!({
+        "name": ops.name,
+        "section": ops.section,
+        "type": format!("struct {}", ops.type_name),
+        "link": ops.link,
+        "programs": ops.programs.iter().map(|s| json!({
+            "member": s.member,
+            "offset": s.offset,
+            "program": s.program,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -205,7 +220,25 @@ pub fn to_text(spec: &ObjectSpec) -> String {
             p.insns.len().to_string(),
         ]);
     }
-    for t in [maps, globals, progs] {
+    let mut tables = vec![maps, globals, progs];
+    if !spec.struct_ops.is_empty() {
+        let mut ops = Table::new("struct_ops", &["variable", "section", "type", "programs"]);
+        for o in &spec.struct_ops {
+            let slots: Vec<String> = o
+                .programs
+                .iter()
+                .map(|s| format!("{}={}", s.member, s.program))
+                .collect();
+            ops.row(vec![
+                o.name.clone(),
+                o.section.clone(),
+                format!("struct {}", o.type_name),
+                slots.join(" "),
+            ]);
+        }
+        tables.push(ops);
+    }
+    for t in tables {
         out.push('\n');
         out.push_str(&t.render());
     }

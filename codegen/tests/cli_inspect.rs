@@ -93,6 +93,7 @@ fn json_keys_are_the_documented_ones() {
         "globals.bpf.o",
         "programs.bpf.o",
         "legacy_iproute2.bpf.o",
+        "struct_ops.bpf.o",
     ] {
         let v = inspect_json(f);
         assert_eq!(
@@ -105,10 +106,21 @@ fn json_keys_are_the_documented_ones() {
                 "globals",
                 "externs",
                 "programs",
-                "subprograms"
+                "subprograms",
+                "struct_ops"
             ]),
             "{f}"
         );
+        for o in v["struct_ops"].as_array().unwrap() {
+            assert_eq!(
+                keys(o),
+                set(&["name", "section", "type", "link", "programs"]),
+                "{f}"
+            );
+            for p in o["programs"].as_array().unwrap() {
+                assert_eq!(keys(p), set(&["member", "offset", "program"]), "{f}");
+            }
+        }
         for m in v["maps"].as_array().unwrap() {
             assert_eq!(keys(m), set(MAP_KEYS), "{f}: map {}", m["name"]);
             if !m["inner"].is_null() {

@@ -249,3 +249,88 @@ fn programs_func_info_of_every_program() {
         assert!(p.line_info.iter().all(|l| (l.insn_off as usize) < len));
     }
 }
+
+// ---------------------------------------------------------- struct_ops.bpf.o
+
+#[test]
+fn struct_ops_variables_name_their_programs() {
+    let spec = open("struct_ops.bpf.o");
+    let btf = spec.btf.as_deref().unwrap();
+    /// (member, offset, program)
+    type Slot<'a> = (&'a str, u32, &'a str);
+    let got: Vec<(&str, &str, bool, &str, Vec<Slot>)> = spec
+        .struct_ops
+        .iter()
+        .map(|o| {
+            (
+                o.name.as_str(),
+                o.section.as_str(),
+                o.link,
+                o.type_name.as_str(),
+                o.programs
+                    .iter()
+                    .map(|s| (s.member.as_str(), s.offset, s.program.as_str()))
+                    .collect(),
+            )
+        })
+        .collect();
+    // Offsets of the function pointers in this kernel's tcp_congestion_ops.
+    let Type::Struct(ops) = btf.type_by_id(spec.struct_ops[0].btf_type).unwrap() else {
+        panic!("not a struct");
+    };
+    let offset = |member: &str| {
+        ops.members
+            .iter()
+            .find(|m| btf.name(m.name) == member)
+            .map(|m| m.bit_offset / 8)
+            .unwrap()
+    };
+    let slots = |names: &[(&'static str, &'static str)]| -> Vec<Slot<'static>> {
+        names.iter().map(|&(m, p)| (m, offset(m), p)).collect()
+    };
+    assert_eq!(
+        got,
+        [
+            (
+                "reno_like",
+                ".struct_ops.link",
+                true,
+                "tcp_congestion_ops",
+                slots(&[
+                    ("ssthresh", "cc_ssthresh"),
+                    ("cong_avoid", "cc_cong_avoid"),
+                    ("undo_cwnd", "cc_undo_cwnd"),
+                    ("init", "cc_init"),
+                ])
+            ),
+            (
+                "plain_ops",
+                ".struct_ops",
+                false,
+                "tcp_congestion_ops",
+                slots(&[
+                    ("ssthresh", "cc_ssthresh"),
+                    ("cong_avoid", "cc_cong_avoid"),
+                    ("undo_cwnd", "cc_undo_cwnd"),
+                ])
+            ),
+        ]
+    );
+    // The initial bytes: `name` as the C initialiser wrote it, function
+    // pointers zero (they are relocations).
+    for (o, want) in spec.struct_ops.iter().zip(["bpf2rs_cc", "bpf2rs_cc2"]) {
+        assert_eq!(o.data.len(), btf.size_of(o.btf_type).unwrap() as usize);
+        let at = offset("name") as usize;
+        assert_eq!(
+            &o.data[at..at + want.len() + 1],
+            format!("{want}\0").as_bytes()
+        );
+        for s in &o.programs {
+            let p = s.offset as usize;
+            assert_eq!(o.data[p..p + 8], [0; 8], "{}.{}", o.name, s.member);
+        }
+    }
+    for p in &spec.programs {
+        assert_eq!(p.prog_type(), ProgType::STRUCT_OPS, "{}", p.name);
+    }
+}

@@ -232,6 +232,7 @@ impl OpenObject {
         } = self;
         let object = spec.name.clone();
         let mut notes = Vec::new();
+        struct_ops_unsupported(&spec, &prog_settings, &mut notes)?;
         let kernel = kernel_btf(&spec, &prog_settings, core_target.as_deref())?;
         let mut externs = externs::Externs::resolve(&spec, kernel.as_ref()).map_err(|message| {
             LoadError::Other {
@@ -662,4 +663,45 @@ fn silent_refusal(errno: Option<i32>) -> &'static str {
         }
         _ => "(no verifier output)",
     }
+}
+
+/// struct_ops maps are not created yet: an object whose struct_ops
+/// programs are to be loaded is refused up front, naming the variable; with
+/// those programs' autoload off, the rest loads and a note says what was
+/// left out.
+fn struct_ops_unsupported(
+    spec: &ObjectSpec,
+    progs: &[ProgSettings],
+    notes: &mut Vec<String>,
+) -> Result<(), LoadError> {
+    for ops in &spec.struct_ops {
+        let wanted: Vec<&str> = ops
+            .programs
+            .iter()
+            .filter(|slot| {
+                spec.programs
+                    .iter()
+                    .zip(progs)
+                    .any(|(p, s)| p.name == slot.program && s.autoload)
+            })
+            .map(|slot| slot.program.as_str())
+            .collect();
+        let what = format!(
+            "struct_ops map {} (struct {}, section {})",
+            ops.name, ops.type_name, ops.section
+        );
+        if wanted.is_empty() {
+            notes.push(format!("{what}: not created (its programs are not loaded)"));
+            continue;
+        }
+        return Err(LoadError::Other {
+            object: spec.name.clone(),
+            message: format!(
+                "{what}: this loader does not create struct_ops maps yet; turn off autoload of \
+                 its programs ({}) to load the rest of the object",
+                wanted.join(", ")
+            ),
+        });
+    }
+    Ok(())
 }

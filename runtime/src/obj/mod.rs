@@ -22,6 +22,7 @@ mod kinds;
 mod maps;
 mod programs;
 mod section;
+mod struct_ops;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -33,6 +34,7 @@ pub use error::ObjError;
 pub use kinds::{AttachType, MapType, ProgType};
 pub use programs::{Insn, RelocTarget, Relocation, INSN_SIZE};
 pub use section::{section_def, AttachKind, SectionDef};
+pub use struct_ops::{StructOpsSlot, StructOpsSpec};
 
 /// Everything a compiled BPF object declares.
 #[derive(Clone, Debug)]
@@ -57,6 +59,9 @@ pub struct ObjectSpec {
     pub programs: Vec<ProgramSpec>,
     /// Functions in `.text`, called from programs (bpf-to-bpf calls).
     pub subprograms: Vec<ProgramSpec>,
+    /// `.struct_ops` / `.struct_ops.link` variables (kernel ops structs
+    /// implemented by programs).
+    pub struct_ops: Vec<StructOpsSpec>,
 }
 
 impl ObjectSpec {
@@ -97,6 +102,7 @@ impl ObjectSpec {
         let (data, externs) = data::read_data(&file, btf.as_mut())?;
         let (programs, subprograms) =
             programs::read_programs(&file, btf_ext.as_ref(), &maps, &data, &externs)?;
+        let struct_ops = struct_ops::read_struct_ops(&file, btf.as_ref())?;
         Ok(ObjectSpec {
             name: name.to_owned(),
             license: file.license()?,
@@ -108,6 +114,7 @@ impl ObjectSpec {
             externs,
             programs,
             subprograms,
+            struct_ops,
         })
     }
 
