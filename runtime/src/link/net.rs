@@ -150,18 +150,7 @@ impl Program {
                 self.section()
             )));
         };
-        let fd = sys_link::link_create(&LinkCreate {
-            prog_fd: self.fd()?,
-            target: cgroup.as_raw_fd() as u32,
-            attach_type: attach_type.0,
-            flags: 0,
-            extra: LinkExtra::None,
-        })
-        .map_err(|e| ctx.sys(e))?;
-        Ok(Link::new(
-            fd,
-            format!("{attach_type} {} on {target}", self.name()),
-        ))
+        self.fd_link(&ctx, cgroup, attach_type)
     }
 
     /// Attaches a socket filter program to socket `sock` (SO_ATTACH_BPF).
@@ -213,9 +202,20 @@ impl Program {
                 )))
             }
         };
+        self.fd_link(&ctx, netns, attach_type)
+    }
+
+    /// BPF_LINK_CREATE of this program on the object open at `target`
+    /// (a cgroup or a network namespace), with no extra attributes.
+    fn fd_link(
+        &self,
+        ctx: &Ctx<'_>,
+        target: BorrowedFd<'_>,
+        attach_type: AttachType,
+    ) -> Result<Link, LinkError> {
         let fd = sys_link::link_create(&LinkCreate {
             prog_fd: self.fd()?,
-            target: netns.as_raw_fd() as u32,
+            target: target.as_raw_fd() as u32,
             attach_type: attach_type.0,
             flags: 0,
             extra: LinkExtra::None,
@@ -223,7 +223,7 @@ impl Program {
         .map_err(|e| ctx.sys(e))?;
         Ok(Link::new(
             fd,
-            format!("{attach_type} {} on {target}", self.name()),
+            format!("{attach_type} {} on {}", self.name(), ctx.target),
         ))
     }
 }
