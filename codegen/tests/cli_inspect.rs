@@ -4,19 +4,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::process::Command;
 
+use common::fixture;
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cargo-bpf2rs");
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/bpf")
-        .join(name)
-}
 
 struct Run {
     code: i32,
@@ -37,11 +33,7 @@ fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
 }
 
 fn inspect_json(name: &str) -> Value {
-    let r = run(&[
-        "inspect".as_ref(),
-        fixture(name).as_os_str(),
-        "--json".as_ref(),
-    ]);
+    let r = run(&["inspect", fixture(name).to_str().unwrap(), "--json"]);
     assert_eq!(r.code, 0, "stderr: {}", r.stderr);
     assert!(r.stderr.is_empty(), "{}", r.stderr);
     serde_json::from_str(&r.stdout)
@@ -156,6 +148,25 @@ fn json_keys_are_the_documented_ones() {
     }
 }
 
+/// The maps of maps.bpf.o, in section order.
+const MAPS_BPF_O_MAPS: [&str; 15] = [
+    "inner_a",
+    "outer_arr",
+    "jmp_table",
+    "flow_table",
+    "icmpcnt",
+    "raw_sizes",
+    "noprealloc",
+    "numa_map",
+    "pinned_map",
+    "bloom",
+    "lru",
+    "pcpu_arr",
+    "events_rb",
+    "perf_events",
+    "outer_hash",
+];
+
 #[test]
 fn json_of_maps_object() {
     let v = inspect_json("maps.bpf.o");
@@ -169,26 +180,7 @@ fn json_of_maps_object() {
         .iter()
         .map(|m| m["name"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        names,
-        [
-            "inner_a",
-            "outer_arr",
-            "jmp_table",
-            "flow_table",
-            "icmpcnt",
-            "raw_sizes",
-            "noprealloc",
-            "numa_map",
-            "pinned_map",
-            "bloom",
-            "lru",
-            "pcpu_arr",
-            "events_rb",
-            "perf_events",
-            "outer_hash",
-        ]
-    );
+    assert_eq!(names, MAPS_BPF_O_MAPS);
     let map = |name: &str| {
         v["maps"]
             .as_array()
@@ -364,16 +356,11 @@ fn json_of_programs_and_legacy_objects() {
 fn runs_as_a_cargo_subcommand() {
     // Cargo runs `cargo-bpf2rs bpf2rs inspect ...`.
     let path = fixture("maps.bpf.o");
-    let direct = run(&["inspect".as_ref(), path.as_os_str(), "--json".as_ref()]);
-    let via_cargo = run(&[
-        "bpf2rs".as_ref(),
-        "inspect".as_ref(),
-        path.as_os_str(),
-        "--json".as_ref(),
-    ]);
+    let direct = run(&["inspect", path.to_str().unwrap(), "--json"]);
+    let via_cargo = run(&["bpf2rs", "inspect", path.to_str().unwrap(), "--json"]);
     assert_eq!((direct.code, via_cargo.code), (0, 0));
     assert_eq!(direct.stdout, via_cargo.stdout);
-    let text = run(&["bpf2rs".as_ref(), "inspect".as_ref(), path.as_os_str()]);
+    let text = run(&["bpf2rs", "inspect", path.to_str().unwrap()]);
     assert_eq!(text.code, 0);
     assert!(
         text.stdout
@@ -385,7 +372,7 @@ fn runs_as_a_cargo_subcommand() {
 
 #[test]
 fn text_tables() {
-    let r = run(&["inspect".as_ref(), fixture("maps.bpf.o").as_os_str()]);
+    let r = run(&["inspect", fixture("maps.bpf.o").to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(lines[0], "object maps  license GPL  version -");
@@ -399,30 +386,11 @@ fn text_tables() {
         ["map", "type", "key", "value", "max", "flags", "pin", "extra"]
     );
     // One row per map, in section order, right after the header.
-    let rows: Vec<&str> = lines[header + 1..header + 16]
+    let rows: Vec<&str> = lines[header + 1..header + 1 + MAPS_BPF_O_MAPS.len()]
         .iter()
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
-    assert_eq!(
-        rows,
-        [
-            "inner_a",
-            "outer_arr",
-            "jmp_table",
-            "flow_table",
-            "icmpcnt",
-            "raw_sizes",
-            "noprealloc",
-            "numa_map",
-            "pinned_map",
-            "bloom",
-            "lru",
-            "pcpu_arr",
-            "events_rb",
-            "perf_events",
-            "outer_hash",
-        ]
-    );
+    assert_eq!(rows, MAPS_BPF_O_MAPS);
     let row = |name: &str| -> Vec<&str> {
         lines
             .iter()
@@ -501,7 +469,7 @@ fn text_tables() {
     );
     assert_eq!(row("entry"), ["entry", "xdp", "xdp", "xdp", "159"]);
 
-    let r = run(&["inspect".as_ref(), fixture("globals.bpf.o").as_os_str()]);
+    let r = run(&["inspect", fixture("globals.bpf.o").to_str().unwrap()]);
     assert_eq!(r.code, 0);
     let lines: Vec<&str> = r.stdout.lines().collect();
     let header = lines
@@ -530,7 +498,7 @@ fn text_tables() {
 #[test]
 fn missing_file_fails_naming_it() {
     let path = fixture("no_such_object.bpf.o");
-    let r = run(&["inspect".as_ref(), path.as_os_str()]);
+    let r = run(&["inspect", path.to_str().unwrap()]);
     assert_eq!(r.code, 1);
     assert!(r.stdout.is_empty());
     assert!(
@@ -556,7 +524,7 @@ fn random_bytes_fail_naming_the_file() {
         })
         .collect();
     std::fs::write(&path, bytes).unwrap();
-    let r = run(&["inspect".as_ref(), path.as_os_str(), "--json".as_ref()]);
+    let r = run(&["inspect", path.to_str().unwrap(), "--json"]);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(r.code, 1);
     assert!(r.stdout.is_empty());
@@ -571,7 +539,7 @@ fn random_bytes_fail_naming_the_file() {
 #[test]
 fn rejected_map_definition() {
     let path = fixture("bad_key_both.bpf.o");
-    let r = run(&["inspect".as_ref(), path.as_os_str()]);
+    let r = run(&["inspect", path.to_str().unwrap()]);
     assert_eq!(r.code, 1);
     assert!(r.stdout.is_empty());
     assert_eq!(
@@ -582,12 +550,7 @@ fn rejected_map_definition() {
         )
     );
     let path = fixture("bad_unknown_field.bpf.o");
-    let r = run(&[
-        "bpf2rs".as_ref(),
-        "inspect".as_ref(),
-        path.as_os_str(),
-        "--json".as_ref(),
-    ]);
+    let r = run(&["bpf2rs", "inspect", path.to_str().unwrap(), "--json"]);
     assert_eq!(r.code, 1);
     assert_eq!(
         r.stderr,

@@ -2,34 +2,11 @@
 //! the verifier log and a failing exit status.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/bpf")
-        .join(name)
-}
+use std::path::PathBuf;
 
-fn require_root() {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false);
-    assert!(
-        root,
-        "this kernel test needs root (CAP_BPF and CAP_SYS_ADMIN): run the tests as root"
-    );
-}
-
-fn cli(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_cargo-bpf2rs"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use common::{cli, fixture, require_root};
 
 #[test]
 fn load_reports_every_map_and_program() {

@@ -2,27 +2,15 @@
 //! program, the relocations applied: kind, local access, old -> new value.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
-use std::path::Path;
-use std::process::Command;
+mod common;
+
+use common::{cli, fixture, require_root};
 
 #[test]
 fn load_prints_core_relocations_per_program() {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false);
-    assert!(
-        root,
-        "this kernel test needs root (CAP_BPF and CAP_SYS_ADMIN): run the tests as root"
-    );
-    let obj = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/bpf/core_trace.bpf.o");
-    let out = Command::new(env!("CARGO_BIN_EXE_cargo-bpf2rs"))
-        .arg("load")
-        .arg(&obj)
-        .output()
-        .unwrap();
+    require_root();
+    let obj = fixture("core_trace.bpf.o");
+    let out = cli(&["load", obj.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

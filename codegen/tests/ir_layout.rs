@@ -64,12 +64,15 @@ fn fields(s: &StructItem) -> Vec<(String, String, u32)> {
         .collect()
 }
 
-fn expect_fields(s: &StructItem, want: &[(&str, &str, u32)]) {
-    let want: Vec<(String, String, u32)> = want
-        .iter()
+/// `want` (name, type, byte offset) in the form [`fields`] returns.
+fn owned_fields(want: &[(&str, &str, u32)]) -> Vec<(String, String, u32)> {
+    want.iter()
         .map(|(n, t, o)| ((*n).to_owned(), (*t).to_owned(), *o))
-        .collect();
-    assert_eq!(fields(s), want, "fields of {}", s.name);
+        .collect()
+}
+
+fn expect_fields(s: &StructItem, want: &[(&str, &str, u32)]) {
+    assert_eq!(fields(s), owned_fields(want), "fields of {}", s.name);
 }
 
 /// (name, storage, bit offset in storage, bits, signed) of every bitfield.
@@ -201,11 +204,7 @@ fn padding_table() {
         let s = b.struct_("s", size, &ms);
         let items = build(&b, &[s]);
         let got = fields(strukt(&items, "s"));
-        let want: Vec<(String, String, u32)> = want
-            .iter()
-            .map(|(n, t, o)| ((*n).to_owned(), (*t).to_owned(), *o))
-            .collect();
-        assert_eq!(got, want, "{what}");
+        assert_eq!(got, owned_fields(&want), "{what}");
     }
 }
 
@@ -532,11 +531,7 @@ fn bitfield_grouping_table() {
         let s = b.bitfield_struct("s", size, &ms);
         let items = build(&b, &[s]);
         let s = strukt(&items, "s");
-        let want: Vec<(String, String, u32)> = want_fields
-            .iter()
-            .map(|(n, t, o)| ((*n).to_owned(), (*t).to_owned(), *o))
-            .collect();
-        assert_eq!(fields(s), want, "{what}");
+        assert_eq!(fields(s), owned_fields(&want_fields), "{what}");
         let got: Vec<(&str, &str, u32)> = bitfields(s)
             .into_iter()
             .map(|(n, st, off, _, _)| (n, st, off))

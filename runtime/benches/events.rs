@@ -16,7 +16,6 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -36,32 +35,8 @@ const STALL: Duration = Duration::from_millis(90);
 const PEER: &str = "bpf2rs";
 
 /// Counts every allocation, to show the consumer makes none per event.
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's contract is the system allocator's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as for `alloc` and `dealloc`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: common::CountingAlloc = common::CountingAlloc;
 
 /// `struct event` of bench.bpf.c.
 #[derive(Clone, Copy, bpf2rs::Pod)]
@@ -98,10 +73,6 @@ impl State {
         self.received += 1;
         progress.store(self.received, Ordering::Relaxed);
     }
-}
-
-fn want(w: &str) -> bool {
-    std::env::var("BENCH_ONLY").map_or(true, |only| only.is_empty() || only.contains(w))
 }
 
 fn object() -> Result<PathBuf, String> {
@@ -155,7 +126,7 @@ fn w5(path: &Path) -> Result<(), String> {
     let t0 = Instant::now();
     let (produced, allocs, t1) = std::thread::scope(|scope| -> Result<_, String> {
         let producer = scope.spawn(|| produce(prog, &progress, &stop));
-        let allocs0 = ALLOCS.load(Ordering::Relaxed);
+        let allocs0 = common::allocs();
         let mut on_event = |e: &Event| s.on_event(e, &progress);
         let mut stalls = 0;
         let mut idle = 0;
@@ -186,7 +157,7 @@ fn w5(path: &Path) -> Result<(), String> {
                 }
             }
         }
-        let allocs = ALLOCS.load(Ordering::Relaxed) - allocs0;
+        let allocs = common::allocs() - allocs0;
         stop.store(true, Ordering::Relaxed);
         let t1 = Instant::now();
         s.stalls = stalls;
@@ -210,12 +181,12 @@ fn w5(path: &Path) -> Result<(), String> {
     for _ in 0..DRAIN_ROUNDS {
         test_run(prog, RB_DRAIN)?;
         let before = s.received;
-        let a0 = ALLOCS.load(Ordering::Relaxed);
+        let a0 = common::allocs();
         let t0 = Instant::now();
         rb.consume(|e: &Event| s.on_event(e, &progress))
             .map_err(|e| e.to_string())?;
         drain_ns += t0.elapsed().as_nanos();
-        allocs += ALLOCS.load(Ordering::Relaxed) - a0;
+        allocs += common::allocs() - a0;
         got += s.received - before;
     }
     println!(
@@ -228,7 +199,7 @@ fn w5(path: &Path) -> Result<(), String> {
 }
 
 fn main() {
-    if !want("w5") {
+    if !common::want("w5") {
         return;
     }
     let result = object().and_then(|path| w5(&path));

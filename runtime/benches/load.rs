@@ -14,16 +14,12 @@ use std::time::Instant;
 
 const OPEN_LOAD_REPS: usize = 50;
 
-fn want(w: &str) -> bool {
-    std::env::var("BENCH_ONLY").map_or(true, |only| only.is_empty() || only.contains(w))
-}
-
 fn object() -> Result<PathBuf, String> {
     common::peers_object()
 }
 
 fn main() {
-    if !want("w6") {
+    if !common::want("w6") {
         return;
     }
     let path = match object() {

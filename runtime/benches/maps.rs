@@ -23,8 +23,8 @@
 //! `EXTRA_PEERS="bpf2rs:$(bench binary)" peers/run.sh`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: like the C peers, any failure aborts the run
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
+mod common;
+
 use std::time::{Duration, Instant};
 
 use bpf2rs::map::{
@@ -40,43 +40,16 @@ const BATCH: usize = 4096;
 const BATCH_DUMPS: usize = 5;
 
 /// Counts every allocation and reallocation in the process.
-struct CountingAlloc;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller upholds `alloc`'s contract, which we pass on.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as for `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from this allocator, i.e. from `System`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: `ptr` came from `System`; the caller upholds the rest.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: CountingAlloc = CountingAlloc;
+static GLOBAL: common::CountingAlloc = common::CountingAlloc;
 
 /// Times `f` and counts its allocations.
 fn measure<T>(f: impl FnOnce() -> T) -> (T, Duration, u64) {
-    let a0 = ALLOCS.load(Ordering::Relaxed);
+    let a0 = common::allocs();
     let t0 = Instant::now();
     let out = f();
     let d = t0.elapsed();
-    (out, d, ALLOCS.load(Ordering::Relaxed) - a0)
+    (out, d, common::allocs() - a0)
 }
 
 fn emit(workload: &str, elapsed: Duration, ops: u64, allocs: u64, extra: &str) {
@@ -91,11 +64,6 @@ fn unsupported(workload: &str, why: &str) {
     println!(
         "{{\"peer\":\"{PEER}\",\"workload\":\"{workload}\",\"ns_per_op\":null,\"ops\":0,\"unsupported\":\"{why}\"}}"
     );
-}
-
-/// BENCH_ONLY=w1,w5 runs a subset of workloads (default: all).
-fn want(w: &str) -> bool {
-    std::env::var("BENCH_ONLY").map_or(true, |o| o.is_empty() || o.contains(w))
 }
 
 fn check(ok: bool, what: &str) {
@@ -252,19 +220,19 @@ fn main() {
     // argv[1] is the peers' object path (or cargo's `--bench`); these
     // workloads create their own maps and do not need it.
     let _object = std::env::args().nth(1);
-    if want("w1") {
+    if common::want("w1") {
         w1_hash();
     }
-    if want("w2") {
+    if common::want("w2") {
         w2_array();
     }
-    if want("w3") {
+    if common::want("w3") {
         w3_percpu();
     }
-    if want("w4") {
+    if common::want("w4") {
         w4_batch();
     }
-    if want("w5") {
+    if common::want("w5") {
         // Run them as an extra peer: `cargo bench -p bpf2rs --bench events`.
         unsupported("ringbuf", "measured by bpf2rs's `events` bench binary");
         unsupported(
@@ -272,7 +240,7 @@ fn main() {
             "measured by bpf2rs's `events` bench binary",
         );
     }
-    if want("w6") {
+    if common::want("w6") {
         unsupported("open-load", "measured by bpf2rs's `load` bench binary");
     }
 }

@@ -7,21 +7,10 @@
 mod common;
 mod kernel_attach_util;
 
-use std::time::Duration;
-
 use bpf2rs::link;
 use kernel_attach_util::*;
 
 const FIXTURE: &str = "attach_tracing.bpf.o";
-
-fn assert_detached(obj: &bpf2rs::load::Object, i: usize, mut trigger: impl FnMut()) {
-    let before = hits(obj, i);
-    for _ in 0..3 {
-        trigger();
-    }
-    std::thread::sleep(Duration::from_millis(20));
-    assert_eq!(hits(obj, i), before, "hits[{i}] moved after detach");
-}
 
 fn open_a_file() {
     std::hint::black_box(std::fs::File::open("/proc/self/stat").unwrap());

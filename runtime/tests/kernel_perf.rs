@@ -248,19 +248,10 @@ fn async_perf_buffers_wake_in_tokio() {
     use bpf2rs::perf::AsyncPerfEventArray;
     let mut obj = load(|_| {});
     let p = perf::<Event>(&mut obj, 64);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .enable_time()
-        .build()
-        .unwrap();
+    let rt = tokio_runtime();
     let mut seqs = Vec::new();
     std::thread::scope(|s| {
-        s.spawn(|| {
-            for _ in 0..20 {
-                std::thread::sleep(Duration::from_millis(5));
-                run(&obj, "emit_perf", 100);
-            }
-        });
+        s.spawn(|| produce_in_bursts(&obj, "emit_perf"));
         rt.block_on(async {
             let mut p = AsyncPerfEventArray::new(p).unwrap();
             while seqs.len() < 2_000 {

@@ -291,19 +291,10 @@ fn async_ring_buffers_wake_in_tokio() {
     use bpf2rs::ringbuf::AsyncRingBuf;
     let mut obj = load(|_| {});
     let rb = RingBuf::<Event>::from_map(obj.take_map("events").unwrap()).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .enable_time()
-        .build()
-        .unwrap();
+    let rt = tokio_runtime();
     let mut seqs = Vec::new();
     std::thread::scope(|s| {
-        s.spawn(|| {
-            for _ in 0..20 {
-                std::thread::sleep(Duration::from_millis(5));
-                run(&obj, "emit_ring", 100);
-            }
-        });
+        s.spawn(|| produce_in_bursts(&obj, "emit_ring"));
         rt.block_on(async {
             let mut rb = AsyncRingBuf::new(rb).unwrap();
             while seqs.len() < 2_000 {

@@ -300,11 +300,48 @@ fn maps_programs_share_one_section() {
     assert!(spec.data.is_empty() && spec.externs.is_empty());
 }
 
+/// Program `p`, starting at instruction `first_insn` of its section, has
+/// exactly the map relocations `llvm-objdump -r` lists for the section
+/// (byte offset in the section, symbol), each at an ld_imm64 not yet
+/// rewritten to BPF_PSEUDO_MAP_FD.
+fn check_map_relocs(p: &ProgramSpec, first_insn: usize, objdump: &[(usize, &str)]) {
+    assert_eq!(p.section_insn_offset, first_insn, "{}", p.name);
+    let got: Vec<(usize, &str, RelocTarget)> = p
+        .relocations
+        .iter()
+        .map(|r| (r.insn, r.symbol.as_str(), r.target.clone()))
+        .collect();
+    let want: Vec<(usize, &str, RelocTarget)> = objdump
+        .iter()
+        .map(|&(off, m)| (off / INSN_SIZE - first_insn, m, RelocTarget::Map(m.into())))
+        .collect();
+    assert_eq!(got, want, "{}", p.name);
+    for r in &p.relocations {
+        let insn = p.insns[r.insn];
+        assert!(
+            insn.is_ld_imm64(),
+            "{}: insn {} is ld_imm64: {insn:?}",
+            p.name,
+            r.insn
+        );
+        assert_eq!(
+            insn.src_reg, 0,
+            "{}: not yet rewritten to BPF_PSEUDO_MAP_FD",
+            p.name
+        );
+        assert_eq!(
+            p.insns[r.insn + 1].code,
+            0,
+            "{}: second half of ld_imm64",
+            p.name
+        );
+    }
+}
+
 #[test]
 fn maps_relocations_name_maps_at_ld_imm64() {
     let spec = open("maps.bpf.o");
     let entry = spec.program("entry").unwrap();
-    assert_eq!(entry.section_insn_offset, 2);
     // `llvm-objdump-19 -r maps.bpf.o`, RELOCATION RECORDS FOR [xdp]: byte
     // offset in the section and symbol, all R_BPF_64_64.
     let objdump: [(usize, &str); 17] = [
@@ -326,22 +363,8 @@ fn maps_relocations_name_maps_at_ld_imm64() {
         (0x470, "outer_hash"),
         (0x4d8, "jmp_table"),
     ];
-    let got: Vec<(usize, &str, RelocTarget)> = entry
-        .relocations
-        .iter()
-        .map(|r| (r.insn, r.symbol.as_str(), r.target.clone()))
-        .collect();
-    let want: Vec<(usize, &str, RelocTarget)> = objdump
-        .iter()
-        .map(|&(off, name)| (off / INSN_SIZE - 2, name, RelocTarget::Map(name.into())))
-        .collect();
-    assert_eq!(got, want);
-    for r in &entry.relocations {
-        let insn = entry.insns[r.insn];
-        assert!(insn.is_ld_imm64(), "insn {} is ld_imm64: {insn:?}", r.insn);
-        assert_eq!(insn.src_reg, 0, "not yet rewritten to BPF_PSEUDO_MAP_FD");
-        assert_eq!(entry.insns[r.insn + 1].code, 0, "second half of ld_imm64");
-    }
+    // entry starts at insn 2 of the section, after tail_prog.
+    check_map_relocs(entry, 2, &objdump);
     let mut used: Vec<&str> = objdump.iter().map(|(_, n)| *n).collect();
     used.dedup();
     assert_eq!(used.len(), 15, "entry uses every map");
@@ -410,25 +433,6 @@ fn maps_datasecs_are_fixed_from_elf() {
 
 // ---------------------------------------------------- legacy `maps` sections
 
-/// A single-program section's map relocations, as `llvm-objdump -r` lists
-/// them (byte offset, symbol).
-fn check_map_relocs(p: &ProgramSpec, objdump: &[(usize, &str)]) {
-    assert_eq!(p.section_insn_offset, 0);
-    let got: Vec<(usize, &str, RelocTarget)> = p
-        .relocations
-        .iter()
-        .map(|r| (r.insn, r.symbol.as_str(), r.target.clone()))
-        .collect();
-    let want: Vec<(usize, &str, RelocTarget)> = objdump
-        .iter()
-        .map(|&(off, m)| (off / INSN_SIZE, m, RelocTarget::Map(m.into())))
-        .collect();
-    assert_eq!(got, want, "{}", p.name);
-    for r in &p.relocations {
-        assert!(p.insns[r.insn].is_ld_imm64(), "{}: insn {}", p.name, r.insn);
-    }
-}
-
 #[test]
 fn legacy_five_field_maps() {
     let spec = open("legacy.bpf.o");
@@ -445,6 +449,7 @@ fn legacy_five_field_maps() {
     // RELOCATION RECORDS FOR [socket].
     check_map_relocs(
         p,
+        0,
         &[
             (0x48, "legacy_hash"),
             (0x98, "legacy_hash"),
@@ -469,6 +474,7 @@ fn legacy_aya_seven_field_maps() {
     assert_eq!(def, ("xdp", ProgType::XDP, Some(AttachType::XDP)));
     check_map_relocs(
         p,
+        0,
         &[
             (0x40, "ext_pinned"),
             (0x90, "ext_pinned"),
@@ -491,7 +497,7 @@ fn legacy_iproute2_nine_field_maps() {
     ];
     check_maps(&spec, MapOrigin::Legacy, &rows);
     let p = spec.program("ip_xdp").unwrap();
-    check_map_relocs(p, &[(0x30, "tc_outer"), (0x98, "tc_inner")]);
+    check_map_relocs(p, 0, &[(0x30, "tc_outer"), (0x98, "tc_inner")]);
     let vars = owned([("tc_inner", 0, 36), ("tc_outer", 36, 36)]);
     assert_eq!(datasec(btf(&spec), "maps"), (72, vars));
 }
@@ -537,7 +543,7 @@ fn nobtf_object_reads_without_btf() {
     let p = spec.program("nobtf_xdp").unwrap();
     assert_eq!((p.section.as_str(), p.insns.len()), ("xdp", 0x60 / 8));
     assert!(p.func_info.is_empty() && p.line_info.is_empty());
-    check_map_relocs(p, &[(0x20, "nobtf_cnt")]);
+    check_map_relocs(p, 0, &[(0x20, "nobtf_cnt")]);
     assert_eq!(spec.license.as_deref(), Some("GPL"));
 }
 

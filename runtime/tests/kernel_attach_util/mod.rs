@@ -101,6 +101,16 @@ pub fn hits(obj: &Object, i: usize) -> u64 {
     u64::from_ne_bytes(buf[i * 8..i * 8 + 8].try_into().unwrap())
 }
 
+/// After the link is gone the program must not run: the count stays put.
+pub fn assert_detached(obj: &Object, i: usize, mut trigger: impl FnMut()) {
+    let before = hits(obj, i);
+    for _ in 0..3 {
+        trigger();
+    }
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(hits(obj, i), before, "hits[{i}] moved after detach");
+}
+
 /// Calls `trigger` until `hits[i]` moves (up to 2 s); returns the count.
 pub fn wait_hits(obj: &Object, i: usize, mut trigger: impl FnMut()) -> u64 {
     let start = Instant::now();

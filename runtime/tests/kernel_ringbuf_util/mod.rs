@@ -122,6 +122,26 @@ pub fn gated_producer(
     }
 }
 
+/// For the async consumer tests: a current-thread tokio runtime with I/O
+/// and timers.
+#[cfg(feature = "tokio")]
+pub fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .unwrap()
+}
+
+/// For the async consumer tests: 2,000 events from `prog` in 20 bursts of
+/// 100, 5 ms apart, so the consumer has to wait for them.
+pub fn produce_in_bursts(obj: &Object, prog: &str) {
+    for _ in 0..20 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        run(obj, prog, 100);
+    }
+}
+
 /// Possible CPUs.
 pub fn ncpus() -> u32 {
     bpf2rs::sys::possible_cpus().unwrap() as u32
