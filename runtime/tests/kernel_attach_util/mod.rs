@@ -88,8 +88,17 @@ pub fn load_or_refused(name: &str, program: &str, section: &str) -> Option<Objec
         assert!(log.contains("EPERM means missing privileges"), "{log}");
         assert!(log.contains("need BPF trampolines"), "{log}");
     }
-    eprintln!("NOT RUN on this kernel, which refuses {program} ({section}): {text}");
+    not_run(program, &text);
     None
+}
+
+/// Says that `what` could not run on this kernel, and why. Straight to
+/// stderr, past the test harness's capture of `eprintln!`, so that every run
+/// shows what this kernel did not let us test.
+pub fn not_run(what: &str, why: &str) {
+    let first_line = why.lines().next().unwrap_or_default();
+    let line = format!("note: {what} NOT RUN on this kernel: {first_line}\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
 }
 
 /// `hits[i]` of the fixture's .bss.
