@@ -17,7 +17,8 @@ use crate::types::{self, Selection};
 const USAGE: &str = "usage: cargo bpf2rs <command> [args]
 
 commands:
-  inspect OBJ [--json]   show the maps, globals and programs of a compiled BPF object
+  inspect OBJ [--json]   show the maps, globals, programs and struct_ops of a compiled
+                         BPF object
   types BTF_OR_OBJ [--type NAME]... [--all] [--rename-duplicates] [--base BTF] [-o FILE]
                          Rust types with the kernel's layout for an object's map keys,
                          values and globals (default), named types, or every type;
