@@ -23,33 +23,26 @@ fn bpftool_dump() -> String {
 }
 
 /// Member byte offsets and size of `STRUCT 'name'` from bpftool's dump.
+/// The number right after `key` in a bpftool dump line (`size=16 vlen=2`).
+fn number_after(line: &str, key: &str) -> u64 {
+    let rest = line
+        .split(key)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {key} in {line:?}"));
+    rest.split(' ').next().unwrap().parse().unwrap()
+}
+
 fn struct_layout(dump: &str, name: &str) -> (u64, HashMap<String, u64>) {
     let header = format!("STRUCT '{name}' size=");
     let mut lines = dump.lines().skip_while(|l| !l.contains(&header));
     let first = lines
         .next()
         .unwrap_or_else(|| panic!("no struct {name} in vmlinux"));
-    let size: u64 = first
-        .split("size=")
-        .nth(1)
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let size = number_after(first, "size=");
     let mut members = HashMap::new();
     for l in lines.take_while(|l| l.starts_with('\t')) {
         let name = l.trim().split('\'').nth(1).unwrap().to_owned();
-        let bits: u64 = l
-            .split("bits_offset=")
-            .nth(1)
-            .unwrap()
-            .split(' ')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let bits = number_after(l, "bits_offset=");
         members.insert(name, bits / 8);
     }
     (size, members)

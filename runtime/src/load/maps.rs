@@ -292,12 +292,7 @@ pub(crate) fn fill_map_slots(
                             slot.index
                         ),
                     })?;
-            let fd = inner.as_fd().as_raw_fd_u32();
-            map.update(&slot.index.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
-                .map_err(|source| LoadError::Map {
-                    object: object.to_owned(),
-                    source,
-                })?;
+            set_slot(object, map, slot.index, inner.as_fd().as_raw_fd_u32())?;
         }
     }
     Ok(())
@@ -323,15 +318,19 @@ pub(crate) fn fill_prog_slots(
             else {
                 continue;
             };
-            let fd = fd.as_raw_fd_u32();
-            map.update(&slot.index.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
-                .map_err(|source| LoadError::Map {
-                    object: object.to_owned(),
-                    source,
-                })?;
+            set_slot(object, map, slot.index, fd.as_raw_fd_u32())?;
         }
     }
     Ok(())
+}
+
+/// Writes fd `fd` (a map or a program) at `index` of a map-in-map or prog array.
+fn set_slot(object: &str, map: &Map, index: u32, fd: u32) -> Result<(), LoadError> {
+    map.update(&index.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
+        .map_err(|source| LoadError::Map {
+            object: object.to_owned(),
+            source,
+        })
 }
 
 trait RawFdU32 {
