@@ -19,6 +19,7 @@ fn main() {
         ("attach", |b| b),
         ("events", |b| b.ringbuf_event("events", "struct event")),
         ("tools", |b| b.ringbuf_event("events", "struct event")),
+        ("usdt", |b| b),
     ];
     for (name, configure) in skeletons {
         // events.bpf.o lives with the runtime's event tests.

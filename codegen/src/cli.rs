@@ -373,25 +373,34 @@ fn load_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
     }
     let obj = open.load()?;
     writeln!(out, "loaded {}", obj.name())?;
+    // One name column for maps, data and programs ("map " is one byte
+    // shorter than "data " and "prog ").
+    let longest = (obj.maps().iter().map(|m| m.name().len()))
+        .chain(obj.data_maps().iter().map(|d| d.section.len()))
+        .chain(obj.programs().iter().map(|p| p.name().len()))
+        .max()
+        .unwrap_or(0);
+    let w = longest.max(19);
     for m in obj.maps() {
         let i = m.info();
         writeln!(
             out,
-            "  map {:<20} {:<16} id {:<6} key {} value {} max {}",
+            "  map {:<w1$} {:<16} id {:<6} key {} value {} max {}",
             m.name(),
             // Display of the kind enums ignores width: pad the text.
             i.map_type.to_string(),
             i.id,
             i.key_size,
             i.value_size,
-            i.max_entries
+            i.max_entries,
+            w1 = w + 1,
         )?;
     }
     for d in obj.data_maps() {
         let i = d.map.info();
         writeln!(
             out,
-            "  data {:<19} {:<16} id {:<6} {} bytes",
+            "  data {:<w$} {:<16} id {:<6} {} bytes",
             d.section,
             i.map_type.to_string(),
             i.id,
@@ -402,7 +411,7 @@ fn load_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         let id = p.id().map(|i| i.to_string()).unwrap_or_else(|_| "-".into());
         writeln!(
             out,
-            "  prog {:<19} {:<16} id {}",
+            "  prog {:<w$} {:<16} id {}",
             p.name(),
             p.prog_type().to_string(),
             id

@@ -329,6 +329,10 @@ pub mod skel {
     pub mod tools {
         include!(concat!(env!("OUT_DIR"), "/tools.skel.rs"));
     }
+    /// `tests/bpf/usdt.bpf.o`: USDT probes read with `<bpf/usdt.bpf.h>`.
+    pub mod usdt {
+        include!(concat!(env!("OUT_DIR"), "/usdt.skel.rs"));
+    }
 }
 
 /// Fails the calling test unless it runs as root: kernel tests need

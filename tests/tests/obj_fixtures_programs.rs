@@ -334,3 +334,21 @@ fn struct_ops_variables_name_their_programs() {
         assert_eq!(p.prog_type(), ProgType::STRUCT_OPS, "{}", p.name);
     }
 }
+
+// ------------------------------------------------------------ usdt.bpf.o
+
+#[test]
+fn hidden_global_functions_are_marked() {
+    // <bpf/usdt.bpf.h>'s helpers are `__weak __hidden`; the programs are
+    // plain globals, and static functions are neither.
+    let spec = open("usdt.bpf.o");
+    let sub = |n: &str| spec.subprograms.iter().find(|p| p.name == n).unwrap();
+    for n in ["bpf_usdt_arg", "bpf_usdt_arg_cnt", "bpf_usdt_cookie"] {
+        assert!(sub(n).global && sub(n).hidden, "{n}");
+    }
+    for p in &spec.programs {
+        assert!(p.global && !p.hidden, "{}", p.name);
+        assert_eq!(p.expected_attach_type(), Some(AttachType::TRACE_UPROBE_MULTI));
+    }
+    assert_eq!(spec.programs.len(), 2);
+}

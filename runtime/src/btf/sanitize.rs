@@ -76,6 +76,32 @@ impl Btf {
         Ok(btf)
     }
 
+    /// Gives the global FUNCs named in `names` static linkage. libbpf does
+    /// this for global functions with hidden visibility (`__hidden`): the
+    /// verifier then checks them in their callers' context instead of on
+    /// their own, where a pointer argument could be NULL.
+    pub(crate) fn mark_funcs_static(&mut self, names: &[&str]) {
+        if names.is_empty() {
+            return;
+        }
+        let found: Vec<(TypeId, Type)> = self
+            .iter()
+            .filter_map(|(id, t)| match t {
+                Type::Func(f)
+                    if f.linkage == FuncLinkage::Global && names.contains(&self.name(f.name)) =>
+                {
+                    let mut f = *f;
+                    f.linkage = FuncLinkage::Static;
+                    Some((id, Type::Func(f)))
+                }
+                _ => None,
+            })
+            .collect();
+        for (id, t) in found {
+            self.set_type(id, t);
+        }
+    }
+
     /// Gives every unnamed (non-variadic) parameter of prototype `proto` the name `name`.
     fn name_anon_params(&mut self, proto: TypeId, name: Name) -> Result<(), BtfError> {
         if let Type::FuncProto(p) = self.type_by_id(proto)? {

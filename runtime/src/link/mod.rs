@@ -35,6 +35,7 @@ mod probe;
 mod tracefs;
 mod tracing;
 mod uprobe;
+mod usdt;
 
 use std::ffi::CString;
 use std::fs::File;
@@ -49,6 +50,8 @@ use crate::sys::{self, SysError};
 pub use net::{detach_socket_filter, TcxAnchor, XdpFlags};
 pub use probe::KprobeOpts;
 pub use uprobe::{symbol_file_offset, UprobeOpts, UprobeTarget};
+pub use usdt::{parse_usdt_args, usdt_notes, UsdtArg, UsdtLocation, UsdtNote, UsdtOpts};
+pub(crate) use usdt::{UsdtSpecs, SPEC_MAP as USDT_SPEC_MAP};
 
 /// An attach or link operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +132,8 @@ pub struct Link {
     fd: OwnedFd,
     /// What was attached where, for errors (`xdp on ifindex 1`).
     what: String,
+    /// A USDT link's spec slots, freed with the link.
+    usdt: Option<usdt::SpecSlots>,
 }
 
 /// What the kernel says about a link.
@@ -143,7 +148,11 @@ pub struct LinkInfo {
 
 impl Link {
     fn new(fd: OwnedFd, what: String) -> Link {
-        Link { fd, what }
+        Link {
+            fd,
+            what,
+            usdt: None,
+        }
     }
 
     /// Wraps the fd of an existing bpf_link.
@@ -176,7 +185,13 @@ impl Link {
     }
 
     /// Gives up ownership: the program stays attached while the fd is open.
+    ///
+    /// A USDT link's spec slots stay taken for the rest of the process: the
+    /// fd may keep the probes attached.
     pub fn into_fd(self) -> OwnedFd {
+        if let Some(slots) = &self.usdt {
+            slots.keep();
+        }
         self.fd
     }
 
@@ -184,7 +199,12 @@ impl Link {
     /// after this process drops the link (remove the file to detach).
     pub fn pin(&self, path: impl AsRef<Path>) -> Result<(), LinkError> {
         let c = c_path(&self.what, path.as_ref(), "BPF_OBJ_PIN")?;
-        sys::obj_pin(self.fd(), &c).map_err(self.err("pin"))
+        sys::obj_pin(self.fd(), &c).map_err(self.err("pin"))?;
+        // The pinned link may outlive this handle: its USDT specs stay.
+        if let Some(slots) = &self.usdt {
+            slots.keep();
+        }
+        Ok(())
     }
 
     /// Detaches the program now, even if the link is pinned or shared
@@ -272,7 +292,8 @@ fn c_path(what: &str, path: &Path, op: &'static str) -> Result<CString, LinkErro
 
 /// Attaches `prog` where its section name says (libbpf's conventions):
 /// `kprobe/SYM`, `kretprobe/SYM`, `kprobe.multi/GLOB`, `ksyscall/NAME`,
-/// `uprobe/PATH:SYM[+OFF]`, `uprobe.multi/PATH:GLOB`, `tracepoint/CAT/NAME` (`tp/`),
+/// `uprobe/PATH:SYM[+OFF]`, `uprobe.multi/PATH:GLOB`, `usdt/PATH:PROVIDER:NAME`,
+/// `tracepoint/CAT/NAME` (`tp/`),
 /// `raw_tp/NAME` (`raw_tracepoint/`), `tp_btf/`, `fentry/`, `fexit/`,
 /// `fmod_ret/`, `lsm/` and `iter/`.
 ///
@@ -343,6 +364,17 @@ pub fn attach_auto(prog: &Program) -> Result<Option<Link>, LinkError> {
                         def.attach == AttachKind::UretprobeMulti,
                         None,
                     )?,
+                _ => return Ok(None),
+            }
+        }
+        (AttachKind::Usdt, Some(t)) => {
+            let mut parts = t.rsplitn(3, ':');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(name), Some(provider), Some(path))
+                    if !path.is_empty() && !provider.is_empty() && !name.is_empty() =>
+                {
+                    prog.attach_usdt(path, provider, name, UsdtOpts::default())?
+                }
                 _ => return Ok(None),
             }
         }

@@ -151,7 +151,8 @@ impl Externs {
             let value = match name {
                 "LINUX_KERNEL_VERSION" => Some(kernel_version()?.to_string()),
                 // Virtual values libbpf provides: this kernel has both.
-                "LINUX_HAS_BPF_COOKIE" | "LINUX_HAS_SYSCALL_WRAPPER" => Some("1".to_owned()),
+                // "y" reads as 1 in a `_Bool` (usdt.bpf.h's type) and in an int.
+                "LINUX_HAS_BPF_COOKIE" | "LINUX_HAS_SYSCALL_WRAPPER" => Some("y".to_owned()),
                 _ => config
                     .as_ref()
                     .ok()

@@ -314,6 +314,7 @@ impl OpenObject {
             core.push((p.name.clone(), applied));
         }
         maps::fill_prog_slots(&object, &spec, &maps, &programs)?;
+        share_usdt_specs(&object, &spec, &maps, &mut programs)?;
         Ok(Object {
             name: object,
             maps,
@@ -324,6 +325,52 @@ impl OpenObject {
             core,
         })
     }
+}
+
+/// Gives the object's `usdt` programs its USDT spec array (see
+/// [`Program::attach_usdt`]).
+fn share_usdt_specs(
+    object: &str,
+    spec: &ObjectSpec,
+    maps: &[Map],
+    programs: &mut [Program],
+) -> Result<(), LoadError> {
+    let is_usdt = |p: &ProgramSpec| {
+        p.def
+            .as_ref()
+            .is_some_and(|d| d.attach == crate::obj::AttachKind::Usdt)
+    };
+    let (Some(map), Some(map_spec)) = (
+        maps.iter().find(|m| m.name() == crate::link::USDT_SPEC_MAP),
+        spec.map(crate::link::USDT_SPEC_MAP),
+    ) else {
+        return Ok(());
+    };
+    if !spec.programs.iter().any(is_usdt) {
+        return Ok(());
+    }
+    let fd = map
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(|e| LoadError::Other {
+            object: object.to_owned(),
+            message: format!("map {}: dup: {e}", crate::link::USDT_SPEC_MAP),
+        })?;
+    let handle = Map::from_fd(crate::link::USDT_SPEC_MAP, fd).map_err(|e| LoadError::Other {
+        object: object.to_owned(),
+        message: e.to_string(),
+    })?;
+    let shared = std::sync::Arc::new(crate::link::UsdtSpecs::new(
+        handle,
+        spec.btf.as_deref(),
+        map_spec.value_type,
+    ));
+    for (p, prog) in spec.programs.iter().zip(programs.iter_mut()) {
+        if is_usdt(p) {
+            prog.set_usdt_specs(std::sync::Arc::clone(&shared));
+        }
+    }
+    Ok(())
 }
 
 /// The kernel's BTF, indexed, when anything needs it: CO-RE relocations
@@ -364,7 +411,15 @@ fn kernel_btf(
 /// refuses it) maps are created without BTF and a note says why.
 fn load_btf(spec: &ObjectSpec, notes: &mut Vec<String>) -> Option<OwnedFd> {
     let btf = spec.btf.as_ref()?;
-    let bytes = match btf.sanitized_for_kernel().and_then(|b| b.to_bytes()) {
+    let hidden: Vec<&str> = (spec.programs.iter().chain(&spec.subprograms))
+        .filter(|p| p.global && p.hidden)
+        .map(|p| p.name.as_str())
+        .collect();
+    let sanitized = btf.sanitized_for_kernel().map(|mut b| {
+        b.mark_funcs_static(&hidden);
+        b
+    });
+    let bytes = match sanitized.and_then(|b| b.to_bytes()) {
         Ok(b) => b,
         Err(e) => {
             notes.push(format!("BTF not loaded ({e}); maps created without BTF"));

@@ -36,6 +36,8 @@ pub(crate) struct Symbol {
     pub(crate) kind: SymbolKind,
     pub(crate) global: bool,
     pub(crate) weak: bool,
+    /// Visibility STV_HIDDEN or STV_INTERNAL (`__hidden`).
+    pub(crate) hidden: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -121,6 +123,7 @@ impl<'a> Elf<'a> {
                 kind: SymbolKind::Unknown,
                 global: false,
                 weak: false,
+                hidden: false,
             },
         );
         for s in file.symbols() {
@@ -152,6 +155,11 @@ impl<'a> Elf<'a> {
                 kind: s.kind(),
                 global: s.is_global(),
                 weak: s.is_weak(),
+                hidden: matches!(
+                    s.flags(),
+                    object::SymbolFlags::Elf { st_other, .. }
+                        if matches!(st_other & 3, object::elf::STV_HIDDEN | object::elf::STV_INTERNAL)
+                ),
             };
         }
         Ok(Elf {

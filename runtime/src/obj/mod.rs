@@ -318,6 +318,11 @@ pub struct ProgramSpec {
     pub core_relos: Vec<CoreRelo>,
     /// Whether the symbol is global.
     pub global: bool,
+    /// Whether a global symbol has hidden (or internal) visibility, as
+    /// `__hidden` functions of headers like `<bpf/usdt.bpf.h>` do. The
+    /// loader marks such functions static in the BTF it loads, as libbpf
+    /// does, so the verifier checks them with their callers' context.
+    pub hidden: bool,
 }
 
 impl ProgramSpec {

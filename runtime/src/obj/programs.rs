@@ -202,6 +202,7 @@ fn read_section(
             line_info: Vec::new(),
             core_relos: Vec::new(),
             global: f.global,
+            hidden: f.hidden,
         });
     }
     for (i, r) in elf.relocations(sec)?.iter().enumerate() {

@@ -116,8 +116,10 @@ static TABLE: &[Row] = &[
     sleepable(row("uprobe.session.s", Target, P::KPROBE, Some(A::TRACE_UPROBE_SESSION), K::UprobeMulti)),
     row("ksyscall", Target, P::KPROBE, None, K::Ksyscall),
     row("kretsyscall", Target, P::KPROBE, None, K::Kretsyscall),
-    row("usdt", Target, P::KPROBE, None, K::Usdt),
-    sleepable(row("usdt.s", Target, P::KPROBE, None, K::Usdt)),
+    // USDT sites are attached with one uprobe_multi link (Linux 6.6+), which
+    // needs the program loaded for it.
+    row("usdt", Target, P::KPROBE, Some(A::TRACE_UPROBE_MULTI), K::Usdt),
+    sleepable(row("usdt.s", Target, P::KPROBE, Some(A::TRACE_UPROBE_MULTI), K::Usdt)),
     row("tc/ingress", Exact, P::SCHED_CLS, Some(A::TCX_INGRESS), K::Manual),
     row("tc/egress", Exact, P::SCHED_CLS, Some(A::TCX_EGRESS), K::Manual),
     row("tcx/ingress", Exact, P::SCHED_CLS, Some(A::TCX_INGRESS), K::Manual),

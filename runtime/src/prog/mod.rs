@@ -29,6 +29,8 @@ pub struct Program {
     expected_attach_type: Option<AttachType>,
     /// `None` when the program was not loaded (autoload off).
     fd: Option<OwnedFd>,
+    /// The object's USDT spec array, for `usdt` programs.
+    usdt: Option<std::sync::Arc<crate::link::UsdtSpecs>>,
 }
 
 /// Input of [`Program::test_run`].
@@ -72,7 +74,16 @@ impl Program {
             prog_type,
             expected_attach_type,
             fd,
+            usdt: None,
         }
+    }
+
+    pub(crate) fn set_usdt_specs(&mut self, specs: std::sync::Arc<crate::link::UsdtSpecs>) {
+        self.usdt = Some(specs);
+    }
+
+    pub(crate) fn usdt_specs(&self) -> Option<&std::sync::Arc<crate::link::UsdtSpecs>> {
+        self.usdt.as_ref()
     }
 
     /// Whether the program is in the kernel (false when autoload was off).

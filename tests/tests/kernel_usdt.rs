@@ -1,0 +1,303 @@
+//! USDT probes against the kernel, through the generated skeleton: this
+//! test binary defines probes the way `<sys/sdt.h>` does (a `nop` plus a
+//! `.note.stapsdt` note, with a semaphore), and tests/bpf/usdt.bpf.c reads
+//! their arguments through libbpf's `<bpf/usdt.bpf.h>`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
+#![cfg(target_arch = "x86_64")]
+
+use bpf2rs::link::{self, UsdtLocation, UsdtOpts};
+use bpf2rs_tests::require_root;
+use bpf2rs_tests::skel::usdt::{types, UsdtSkel};
+
+/// The semaphore of probe `bpf2rs_test:probe`: the kernel counts it up
+/// while a uprobe is attached to the probe.
+#[no_mangle]
+#[used]
+#[link_section = ".probes"]
+static mut BPF2RS_TEST_PROBE_SEMAPHORE: u16 = 0;
+
+fn semaphore() -> u16 {
+    // SAFETY: a plain read of a static the kernel may change behind us;
+    // volatile so that every call reads memory.
+    unsafe { std::ptr::read_volatile(&raw const BPF2RS_TEST_PROBE_SEMAPHORE) }
+}
+
+/// One probe site: a `nop` and its `.note.stapsdt` entry, as `<sys/sdt.h>`
+/// emits them. `$args` is the argument string, with the operands' registers
+/// filled in by the assembler template.
+macro_rules! usdt_site {
+    ($provider:literal, $name:literal, $sem:literal, $args:literal, $($operands:tt)*) => {
+        // SAFETY: a nop in .text plus note data in sections of their own;
+        // nothing is read or written.
+        unsafe {
+            core::arch::asm!(
+                "990: nop",
+                ".pushsection .note.stapsdt,\"?\",\"note\"",
+                ".balign 4",
+                ".4byte 992f-991f, 994f-993f, 3",
+                "991: .asciz \"stapsdt\"",
+                "992: .balign 4",
+                "993: .8byte 990b",
+                ".8byte _.stapsdt.base",
+                $sem,
+                concat!(".asciz \"", $provider, "\""),
+                concat!(".asciz \"", $name, "\""),
+                concat!(".asciz \"", $args, "\""),
+                "994: .balign 4",
+                ".popsection",
+                ".ifndef _.stapsdt.base",
+                ".pushsection .stapsdt.base,\"aG\",\"progbits\",.stapsdt.base,comdat",
+                ".weak _.stapsdt.base",
+                ".hidden _.stapsdt.base",
+                "_.stapsdt.base: .space 1",
+                ".size _.stapsdt.base, 1",
+                ".popsection",
+                ".endif",
+                $($operands)*
+                options(att_syntax, nostack, readonly, preserves_flags),
+            )
+        }
+    };
+}
+
+/// First site of `bpf2rs_test:probe`: a signed int in a register, a u64
+/// 8 bytes past a pointer, a u16 in a register, the constant -7.
+#[inline(never)]
+fn fire_first(a: i32, b: &[u64; 2], c: u16) {
+    usdt_site!(
+        "bpf2rs_test", "probe", ".8byte {sem}", "-4@{a:e} 8@8({b}) 2@{c:x} -1@$-7",
+        a = in(reg) a, b = in(reg) b.as_ptr(), c = in(reg) c, sem = sym BPF2RS_TEST_PROBE_SEMAPHORE,
+    );
+}
+
+/// Second site of the same probe (a probe may sit in several places).
+#[inline(never)]
+fn fire_second(a: i32, b: &[u64; 2], c: u16) {
+    usdt_site!(
+        "bpf2rs_test", "probe", ".8byte {sem}", "-4@{a:e} 8@8({b}) 2@{c:x} -1@$-7",
+        a = in(reg) a, b = in(reg) b.as_ptr(), c = in(reg) c, sem = sym BPF2RS_TEST_PROBE_SEMAPHORE,
+    );
+}
+
+/// `bpf2rs_test:auto`, without a semaphore: one 8-byte argument.
+#[inline(never)]
+fn fire_auto(x: i64) {
+    usdt_site!("bpf2rs_test", "auto", ".8byte 0", "-8@{x}", x = in(reg) x,);
+}
+
+fn exe() -> std::path::PathBuf {
+    std::env::current_exe().unwrap()
+}
+
+/// The fixture loaded, counting only this process.
+fn load() -> UsdtSkel {
+    require_root();
+    let mut open = UsdtSkel::open().unwrap();
+    open.rodata_mut().target_tgid = std::process::id();
+    open.load().unwrap()
+}
+
+/// `seen[i]`: (args, cookie, arg_cnt, err).
+fn seen(skel: &UsdtSkel, i: u32) -> ([i64; 4], i64, i32, i32) {
+    let s = skel.maps.seen.get(i).unwrap();
+    (s.args, s.cookie, s.arg_cnt, s.err)
+}
+
+#[test]
+fn notes_of_this_binary() {
+    let notes = link::usdt_notes(&exe()).unwrap();
+    let probe: Vec<_> = notes.iter().filter(|n| n.name == "probe").collect();
+    assert_eq!(probe.len(), 2, "{notes:?}");
+    assert_ne!(probe[0].file_offset, probe[1].file_offset);
+    assert_ne!(probe[0].semaphore_offset, 0);
+    assert_eq!(probe[0].semaphore_offset, probe[1].semaphore_offset);
+    for p in &probe {
+        assert_eq!(p.provider, "bpf2rs_test");
+        let args = link::parse_usdt_args(&p.args).unwrap();
+        assert_eq!(args.len(), 4, "{}", p.args);
+        assert_eq!((args[0].size, args[0].signed), (4, true));
+        assert!(matches!(args[0].location, UsdtLocation::Reg(_)));
+        assert!(matches!(
+            args[1].location,
+            UsdtLocation::Deref { offset: 8, .. }
+        ));
+        assert_eq!((args[2].size, args[2].signed), (2, false));
+        assert_eq!(args[3].location, UsdtLocation::Const(-7));
+    }
+    let auto: Vec<_> = notes.iter().filter(|n| n.name == "auto").collect();
+    assert_eq!(auto.len(), 1);
+    assert_eq!(auto[0].semaphore_offset, 0);
+    // The site's file offset holds the probe's nop (0x90).
+    let bytes = std::fs::read(exe()).unwrap();
+    for n in probe.iter().chain(&auto) {
+        assert_eq!(bytes[n.file_offset as usize], 0x90, "{n:?}");
+    }
+}
+
+#[test]
+fn arguments_cookie_and_semaphore_reach_the_program_and_end_with_the_link() {
+    let skel = load();
+    let prog = &skel.progs.on_probe;
+    assert_eq!(semaphore(), 0);
+    let link = prog
+        .attach_usdt(
+            exe(),
+            "bpf2rs_test",
+            "probe",
+            UsdtOpts {
+                pid: Some(std::process::id()),
+                cookie: 0xfeed_f00d,
+            },
+        )
+        .unwrap();
+    // Both sites share the semaphore: each site's uprobe counts it up.
+    assert_eq!(semaphore(), 2, "the kernel counts the semaphore up");
+    let mem = [0, 0x1122_3344_5566_7788];
+    fire_first(-5, &mem, 0xbeef);
+    fire_second(i32::MIN, &[0, u64::MAX], 7);
+    assert_eq!(skel.bss().fired, 2, "one run per firing");
+    assert_eq!(
+        seen(&skel, 0),
+        ([-5, 0x1122_3344_5566_7788, 0xbeef, -7], 0xfeed_f00d, 4, 0)
+    );
+    assert_eq!(
+        seen(&skel, 1),
+        ([i32::MIN as i64, -1, 7, -7], 0xfeed_f00d, 4, 0)
+    );
+    // The spec the program read, as the generated type sees it.
+    let spec: types::__bpf_usdt_spec = skel.maps.__bpf_usdt_specs.get(0).unwrap();
+    assert_eq!((spec.arg_cnt, spec.usdt_cookie), (4, 0xfeed_f00d));
+    let konst = spec.args[3];
+    assert_eq!(
+        konst.arg_type,
+        types::__bpf_usdt_arg_type::BPF_USDT_ARG_CONST
+    );
+    assert_eq!(
+        (
+            konst.val_off as i64,
+            konst.arg_signed.get(),
+            konst.arg_bitshift
+        ),
+        (-7, true, 56)
+    );
+    let deref = spec.args[1];
+    assert_eq!(
+        deref.arg_type,
+        types::__bpf_usdt_arg_type::BPF_USDT_ARG_REG_DEREF
+    );
+    assert_eq!(
+        (deref.val_off, deref.arg_signed.get(), deref.arg_bitshift),
+        (8, false, 0)
+    );
+
+    // A second link with another cookie: each firing now runs twice, once
+    // per link, each with its own spec.
+    let second = prog
+        .attach_usdt(
+            exe(),
+            "bpf2rs_test",
+            "probe",
+            UsdtOpts {
+                pid: None,
+                cookie: 2,
+            },
+        )
+        .unwrap();
+    // Counted per installed breakpoint, not per link.
+    assert_eq!(semaphore(), 2);
+    fire_first(1, &mem, 1);
+    assert_eq!(skel.bss().fired, 4);
+    let mut cookies = [seen(&skel, 2).1, seen(&skel, 3).1];
+    cookies.sort_unstable();
+    assert_eq!(cookies, [2, 0xfeed_f00d]);
+
+    drop(link);
+    assert_eq!(semaphore(), 2, "the second link still holds the sites");
+    drop(second);
+    assert_eq!(semaphore(), 0, "counted down when the links go");
+    fire_first(1, &mem, 1);
+    fire_second(1, &mem, 1);
+    assert_eq!(
+        skel.bss().fired,
+        4,
+        "nothing runs after the links are dropped"
+    );
+
+    // Dropped links free their spec slots: the next link reuses slot 0.
+    let third = prog
+        .attach_usdt(
+            exe(),
+            "bpf2rs_test",
+            "probe",
+            UsdtOpts {
+                pid: None,
+                cookie: 3,
+            },
+        )
+        .unwrap();
+    assert_eq!(skel.maps.__bpf_usdt_specs.get(0).unwrap().usdt_cookie, 3);
+    drop(third);
+}
+
+#[test]
+fn skeleton_attach_follows_the_section() {
+    let mut skel = load();
+    // on_auto: usdt//proc/self/exe:bpf2rs_test:auto; on_probe names no probe.
+    skel.attach().unwrap();
+    assert!(skel.links.on_auto.is_some());
+    assert!(skel.links.on_probe.is_none());
+    fire_auto(40);
+    fire_auto(2);
+    let b = skel.bss();
+    assert_eq!((b.fired, b.auto_fired, b.auto_sum), (0, 2, 42));
+    skel.links.on_auto = None;
+    fire_auto(1);
+    assert_eq!(
+        skel.bss().auto_sum,
+        42,
+        "nothing runs after the link is dropped"
+    );
+}
+
+#[test]
+fn errors_name_the_probe_and_the_reason() {
+    let skel = load();
+    let prog = &skel.progs.on_probe;
+    let e = prog
+        .attach_usdt(exe(), "bpf2rs_test", "missing", UsdtOpts::default())
+        .unwrap_err()
+        .to_string();
+    let head = format!(
+        "program on_probe: attach usdt to {}:bpf2rs_test:missing: no such probe (",
+        exe().display()
+    );
+    assert!(e.starts_with(&head), "{e}");
+
+    // A program of an object without <bpf/usdt.bpf.h>'s spec map.
+    let mut open = bpf2rs_tests::skel::attach::AttachSkel::open().unwrap();
+    for p in [
+        &mut open.progs.kp_unlinkat,
+        &mut open.progs.kp_multi,
+        &mut open.progs.kretp_unlinkat,
+    ] {
+        p.set_autoload(false); // no kprobes on some kernels
+    }
+    let other = open.load().unwrap();
+    let e = other
+        .progs
+        .on_uprobe
+        .attach_usdt(exe(), "bpf2rs_test", "probe", UsdtOpts::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.ends_with("the object has no __bpf_usdt_specs map (include <bpf/usdt.bpf.h>)"),
+        "{e}"
+    );
+
+    // A file that is not ELF.
+    let e = prog
+        .attach_usdt("/proc/self/status", "p", "n", UsdtOpts::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not an ELF file"), "{e}");
+}
