@@ -176,9 +176,10 @@ impl Builder {
                 stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
             });
         }
+        // The depfile lists the source first, then every header it read.
         self.cargo_rerun(src);
-        for dep in read_depfile(&depfile) {
-            self.cargo_rerun(&dep);
+        for dep in read_depfile(&depfile).iter().filter(|d| *d != src) {
+            self.cargo_rerun(dep);
         }
         Ok(object)
     }

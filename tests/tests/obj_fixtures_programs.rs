@@ -348,7 +348,10 @@ fn hidden_global_functions_are_marked() {
     }
     for p in &spec.programs {
         assert!(p.global && !p.hidden, "{}", p.name);
-        assert_eq!(p.expected_attach_type(), Some(AttachType::TRACE_UPROBE_MULTI));
+        assert_eq!(
+            p.expected_attach_type(),
+            Some(AttachType::TRACE_UPROBE_MULTI)
+        );
     }
     assert_eq!(spec.programs.len(), 2);
 }
