@@ -89,6 +89,12 @@ fn exe() -> std::path::PathBuf {
     std::env::current_exe().unwrap()
 }
 
+/// `prog` attached to every site of `bpf2rs_test:probe` in this binary.
+fn attach_probe(prog: &bpf2rs::prog::Program, pid: Option<u32>, cookie: u64) -> link::Link {
+    prog.attach_usdt(exe(), "bpf2rs_test", "probe", UsdtOpts { pid, cookie })
+        .unwrap()
+}
+
 /// The fixture loaded, counting only this process.
 fn load() -> UsdtSkel {
     require_root();
@@ -139,17 +145,7 @@ fn arguments_cookie_and_semaphore_reach_the_program_and_end_with_the_link() {
     let skel = load();
     let prog = &skel.progs.on_probe;
     assert_eq!(semaphore(), 0);
-    let link = prog
-        .attach_usdt(
-            exe(),
-            "bpf2rs_test",
-            "probe",
-            UsdtOpts {
-                pid: Some(std::process::id()),
-                cookie: 0xfeed_f00d,
-            },
-        )
-        .unwrap();
+    let link = attach_probe(prog, Some(std::process::id()), 0xfeed_f00d);
     // Both sites share the semaphore: each site's uprobe counts it up.
     assert_eq!(semaphore(), 2, "the kernel counts the semaphore up");
     let mem = [0, 0x1122_3344_5566_7788];
@@ -192,17 +188,7 @@ fn arguments_cookie_and_semaphore_reach_the_program_and_end_with_the_link() {
 
     // A second link with another cookie: each firing now runs twice, once
     // per link, each with its own spec.
-    let second = prog
-        .attach_usdt(
-            exe(),
-            "bpf2rs_test",
-            "probe",
-            UsdtOpts {
-                pid: None,
-                cookie: 2,
-            },
-        )
-        .unwrap();
+    let second = attach_probe(prog, None, 2);
     // Counted per installed breakpoint, not per link.
     assert_eq!(semaphore(), 2);
     fire_first(1, &mem, 1);
@@ -224,17 +210,7 @@ fn arguments_cookie_and_semaphore_reach_the_program_and_end_with_the_link() {
     );
 
     // Dropped links free their spec slots: the next link reuses slot 0.
-    let third = prog
-        .attach_usdt(
-            exe(),
-            "bpf2rs_test",
-            "probe",
-            UsdtOpts {
-                pid: None,
-                cookie: 3,
-            },
-        )
-        .unwrap();
+    let third = attach_probe(prog, None, 3);
     assert_eq!(skel.maps.__bpf_usdt_specs.get(0).unwrap().usdt_cookie, 3);
     drop(third);
 }

@@ -212,28 +212,21 @@ impl Program {
             return Err(ctx.target("no function symbol matches"));
         }
         let offsets: Vec<u64> = found.iter().map(|(_, o)| *o).collect();
-        use std::os::unix::ffi::OsStrExt;
-        let c = CString::new(path.as_os_str().as_bytes())
-            .map_err(|_| ctx.target("the path contains a NUL byte"))?;
-        let fd = sys_link::link_create(&LinkCreate {
-            prog_fd: self.fd()?,
-            target: 0,
-            attach_type: AttachType::TRACE_UPROBE_MULTI.0,
-            flags: 0,
-            extra: LinkExtra::UprobeMulti {
-                path: &c,
+        let fd = self.uprobe_multi_link(
+            &ctx,
+            path,
+            UprobeMultiSites {
                 offsets: &offsets,
                 ref_ctr_offsets: None,
                 cookies: None,
-                flags: if retprobe {
-                    BPF_F_UPROBE_MULTI_RETURN
-                } else {
-                    0
-                },
-                pid: pid.unwrap_or(0),
             },
-        })
-        .map_err(|e| ctx.sys(e))?;
+            if retprobe {
+                BPF_F_UPROBE_MULTI_RETURN
+            } else {
+                0
+            },
+            pid,
+        )?;
         Ok(Link::new(
             fd,
             format!(
@@ -244,6 +237,45 @@ impl Program {
                 path.display()
             ),
         ))
+    }
+}
+
+/// The probe sites of one `uprobe_multi` link, with per-site extras.
+pub(super) struct UprobeMultiSites<'a> {
+    pub(super) offsets: &'a [u64],
+    pub(super) ref_ctr_offsets: Option<&'a [u64]>,
+    pub(super) cookies: Option<&'a [u64]>,
+}
+
+impl Program {
+    /// BPF_LINK_CREATE of a `uprobe_multi` link on `sites` of the file at
+    /// `path`.
+    pub(super) fn uprobe_multi_link(
+        &self,
+        ctx: &Ctx<'_>,
+        path: &Path,
+        sites: UprobeMultiSites<'_>,
+        flags: u32,
+        pid: Option<u32>,
+    ) -> Result<std::os::fd::OwnedFd, LinkError> {
+        use std::os::unix::ffi::OsStrExt;
+        let c = CString::new(path.as_os_str().as_bytes())
+            .map_err(|_| ctx.target("the path contains a NUL byte"))?;
+        sys_link::link_create(&LinkCreate {
+            prog_fd: self.fd()?,
+            target: 0,
+            attach_type: AttachType::TRACE_UPROBE_MULTI.0,
+            flags: 0,
+            extra: LinkExtra::UprobeMulti {
+                path: &c,
+                offsets: sites.offsets,
+                ref_ctr_offsets: sites.ref_ctr_offsets,
+                cookies: sites.cookies,
+                flags,
+                pid: pid.unwrap_or(0),
+            },
+        })
+        .map_err(|e| ctx.sys(e))
     }
 }
 

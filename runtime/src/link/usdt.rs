@@ -20,19 +20,18 @@
 //! offset); other architectures and index-register addressing give an
 //! error naming the argument.
 
-use std::ffi::CString;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use object::{Object, ObjectSection, ObjectSegment};
 
+use super::uprobe::UprobeMultiSites;
 use super::{Ctx, Link, LinkError};
 use crate::btf::{Btf, Type, TypeId};
 use crate::map::{Map, MapFlags};
-use crate::obj::{AttachType, ProgType};
+use crate::obj::ProgType;
 use crate::prog::Program;
-use crate::sys::link::{self as sys_link, LinkCreate, LinkExtra};
 
 /// Name of the spec array `<bpf/usdt.bpf.h>` declares.
 pub(crate) const SPEC_MAP: &str = "__bpf_usdt_specs";
@@ -595,24 +594,18 @@ impl Program {
             ref_ctrs.push(site.semaphore_offset);
         }
         let cookies: Vec<u64> = slots.ids.iter().map(|&i| u64::from(i)).collect();
-        use std::os::unix::ffi::OsStrExt;
-        let c = CString::new(path.as_os_str().as_bytes())
-            .map_err(|_| ctx.target("the path contains a NUL byte"))?;
-        let fd = sys_link::link_create(&LinkCreate {
-            prog_fd: self.fd()?,
-            target: 0,
-            attach_type: AttachType::TRACE_UPROBE_MULTI.0,
-            flags: 0,
-            extra: LinkExtra::UprobeMulti {
-                path: &c,
+        let has_semaphore = ref_ctrs.iter().any(|&r| r != 0);
+        let fd = self.uprobe_multi_link(
+            &ctx,
+            path,
+            UprobeMultiSites {
                 offsets: &offsets,
-                ref_ctr_offsets: ref_ctrs.iter().any(|&r| r != 0).then_some(&ref_ctrs[..]),
+                ref_ctr_offsets: has_semaphore.then_some(&ref_ctrs[..]),
                 cookies: Some(&cookies),
-                flags: 0,
-                pid: opts.pid.unwrap_or(0),
             },
-        })
-        .map_err(|e| ctx.sys(e))?;
+            0,
+            opts.pid,
+        )?;
         let mut link = Link::new(
             fd,
             format!("usdt {} on {} sites of {desc}", self.name(), offsets.len()),
