@@ -2,6 +2,8 @@
 //! and its global data, through generated APIs only.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
+use std::os::fd::AsFd;
+
 use bpf2rs::map::MapFlags;
 use bpf2rs::prog::TestRunInput;
 use bpf2rs_tests::skel::kitchen::{types, KitchenSkel};
@@ -156,4 +158,43 @@ fn inner_map_template_is_a_per_map_setting() {
         err.starts_with("kitchen: map outer: update: BPF_MAP_UPDATE_ELEM"),
         "{err}"
     );
+}
+
+#[test]
+fn a_reused_map_fd_is_the_map_the_program_uses() {
+    require_root();
+    let pins = BpffsDir::new("reuse");
+    // Our own map, shaped like `pinned` (array of one u64).
+    let ours =
+        bpf2rs::map::Array::<u64>::create("ours", 1, bpf2rs::map::CreateFlags::default()).unwrap();
+    let mut open = KitchenSkel::open().unwrap();
+    open.maps.pinned.set_pin_path(pins.path().join("pinned"));
+    let fd = ours.as_fd().try_clone_to_owned().unwrap();
+    open.maps.pinned.reuse_fd(fd);
+    let skel = open.load().unwrap();
+    skel.progs
+        .on_packet
+        .test_run(&TestRunInput {
+            data: &packet(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(ours.get(0).unwrap(), 1, "the program counted into our map");
+    assert_eq!(skel.maps.pinned.get(0).unwrap(), 1);
+}
+
+#[test]
+fn a_log_level_keeps_the_verifier_log_of_a_successful_load() {
+    require_root();
+    let pins = BpffsDir::new("log");
+    let mut open = KitchenSkel::open().unwrap();
+    open.maps.pinned.set_pin_path(pins.path().join("pinned"));
+    open.progs.on_packet.set_log_level(2);
+    let skel = open.load().unwrap();
+    let log = skel.progs.on_packet.verifier_log().unwrap();
+    assert!(
+        log.contains("processed ") && log.contains(" insns"),
+        "{log}"
+    );
+    assert_eq!(skel.progs.tail.verifier_log(), None, "no log asked for");
 }

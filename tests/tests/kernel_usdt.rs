@@ -266,7 +266,9 @@ fn errors_name_the_probe_and_the_reason() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.ends_with("the object has no __bpf_usdt_specs map (include <bpf/usdt.bpf.h>)"),
+        e.ends_with(
+            "not a `usdt` program of an object with a __bpf_usdt_specs map (include <bpf/usdt.bpf.h>)"
+        ),
         "{e}"
     );
 

@@ -563,7 +563,7 @@ impl Program {
         }
         let specs = self.usdt_specs().ok_or_else(|| {
             ctx.target(format!(
-                "the object has no {SPEC_MAP} map (include <bpf/usdt.bpf.h>)"
+                "not a `usdt` program of an object with a {SPEC_MAP} map (include <bpf/usdt.bpf.h>)"
             ))
         })?;
         let layout = specs.layout.as_ref().map_err(|e| ctx.target(e.clone()))?;

@@ -80,7 +80,8 @@ impl MapSettings {
 pub struct ProgSettings {
     /// Load the program (true by default).
     pub autoload: bool,
-    /// Verifier log level when loading succeeds too (0: only on failure).
+    /// Verifier log level when loading succeeds too (0: only on failure);
+    /// the log is then [`Program::verifier_log`].
     pub log_level: u32,
 }
 
@@ -90,7 +91,8 @@ impl ProgSettings {
         self.autoload = autoload;
     }
 
-    /// Verifier log level (1 or 2) even when loading succeeds.
+    /// Verifier log level (1 or 2, 4 for statistics) even when loading
+    /// succeeds; read the log with [`Program::verifier_log`].
     pub fn set_log_level(&mut self, level: u32) {
         self.log_level = level;
     }
@@ -505,9 +507,18 @@ fn load_program(
         ..Default::default()
     };
     let mut no_log: [u8; 0] = [];
+    // With a log level asked for, the log of a successful load is kept.
+    let mut success_log = Vec::new();
     let first = if settings.log_level > 0 {
-        let mut log = vec![0u8; 1 << 20];
-        sys::prog_load(&attrs, &mut log)
+        // A log that does not fit fails the load with ENOSPC: grow it.
+        let mut size = 1 << 20;
+        loop {
+            success_log = vec![0u8; size];
+            match sys::prog_load(&attrs, &mut success_log) {
+                Err(e) if e.errno() == Some(libc::ENOSPC) && size < (1 << 26) => size *= 4,
+                r => break r,
+            }
+        }
     } else {
         sys::prog_load(&attrs, &mut no_log)
     };
@@ -545,16 +556,21 @@ fn load_program(
             })));
         }
     };
-    Ok((
-        Program::new(
-            p.name.clone(),
-            p.section.clone(),
-            def.prog_type,
-            def.expected_attach_type,
-            Some(fd),
-        ),
-        linked.core,
-    ))
+    let mut program = Program::new(
+        p.name.clone(),
+        p.section.clone(),
+        def.prog_type,
+        def.expected_attach_type,
+        Some(fd),
+    );
+    if settings.log_level > 0 {
+        program.set_verifier_log(
+            crate::ctypes::c_str_lossy(&success_log)
+                .trim_end()
+                .to_owned(),
+        );
+    }
+    Ok((program, linked.core))
 }
 
 /// When the verifier reached a poisoned instruction (`123: (85) call

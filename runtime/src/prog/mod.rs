@@ -31,6 +31,8 @@ pub struct Program {
     fd: Option<OwnedFd>,
     /// The object's USDT spec array, for `usdt` programs.
     usdt: Option<std::sync::Arc<crate::link::UsdtSpecs>>,
+    /// The verifier's log of a load that asked for one (a log level).
+    verifier_log: Option<String>,
 }
 
 /// Input of [`Program::test_run`].
@@ -75,7 +77,18 @@ impl Program {
             expected_attach_type,
             fd,
             usdt: None,
+            verifier_log: None,
         }
+    }
+
+    pub(crate) fn set_verifier_log(&mut self, log: String) {
+        self.verifier_log = Some(log);
+    }
+
+    /// The verifier's log of this program's load, when a log level was set
+    /// before load (`ProgSettings::set_log_level`); `None` otherwise.
+    pub fn verifier_log(&self) -> Option<&str> {
+        self.verifier_log.as_deref()
     }
 
     pub(crate) fn set_usdt_specs(&mut self, specs: std::sync::Arc<crate::link::UsdtSpecs>) {
