@@ -15,16 +15,23 @@ fn packet() -> Vec<u8> {
     vec![0u8; 64]
 }
 
+/// The kitchen skeleton opened with its pinned map under `pins`, not the
+/// shared bpffs root.
+fn open_pinned_in(pins: &BpffsDir) -> bpf2rs_tests::skel::kitchen::OpenKitchenSkel {
+    let mut open = KitchenSkel::open().unwrap();
+    open.maps.pinned.set_pin_path(pins.path().join("pinned"));
+    open
+}
+
 #[test]
 fn kitchen_every_map_form_and_global_data() {
     require_root();
     let pins = BpffsDir::new("kitchen");
-    let mut open = KitchenSkel::open().unwrap();
+    let mut open = open_pinned_in(&pins);
     // .rodata before load changes what the program does: mode 3 counts
     // under proto 2 and stores kind = 3.
     assert_eq!(open.rodata_mut().cfg_mode, 1);
     open.rodata_mut().cfg_mode = 3;
-    open.maps.pinned.set_pin_path(pins.path().join("pinned"));
     let mut skel = open.load().unwrap();
 
     for _ in 0..3 {
@@ -98,8 +105,7 @@ fn kitchen_every_map_form_and_global_data() {
 
     // The pinned map: a second open reuses it.
     assert_eq!(skel.maps.pinned.get(0).unwrap(), 4);
-    let mut open2 = KitchenSkel::open().unwrap();
-    open2.maps.pinned.set_pin_path(pins.path().join("pinned"));
+    let open2 = open_pinned_in(&pins);
     let skel2 = open2.load().unwrap();
     assert_eq!(
         skel2.maps.pinned.get(0).unwrap(),
@@ -119,8 +125,7 @@ fn incompatible_pinned_map_is_refused() {
     let other =
         bpf2rs::map::Array::<u64>::create("other", 2, bpf2rs::map::CreateFlags::default()).unwrap();
     other.pin(pins.path().join("pinned")).unwrap();
-    let mut open = KitchenSkel::open().unwrap();
-    open.maps.pinned.set_pin_path(pins.path().join("pinned"));
+    let open = open_pinned_in(&pins);
     let err = open.load().unwrap_err().to_string();
     assert!(err.contains("map pinned"), "{err}");
     assert!(
@@ -145,8 +150,7 @@ fn skeleton_of_another_object_is_refused() {
 fn inner_map_template_is_a_per_map_setting() {
     require_root();
     let pins = BpffsDir::new("template");
-    let mut open = KitchenSkel::open().unwrap();
-    open.maps.pinned.set_pin_path(pins.path().join("pinned"));
+    let mut open = open_pinned_in(&pins);
     // A template that does not fit `inner` (8-byte values): the kernel
     // refuses to store `inner` in the outer map, and the error says where.
     let mut template = open.object_mut().spec().map("inner").unwrap().clone();
@@ -167,8 +171,7 @@ fn a_reused_map_fd_is_the_map_the_program_uses() {
     // Our own map, shaped like `pinned` (array of one u64).
     let ours =
         bpf2rs::map::Array::<u64>::create("ours", 1, bpf2rs::map::CreateFlags::default()).unwrap();
-    let mut open = KitchenSkel::open().unwrap();
-    open.maps.pinned.set_pin_path(pins.path().join("pinned"));
+    let mut open = open_pinned_in(&pins);
     let fd = ours.as_fd().try_clone_to_owned().unwrap();
     open.maps.pinned.reuse_fd(fd);
     let skel = open.load().unwrap();
@@ -187,8 +190,7 @@ fn a_reused_map_fd_is_the_map_the_program_uses() {
 fn a_log_level_keeps_the_verifier_log_of_a_successful_load() {
     require_root();
     let pins = BpffsDir::new("log");
-    let mut open = KitchenSkel::open().unwrap();
-    open.maps.pinned.set_pin_path(pins.path().join("pinned"));
+    let mut open = open_pinned_in(&pins);
     open.progs.on_packet.set_log_level(2);
     let skel = open.load().unwrap();
     let log = skel.progs.on_packet.verifier_log().unwrap();
