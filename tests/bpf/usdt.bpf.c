@@ -11,6 +11,8 @@
  *            cookie and the argument count in seen[fired++].
  * on_auto    usdt//proc/self/exe:bpf2rs_test:auto (attached by
  *            skel.attach()/attach_auto): adds its one argument to auto_sum.
+ * on_python_audit  usdt (attached by hand to python3's python:audit):
+ *            counts audit events named bpf2rs.*.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -74,6 +76,33 @@ int BPF_USDT(on_auto, long x)
 		return 0;
 	__sync_fetch_and_add(&auto_fired, 1);
 	__sync_fetch_and_add(&auto_sum, x);
+	return 0;
+}
+
+/*
+ * python's audit(event, args) probe, a real-world probe with a semaphore:
+ * CPython fires it only while the semaphore is non-zero. Events whose name
+ * starts with "bpf2rs." are counted, the last one kept.
+ */
+struct py_audit {
+	char event[32];
+	long hits;
+};
+
+struct py_audit py_last = {};
+
+SEC("usdt")
+int BPF_USDT(on_python_audit, void *event, void *args)
+{
+	char name[32];
+
+	if (bpf_probe_read_user_str(name, sizeof(name), event) < 0)
+		return 0;
+	if (name[0] != 'b' || name[1] != 'p' || name[2] != 'f' || name[3] != '2' ||
+	    name[4] != 'r' || name[5] != 's' || name[6] != '.')
+		return 0;
+	__builtin_memcpy(py_last.event, name, sizeof(name));
+	__sync_fetch_and_add(&py_last.hits, 1);
 	return 0;
 }
 

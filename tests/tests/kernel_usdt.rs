@@ -279,3 +279,43 @@ fn errors_name_the_probe_and_the_reason() {
         .to_string();
     assert!(e.contains("not an ELF file"), "{e}");
 }
+
+/// The C string at the start of `bytes`.
+fn c_str(bytes: &[u8]) -> &str {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    std::str::from_utf8(&bytes[..end]).unwrap()
+}
+
+#[test]
+fn python_audit_probe_fires_through_its_semaphore() {
+    // A real-world probe: CPython's python:audit(event, args) fires only
+    // while its semaphore is non-zero, which the kernel sets in the python
+    // process started after the attach.
+    let skel = load();
+    let python = std::fs::canonicalize("/usr/bin/python3")
+        .expect("python3 is needed for this test (scripts/setup installs it)");
+    let run = |script: &str| {
+        let status = std::process::Command::new(&python)
+            .args(["-c", script])
+            .status()
+            .unwrap();
+        assert!(status.success(), "{script}");
+    };
+    let script = "import sys\nsys.audit('bpf2rs.first', 1)\nsys.audit('bpf2rs.probe', 2)\n";
+    run(script);
+    assert_eq!(skel.bss().py_last.hits, 0, "not attached yet");
+
+    let link = skel
+        .progs
+        .on_python_audit
+        .attach_usdt(&python, "python", "audit", UsdtOpts::default())
+        .unwrap();
+    run(script);
+    let last = skel.bss().py_last;
+    assert_eq!(c_str(&last.event), "bpf2rs.probe");
+    assert_eq!(last.hits, 2, "two events, two probe hits");
+
+    drop(link);
+    run(script);
+    assert_eq!(skel.bss().py_last.hits, 2, "nothing after detach");
+}
