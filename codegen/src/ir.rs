@@ -94,6 +94,9 @@ pub struct StructItem {
     pub btf_id: TypeId,
     pub is_union: bool,
     pub size: u32,
+    /// The size BTF gives; smaller than `size` only for a data section,
+    /// whose Rust type adds the tail padding clang leaves out.
+    pub c_size: u32,
     pub align: u32,
     pub packed: bool,
     /// `align(N)` when the C alignment exceeds what the fields give.
@@ -406,14 +409,18 @@ impl IrBuilder<'_> {
                         bitfield_size: 0,
                     });
                 }
-                Ok(Some(Item::Struct(self.composite(
-                    id,
-                    name,
-                    c_name,
-                    false,
-                    d.byte_size,
-                    &members,
-                )?)))
+                // clang leaves a section's size unrounded (a `u64` then a
+                // `u32` make 12 bytes). The Rust type gets the tail padding
+                // a C struct of the same variables would have, so that it
+                // need not be packed; the runtime's views have room for it.
+                let mut natural = 1;
+                for m in &members {
+                    natural = natural.max(self.c_align(m.ty, 1)?);
+                }
+                let size = d.byte_size.next_multiple_of(natural);
+                let mut item = self.composite(id, name, c_name, false, size, &members)?;
+                item.c_size = d.byte_size;
+                Ok(Some(Item::Struct(item)))
             }
             _ => Ok(None),
         }
@@ -707,6 +714,7 @@ impl IrBuilder<'_> {
             btf_id: id,
             is_union,
             size,
+            c_size: size,
             align,
             packed,
             align_attr,

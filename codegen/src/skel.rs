@@ -568,7 +568,11 @@ fn skeleton(
             Some(RustTy::Named(n)) => {
                 let t = naming::ident(n);
                 let sec = &d.name;
-                Some(quote!((#sec, ::core::mem::size_of::<types::#t>())))
+                Some(quote!((
+                    #sec,
+                    ::core::mem::size_of::<types::#t>(),
+                    ::core::mem::align_of::<types::#t>()
+                )))
             }
             _ => None,
         })

@@ -267,3 +267,48 @@ fn cli_collision_and_rename() {
     assert!(out.contains("pub struct dup__3 {"), "{out}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The skeleton `cargo bpf2rs gen` writes for fixture `name` (the embedded
+/// object's path made relative, so the snapshot does not depend on where
+/// the checkout is).
+fn skeleton(name: &str, configure: impl FnOnce(&mut bpf2rs_codegen::skel::SkelOptions)) -> String {
+    let (spec, _) = object(name);
+    let mut opts = bpf2rs_codegen::skel::SkelOptions {
+        object_path: PathBuf::from(format!("tests/bpf/{name}.bpf.o")),
+        ..Default::default()
+    };
+    configure(&mut opts);
+    bpf2rs_codegen::skel::generate(&spec, &opts).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn skeleton_kitchen() {
+    // Every map form, typed legacy map, .rodata/.data/.bss views.
+    insta::assert_snapshot!(skeleton("kitchen", |o| {
+        o.map_types
+            .push(("legacy_counts".into(), "__u32".into(), "__u64".into()));
+    }));
+}
+
+#[test]
+fn skeleton_usdt() {
+    // A .bss whose size (52) is not a multiple of its alignment (8): the
+    // section type is 56 bytes with tail padding, not packed.
+    let code = skeleton("usdt", |_| {});
+    assert!(code.contains("pub __pad_52: [u8; 4],"), "{code}");
+    assert!(!code.contains("packed"), "{code}");
+    insta::assert_snapshot!(code);
+}
+
+#[test]
+fn skeleton_events() {
+    // A ring buffer typed by the build.
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../runtime/tests/bpf/events.bpf.o");
+    let spec = ObjectSpec::from_file(&path).unwrap();
+    let opts = bpf2rs_codegen::skel::SkelOptions {
+        object_path: PathBuf::from("runtime/tests/bpf/events.bpf.o"),
+        ringbuf_events: vec![("events".into(), "struct event".into())],
+        ..Default::default()
+    };
+    insta::assert_snapshot!(bpf2rs_codegen::skel::generate(&spec, &opts).unwrap());
+}

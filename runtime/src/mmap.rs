@@ -29,6 +29,11 @@ impl Mmap {
         self.mapping.len()
     }
 
+    /// Bytes actually mapped: whole pages.
+    fn mapped_len(&self) -> usize {
+        self.len().next_multiple_of(4096)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.mapping.is_empty()
     }
@@ -45,10 +50,13 @@ impl Mmap {
         unsafe { std::slice::from_raw_parts_mut(self.mapping.as_ptr(), self.len()) }
     }
 
-    /// The start of the mapping as `&T`, if it is large enough. Page
-    /// alignment satisfies any `T`'s alignment.
+    /// The start of the mapping as `&T`, if it fits in the mapped pages
+    /// (`len()` rounded up to a page; Linux pages are multiples of 4 KiB).
+    /// A generated global-data type may be a few bytes longer than its
+    /// section: its tail padding. Page alignment satisfies any `T`'s
+    /// alignment.
     pub fn get<T: Pod>(&self) -> Option<&T> {
-        (std::mem::size_of::<T>() <= self.len()).then(|| {
+        (std::mem::size_of::<T>() <= self.mapped_len()).then(|| {
             // SAFETY: in bounds, page-aligned, and every bit pattern is a valid T.
             unsafe { &*(self.mapping.as_ptr() as *const T) }
         })
@@ -56,7 +64,7 @@ impl Mmap {
 
     /// The start of the mapping as `&mut T`, if it is large enough.
     pub fn get_mut<T: Pod>(&mut self) -> Option<&mut T> {
-        (std::mem::size_of::<T>() <= self.len()).then(|| {
+        (std::mem::size_of::<T>() <= self.mapped_len()).then(|| {
             // SAFETY: as in `get`, and `&mut self` makes this the only Rust view.
             unsafe { &mut *(self.mapping.as_ptr() as *mut T) }
         })

@@ -106,4 +106,12 @@ impl AlignedBytes {
         // SAFETY: as above, uniquely borrowed; any byte value is a valid u128 bit.
         unsafe { core::slice::from_raw_parts_mut(self.words.as_mut_ptr() as *mut u8, self.len) }
     }
+
+    /// The bytes and the zeroed padding up to the next multiple of 16.
+    pub fn as_mut_padded(&mut self) -> &mut [u8] {
+        let len = self.words.len() * 16;
+        // SAFETY: `words` holds `len` initialised bytes; uniquely borrowed;
+        // any byte value is a valid u128 bit.
+        unsafe { core::slice::from_raw_parts_mut(self.words.as_mut_ptr() as *mut u8, len) }
+    }
 }

@@ -158,12 +158,14 @@ pub fn take_program(object: &mut Object, name: &str) -> Result<Program, LoadErro
 }
 
 /// Checks that an object opened from a file has the maps, programs and
-/// global data sections (with these sizes) that the skeleton was made for.
+/// global data sections that the skeleton was made for. `data` holds each
+/// section's Rust type's size and alignment: the type is the section's size
+/// rounded up to the alignment (see [`section_size_fits`]).
 pub fn check_shape(
     object: &OpenObject,
     maps: &[&str],
     programs: &[&str],
-    data: &[(&str, usize)],
+    data: &[(&str, usize, usize)],
 ) -> Result<(), LoadError> {
     let spec = object.spec();
     let err = |message: String| LoadError::Other {
@@ -182,9 +184,9 @@ pub fn check_shape(
             "programs are {have_progs:?}, the skeleton has {programs:?}"
         )));
     }
-    for (section, size) in data {
+    for (section, size, align) in data {
         match spec.data_section(section) {
-            Some(d) if d.size as usize == *size => {}
+            Some(d) if section_size_fits(d.size as usize, *size, *align) => {}
             Some(d) => {
                 return Err(err(format!(
                     "section {section} is {} bytes, the skeleton's is {size}",
@@ -197,9 +199,23 @@ pub fn check_shape(
     Ok(())
 }
 
-/// Global data before load, typed.
+/// Whether a section of `section` bytes is what a Rust type of `size`
+/// bytes and alignment `align` describes. clang does not round a data
+/// section's size up to its alignment (a `u64` then a `u32` make 12
+/// bytes); the generated type is rounded, so that it need not be packed,
+/// and its tail padding lies past the section.
+pub fn section_size_fits(section: usize, size: usize, align: usize) -> bool {
+    size == section || (size > section && align > 0 && section.next_multiple_of(align) == size)
+}
+
+/// Global data before load, typed. The section's buffer is 16-byte
+/// aligned and padded to 16 bytes, which holds the type's tail padding.
 pub fn open_data_mut<'a, T: Pod>(object: &'a mut OpenObject, section: &str) -> &'a mut T {
-    match object.data_mut(section).and_then(T::mut_from_bytes) {
+    let view = object
+        .data_padded_mut(section)
+        .and_then(|b| b.get_mut(..core::mem::size_of::<T>()))
+        .and_then(T::mut_from_bytes);
+    match view {
         Some(v) => v,
         // check_shape (or generation from this very object) guarantees the
         // section exists with T's size; the buffer is 16-byte aligned.
@@ -234,6 +250,16 @@ pub fn data_mut<'a, T: Pod>(object: &'a mut Object, section: &str) -> &'a mut T 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn section_sizes_fit_their_rounded_types() {
+        assert!(section_size_fits(52, 52, 4));
+        assert!(section_size_fits(52, 56, 8));
+        assert!(section_size_fits(12, 16, 8));
+        assert!(!section_size_fits(52, 64, 8), "more than the tail padding");
+        assert!(!section_size_fits(52, 48, 8), "smaller than the section");
+        assert!(!section_size_fits(52, 56, 4));
+    }
 
     #[test]
     fn signed_bitfield_round_trips_across_bytes() {

@@ -86,7 +86,7 @@ int BPF_USDT(on_auto, long x)
  */
 struct py_audit {
 	char event[32];
-	long hits;
+	int hits;
 };
 
 struct py_audit py_last = {};

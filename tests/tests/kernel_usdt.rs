@@ -319,3 +319,20 @@ fn python_audit_probe_fires_through_its_semaphore() {
     run(script);
     assert_eq!(skel.bss().py_last.hits, 2, "nothing after detach");
 }
+
+#[test]
+fn padded_bss_type_round_trips_through_open_and_load() {
+    // .bss is 52 bytes; its Rust type is 56 (tail padding, not packed).
+    require_root();
+    assert_eq!(std::mem::size_of::<types::SectionBss>(), 56);
+    let mut open = UsdtSkel::open().unwrap();
+    open.bss_mut().auto_sum = -7;
+    open.bss_mut().py_last.hits = 9;
+    let mut skel = open.load().unwrap();
+    assert_eq!((skel.bss().auto_sum, skel.bss().py_last.hits), (-7, 9));
+    skel.bss_mut().py_last.hits = 10;
+    let raw = skel.object().data(".bss").unwrap();
+    let mut v = [0u8; 52];
+    assert!(raw.map.lookup(&0u32.to_ne_bytes(), &mut v).unwrap());
+    assert_eq!(i32::from_ne_bytes(v[48..52].try_into().unwrap()), 10);
+}

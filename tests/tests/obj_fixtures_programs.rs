@@ -353,5 +353,5 @@ fn hidden_global_functions_are_marked() {
             Some(AttachType::TRACE_UPROBE_MULTI)
         );
     }
-    assert_eq!(spec.programs.len(), 2);
+    assert_eq!(spec.programs.len(), 3);
 }

@@ -34,11 +34,15 @@ pub(super) fn composite(cx: &Cx, s: &StructItem, out: &mut Vec<syn::Item>) {
     if derive_default {
         derives.push("Default");
     }
+    let size = if s.c_size == s.size {
+        format!("{} bytes", s.size)
+    } else {
+        format!("{} bytes ({} with tail padding)", s.c_size, s.size)
+    };
     let attrs = vec![
         doc(&format!(
-            " C {}: {} bytes, BTF id {}.",
+            " C {}: {size}, BTF id {}.",
             c_doc_name(&s.c_name),
-            s.size,
             s.btf_id.0
         )),
         attr_list("repr", repr.build()),

@@ -200,6 +200,15 @@ impl OpenObject {
         self.data.get_mut(i).map(|v| v.as_mut_slice())
     }
 
+    /// [`data_mut`](Self::data_mut) plus the buffer's zeroed padding up to
+    /// a multiple of 16 bytes (never written to the kernel): room for a
+    /// typed view's tail padding.
+    #[doc(hidden)]
+    pub fn data_padded_mut(&mut self, section: &str) -> Option<&mut [u8]> {
+        let i = self.spec.data.iter().position(|d| d.name == section)?;
+        self.data.get_mut(i).map(|v| v.as_mut_padded())
+    }
+
     /// Where LIBBPF_PIN_BY_NAME maps are pinned (default /sys/fs/bpf).
     pub fn set_pin_root(&mut self, root: impl Into<PathBuf>) {
         self.pin_root = root.into();
