@@ -12,7 +12,7 @@ use std::process::Command;
 use bpf2rs::obj::{ObjError, ObjectSpec};
 use bpf2rs_tests::{
     btf_header, btf_kind, btf_raw_types, elf_section, elf_sections, fixture, fixture_bytes,
-    get_u32, get_u64, set_u32, set_u64, TempDir, XorShift, SHT_REL,
+    get_u16, get_u32, get_u64, set_u32, set_u64, TempDir, XorShift, SHT_REL,
 };
 
 /// Parses `bytes` as `name`; a panic fails the test and says which input did it.
@@ -473,5 +473,29 @@ fn static_value_outside_a_values_slot() {
     assert_eq!(
         msg,
         "maps.bpf.o: section .maps: relocation 0: map outer_arr: relocation at byte 4 of the definition is not a `values` slot"
+    );
+}
+
+#[test]
+fn map_symbol_at_the_end_of_the_address_space() {
+    // Found by the object fuzzer: a `.maps` symbol whose value + size
+    // overflows u64, with a `.rel.maps` entry inside it, used to panic
+    // (overflow) while looking for the relocation's map.
+    let mut bytes = fixture_bytes("maps.bpf.o");
+    let maps = elf_section(&bytes, ".maps");
+    let symtab = elf_section(&bytes, ".symtab");
+    assert_eq!(symtab.entsize, 24, "Elf64_Sym entries");
+    for at in (symtab.offset..symtab.offset + symtab.size).step_by(24) {
+        if usize::from(get_u16(&bytes, at + 6)) == maps.index {
+            set_u64(&mut bytes, at + 8, u64::MAX - 4); // st_value
+            set_u64(&mut bytes, at + 16, 16); // st_size
+        }
+    }
+    let rel = elf_section(&bytes, ".rel.maps");
+    set_u64(&mut bytes, rel.offset, u64::MAX - 2);
+    // Every map symbol now covers the relocation; the first is `bloom`.
+    assert_eq!(
+        parse_err(&bytes, "maps.bpf.o"),
+        "maps.bpf.o: section .maps: relocation 0: map bloom has a relocation but no `values` field"
     );
 }

@@ -120,7 +120,7 @@ fn bind_programs(
         let owner = elf
             .symbols_in(sec.index)
             .into_iter()
-            .find(|s| r.offset >= s.value && r.offset < s.value + s.size.max(1))
+            .find(|s| r.offset >= s.value && r.offset - s.value < s.size.max(1))
             .ok_or_else(|| rerr(format!("offset {:#x} is inside no variable", r.offset)))?;
         let rel = (r.offset - owner.value) as u32;
         let var = vars
