@@ -95,4 +95,18 @@ if [ "${SEED_VMLINUX:-0}" = 1 ] && [ -r /sys/kernel/btf/vmlinux ]; then
 	cp /sys/kernel/btf/vmlinux "$btf_dir/vmlinux.btf"
 fi
 
-echo "seed.sh: $(ls "$obj_dir" | wc -l) object seeds, $(ls "$btf_dir" | wc -l) btf seeds"
+
+
+# USDT notes: seed_src/usdt_probes.c built with gcc (PIE and not), and a few
+# argument strings as text.
+usdt_dir="$here/corpus/usdt"
+mkdir -p "$usdt_dir"
+if command -v gcc >/dev/null; then
+	gcc -O1 -pie -fPIE "$here/seed_src/usdt_probes.c" -o "$usdt_dir/probes-pie"
+	gcc -O1 -no-pie "$here/seed_src/usdt_probes.c" -o "$usdt_dir/probes-nopie"
+else
+	echo "seed.sh: warning: no gcc; no USDT binaries in the usdt corpus" >&2
+fi
+printf '%s' '-4@%eax 8@-16(%rbp) 2@$0x10 -1@$-7 8@(%rsi) 4@%r12d' >"$usdt_dir/args-1"
+printf '%s' '8@-4(%rbp,%rax,8) 8@foo(%rip)' >"$usdt_dir/args-2"
+echo "seed.sh: $(ls "$obj_dir" | wc -l) object seeds, $(ls "$btf_dir" | wc -l) btf seeds, $(ls "$usdt_dir" | wc -l) usdt seeds"

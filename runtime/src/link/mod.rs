@@ -50,7 +50,9 @@ use crate::sys::{self, SysError};
 pub use net::{detach_socket_filter, TcxAnchor, XdpFlags};
 pub use probe::KprobeOpts;
 pub use uprobe::{symbol_file_offset, UprobeOpts, UprobeTarget};
-pub use usdt::{parse_usdt_args, usdt_notes, UsdtArg, UsdtLocation, UsdtNote, UsdtOpts};
+pub use usdt::{
+    parse_usdt_args, usdt_notes, usdt_notes_in, UsdtArg, UsdtLocation, UsdtNote, UsdtOpts,
+};
 pub(crate) use usdt::{UsdtSpecs, SPEC_MAP as USDT_SPEC_MAP};
 
 /// An attach or link operation that failed.

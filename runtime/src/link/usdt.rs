@@ -84,7 +84,12 @@ pub struct UsdtOpts {
 /// Every USDT probe site of the ELF file at `path`.
 pub fn usdt_notes(path: &Path) -> Result<Vec<UsdtNote>, String> {
     let data = std::fs::read(path).map_err(|e| e.to_string())?;
-    let file = object::File::parse(&*data).map_err(|e| format!("not an ELF file: {e}"))?;
+    usdt_notes_in(&data)
+}
+
+/// Every USDT probe site of the ELF file `data`.
+pub fn usdt_notes_in(data: &[u8]) -> Result<Vec<UsdtNote>, String> {
+    let file = object::File::parse(data).map_err(|e| format!("not an ELF file: {e}"))?;
     if !file.is_64() {
         return Err("32-bit ELF files are not supported for USDT".into());
     }
@@ -108,7 +113,7 @@ pub fn usdt_notes(path: &Path) -> Result<Vec<UsdtNote>, String> {
         segments
             .iter()
             .find(|(va, size, _)| addr >= *va && addr - va < *size)
-            .map(|(va, _, off)| addr - va + off)
+            .and_then(|(va, _, off)| (addr - va).checked_add(*off))
             .ok_or_else(|| format!("{what} address {addr:#x} is in no loadable segment"))
     };
     let little = file.is_little_endian();
