@@ -31,6 +31,8 @@ commands:
   load OBJ [--pin-root DIR] [--max-entries MAP=N]...
                          create every map and load every program of an object on this
                          kernel and report; exit status 1 with the verifier log on failure
+  usdt BINARY            list the USDT probes of an executable or library, with their
+                         decoded arguments (for usdt/BINARY:PROVIDER:NAME sections)
 ";
 
 /// Why a command failed.
@@ -90,6 +92,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         "gen" => gen_cmd(rest, out),
         "build" => build_cmd(rest, out),
         "load" => load_cmd(rest, out),
+        "usdt" => usdt_cmd(rest, out),
         "-h" | "--help" | "help" => {
             out.write_all(USAGE.as_bytes())?;
             Ok(())
@@ -123,6 +126,58 @@ fn inspect_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         writeln!(out, "{text}")?;
     } else {
         out.write_all(inspect::to_text(&spec).as_bytes())?;
+    }
+    Ok(())
+}
+
+fn usdt_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
+    let path = match args {
+        [] => return Err(CliError::Usage("usdt: missing BINARY".into())),
+        [flag, ..] if flag.starts_with('-') => {
+            return Err(CliError::Usage(format!("usdt: unknown option `{flag}`")))
+        }
+        [p] => p,
+        [_, extra, ..] => {
+            return Err(CliError::Usage(format!(
+                "usdt: unexpected argument `{extra}`"
+            )))
+        }
+    };
+    let file_err = |message: String| CliError::File {
+        path: path.clone(),
+        message,
+    };
+    let notes = bpf2rs::link::usdt_notes(std::path::Path::new(path)).map_err(file_err)?;
+    if notes.is_empty() {
+        writeln!(out, "{path}: no USDT probes")?;
+        return Ok(());
+    }
+    let width = notes
+        .iter()
+        .map(|n| n.provider.len() + n.name.len() + 1)
+        .max()
+        .unwrap_or(0);
+    writeln!(
+        out,
+        "{:<width$}  {:>10}  {:>10}  arguments",
+        "probe", "offset", "semaphore"
+    )?;
+    for n in &notes {
+        let probe = format!("{}:{}", n.provider, n.name);
+        let sem = match n.semaphore_offset {
+            0 => "-".to_owned(),
+            s => format!("{s:#x}"),
+        };
+        // Decoded, or the reason it cannot be (then attach fails the same way).
+        let args = match bpf2rs::link::parse_usdt_args(&n.args) {
+            Ok(_) => n.args.clone(),
+            Err(why) => format!("{}  (unsupported: {why})", n.args),
+        };
+        writeln!(
+            out,
+            "{probe:<width$}  {:>10}  {sem:>10}  {args}",
+            format!("{:#x}", n.file_offset)
+        )?;
     }
     Ok(())
 }

@@ -607,7 +607,7 @@ fn help_exits_0() {
         .into_iter()
         .map(|f| vec![f])
         .chain(
-            ["inspect", "types", "gen", "build", "load"]
+            ["inspect", "types", "gen", "build", "load", "usdt"]
                 .map(|c| after_command(c, "--help").to_vec()),
         )
         .chain([vec!["types", "x.o", "-h"]])
