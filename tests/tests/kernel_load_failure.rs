@@ -16,8 +16,10 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[test]
 fn rejected_program_returns_the_verifier_log_and_leaks_nothing() {
-    require_root();
+    // Lock first: require_root opens /proc/self/status, which the other
+    // test would count as an fd.
     let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    require_root();
     let before = open_fds();
     for _ in 0..3 {
         let err = OpenObject::open_file(fixture("rejected.bpf.o"))
@@ -44,8 +46,10 @@ fn rejected_program_returns_the_verifier_log_and_leaks_nothing() {
 /// rest of the object loads and a note says what was left out.
 #[test]
 fn struct_ops_objects_are_refused_by_name_and_load_without_their_programs() {
-    require_root();
+    // Lock first: require_root opens /proc/self/status, which the other
+    // test would count as an fd.
     let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    require_root();
     let before = open_fds();
     let err = OpenObject::open_file(fixture("struct_ops.bpf.o"))
         .unwrap()

@@ -40,6 +40,15 @@ pub(crate) struct Symbol {
     pub(crate) hidden: bool,
 }
 
+impl Symbol {
+    /// Whether byte `offset` of the symbol's section lies inside the symbol
+    /// (a zero-sized symbol covers its first byte). Overflow-safe for any
+    /// value and size the file gives.
+    pub(crate) fn contains(&self, offset: u64) -> bool {
+        offset >= self.value && offset - self.value < self.size.max(1)
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Reloc {
     pub(crate) offset: u64,

@@ -271,7 +271,7 @@ fn read_static_values(
         }
         let owner = symbols
             .iter()
-            .find(|s| r.offset >= s.value && r.offset - s.value < s.size.max(1))
+            .find(|s| s.contains(r.offset))
             .ok_or_else(|| {
                 rerr(format!(
                     "offset {:#x} is inside no map definition",

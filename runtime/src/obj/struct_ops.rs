@@ -112,15 +112,15 @@ fn bind_programs(
     vars: &mut [StructOpsSpec],
 ) -> Result<(), ObjError> {
     let name = sec.name.as_str();
+    let symbols = elf.symbols_in(sec.index);
     for (i, r) in elf.relocations(sec)?.iter().enumerate() {
         let rerr = |m: String| elf.cx.reloc(name, i, m);
         if r.r_type != R_BPF_64_ABS64 {
             return Err(rerr(format!("type {} (want R_BPF_64_ABS64)", r.r_type)));
         }
-        let owner = elf
-            .symbols_in(sec.index)
-            .into_iter()
-            .find(|s| r.offset >= s.value && r.offset - s.value < s.size.max(1))
+        let owner = symbols
+            .iter()
+            .find(|s| s.contains(r.offset))
             .ok_or_else(|| rerr(format!("offset {:#x} is inside no variable", r.offset)))?;
         let rel = (r.offset - owner.value) as u32;
         let var = vars
