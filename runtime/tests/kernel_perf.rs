@@ -16,6 +16,9 @@ use bpf2rs::ringbuf::EventError;
 use kernel_ringbuf_util::*;
 
 const POLL: Duration = Duration::from_millis(100);
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
 /// BPF_F_TEST_RUN_ON_CPU.
 const ON_CPU: u32 = 1;
 
@@ -188,6 +191,83 @@ fn samples_that_wrap_around_the_buffer_end_are_whole() {
         batch.clear();
     }
     assert_eq!(next, 8_000);
+}
+
+/// Sample data starts 4 bytes past an 8-aligned record, so 16-aligned
+/// types are always copied: into one buffer per CPU, aligned for them.
+#[test]
+fn samples_of_16_aligned_types_are_copied_into_an_aligned_buffer() {
+    const ROUNDS: u64 = 50;
+    const BATCH: u64 = 80; // fits one page with either type
+    let cpus = ncpus();
+
+    // `aligned_event`: 32-byte records, which never wrap in one page.
+    let mut obj = load(|_| {});
+    cfg(&obj).set(1, &1).unwrap();
+    let mut p = perf::<AlignedEvent>(&mut obj, 1);
+    let buffers = p.cpus().count();
+    let mut seqs = Vec::with_capacity((ROUNDS * BATCH) as usize);
+    let mut addrs = Vec::with_capacity((2 * ROUNDS * BATCH) as usize);
+    for round in 0..ROUNDS {
+        run(&obj, "emit_perf", BATCH as u32);
+        let before = thread_allocs();
+        let got = p
+            .consume(|_, e: &AlignedEvent| {
+                check_aligned(e);
+                seqs.push(e.seq);
+                addrs.push(addr_of(e));
+            })
+            .unwrap();
+        if round > 0 {
+            assert_eq!(thread_allocs() - before, 0, "no allocation per sample");
+        }
+        assert_eq!(
+            got,
+            Received {
+                events: 80,
+                lost: 0
+            }
+        );
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (0..ROUNDS * BATCH).collect::<Vec<_>>(), "none lost");
+
+    // `outer_event`: 48-byte records, so some wrap around the page end.
+    let mut obj = load(|_| {});
+    cfg(&obj).set(1, &2).unwrap();
+    let mut p = perf::<OuterEvent>(&mut obj, 1);
+    seqs.clear();
+    for _ in 0..ROUNDS {
+        run(&obj, "emit_perf", BATCH as u32);
+        let got = p
+            .consume(|cpu, o: &OuterEvent| {
+                assert_eq!(o.cpu, cpu);
+                check_outer(o, 7, cpus);
+                seqs.push(o.inner.seq);
+                addrs.push(addr_of(o));
+            })
+            .unwrap();
+        assert_eq!(
+            got,
+            Received {
+                events: 80,
+                lost: 0
+            }
+        );
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (0..ROUNDS * BATCH).collect::<Vec<_>>(), "none lost");
+    let c = counters(&obj);
+    assert_eq!((c.get(2).unwrap(), c.get(3).unwrap()), (0, 0));
+
+    assert!(addrs.iter().all(|a| a % 16 == 0), "every &E is 16-aligned");
+    addrs.sort_unstable();
+    addrs.dedup();
+    assert!(
+        addrs.len() <= 2 * buffers,
+        "one reused buffer per CPU and handle: {} addresses",
+        addrs.len()
+    );
 }
 
 #[test]

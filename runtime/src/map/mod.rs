@@ -26,6 +26,7 @@
 
 mod array;
 mod bloom_filter;
+mod cgroup_array;
 mod cpu_map;
 mod dev_map;
 mod error;
@@ -45,6 +46,7 @@ mod xsk_map;
 
 pub use array::{Array, ArrayIter};
 pub use bloom_filter::BloomFilter;
+pub use cgroup_array::CgroupArray;
 pub use cpu_map::{CpuMap, CpuMapValue};
 pub use dev_map::{DevMap, DevMapHash, DevMapValue, DeviceMap};
 pub use error::MapError;

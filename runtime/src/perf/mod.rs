@@ -10,8 +10,9 @@
 //! The kernel places a sample's data 4 bytes past an 8-aligned record
 //! start, and records wrap around the end of the buffer: a sample is read
 //! in place when it is contiguous and aligned for `E`, and otherwise
-//! copied into a per-CPU scratch buffer made once (no allocation per
-//! event either way).
+//! copied into a per-CPU scratch buffer aligned to max(8, `align_of::<E>()`)
+//! and made once (no allocation per event either way). So `E` may have
+//! any alignment; types aligned to more than 4 are always copied.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -41,7 +42,7 @@ pub use tokio::AsyncPerfEventArray;
 
 use crate::map::{map_handle, Map, MapError};
 use crate::obj::MapType;
-use crate::ringbuf::{check_align, setup_error, timeout_ms};
+use crate::ringbuf::{setup_error, timeout_ms};
 use crate::sys::events::{self, Epoll, EpollEvent, EPOLLIN};
 use crate::sys::{self, MapFd};
 use view::{PerfNext, PerfReader};
@@ -105,6 +106,13 @@ impl Drop for Entries {
 
 /// Perf buffers of a `BPF_MAP_TYPE_PERF_EVENT_ARRAY`, samples read as `E`
 /// (any [`Pod`](crate::Pod) type, or `[u8]` for raw samples).
+///
+/// Any alignment of `E` works. Zero-copy whenever the sample is contiguous
+/// and its place is aligned for `E`; otherwise (it wraps around the end of
+/// the buffer, or it is misaligned: the kernel puts sample data 4 bytes
+/// past an 8-aligned record, so types aligned to more than 4 always are)
+/// it is copied once into a per-CPU buffer aligned for `E`, made with the
+/// handle and reused: no allocation per sample either way.
 pub struct PerfEventArray<E: ?Sized = [u8]> {
     map: Map,
     buffers: Vec<CpuBuffer>,
@@ -167,7 +175,6 @@ impl<E: Record + ?Sized> PerfEventArray<E> {
     /// ```
     pub fn with_options(map: Map, options: &PerfOptions) -> Result<Self, MapError> {
         map.check(&[MapType::PERF_EVENT_ARRAY], 4, 4)?;
-        check_align::<E>(map.name())?;
         let name = map.name();
         let online = events::online_cpus().map_err(setup_error(name, "reading online CPUs"))?;
         let dup = map
@@ -183,8 +190,8 @@ impl<E: Record + ?Sized> PerfEventArray<E> {
         for cpu in online.into_iter().filter(|&c| c < map.info().max_entries) {
             let fd = events::perf_event_open_bpf_output(cpu, options.wakeup_events)
                 .map_err(setup_error(name, "perf_event_open"))?;
-            let reader =
-                PerfReader::new(fd.as_fd(), options.pages).map_err(setup_error(name, "mmap"))?;
+            let reader = PerfReader::new(fd.as_fd(), options.pages, E::ALIGN)
+                .map_err(setup_error(name, "mmap"))?;
             events::perf_event_enable(fd.as_fd(), true)
                 .map_err(setup_error(name, "PERF_EVENT_IOC_ENABLE"))?;
             map.update(

@@ -6,7 +6,10 @@ use tokio::io::unix::AsyncFd;
 use super::{EventError, Flow, PerfEventArray, Received, Record};
 use crate::ringbuf::{drain_when_ready, register};
 
-/// Perf buffers consumed from async code.
+/// Perf buffers consumed from async code. Samples reach the handler as
+/// from [`PerfEventArray`]: zero-copy when contiguous and aligned for `E`,
+/// else one copy into an aligned per-CPU buffer the handle reuses (no
+/// allocation per sample).
 ///
 /// ```no_run
 /// # async fn f(p: bpf2rs::perf::PerfEventArray<u64>) -> Result<(), bpf2rs::ringbuf::EventError> {

@@ -14,7 +14,7 @@ use std::io;
 use std::os::fd::BorrowedFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::pod::AlignedBytes;
+use crate::ringbuf::AlignedScratch;
 use crate::sys::events::{page_size, Mapping};
 
 const DATA_HEAD: usize = 1024;
@@ -63,13 +63,15 @@ pub(crate) struct PerfReader {
     tail: u64,
     committed: u64,
     /// Where records that wrap (or samples that need more alignment than
-    /// their place gives) are copied: 8-aligned, reused for every record.
-    scratch: AlignedBytes,
+    /// their place gives) are copied: aligned to max(8, the event type's
+    /// alignment), made once and reused for every record.
+    scratch: AlignedScratch,
 }
 
 impl PerfReader {
-    /// Maps 1 + `pages` pages of perf event `fd` (`pages` a power of two).
-    pub(crate) fn new(fd: BorrowedFd<'_>, pages: usize) -> io::Result<PerfReader> {
+    /// Maps 1 + `pages` pages of perf event `fd` (`pages` a power of two);
+    /// samples will be read as a type aligned to `align`.
+    pub(crate) fn new(fd: BorrowedFd<'_>, pages: usize, align: usize) -> io::Result<PerfReader> {
         if !pages.is_power_of_two() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -89,7 +91,8 @@ impl PerfReader {
             head: 0,
             tail: 0,
             committed: 0,
-            scratch: AlignedBytes::new(&vec![0u8; (pages * page).min(1 << 16) + HEADER]),
+            // A sample is at most a record (u16 size) and at most the buffer.
+            scratch: AlignedScratch::new((pages * page).min(1 << 16) + HEADER, align.max(8)),
         };
         // Kernels since 4.1 say where the data is; trust them when sane.
         let (off, size) = (

@@ -4,8 +4,11 @@
 //! which hands each record to a handler as `&E` straight from the shared
 //! mapping (no copy, no allocation), [`RingBufPoller`] for several rings
 //! behind one epoll, and [`UserRingBuf<E>`] for rings user space fills.
-//! `E` is any [`Pod`](crate::Pod) type, or `[u8]` for raw records
-//! ([`RawRingBuf`]).
+//! `E` is any [`Pod`](crate::Pod) type of any alignment, or `[u8]` for raw
+//! records ([`RawRingBuf`]). Records start 8-aligned: a record of a more
+//! aligned type that lands at a place not aligned for it is copied once
+//! into a buffer of the handle, aligned for `E` and reused (still no
+//! allocation per record).
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -48,11 +51,12 @@ pub use user::{UserRecord, UserRingBuf};
 
 #[cfg(feature = "tokio")]
 pub(crate) use readiness::{drain_when_ready, register};
-pub(crate) use record::{check_align, setup_error, timeout_ms};
+pub(crate) use record::{setup_error, timeout_ms, AlignedScratch};
 
 use crate::map::{map_handle, Map, MapError};
 use crate::obj::MapType;
 use crate::sys::events::{Epoll, EpollEvent, EPOLLIN};
+use record::event_from;
 use view::{Next, RingReader};
 
 /// A ring buffer of records read as `E` (`BPF_MAP_TYPE_RINGBUF`).
@@ -63,6 +67,14 @@ use view::{Next, RingReader};
 /// A record shorter than `E` is an [`EventError::ShortRecord`]; a longer
 /// one is read through its first `size_of::<E>()` bytes (use
 /// [`RawRingBuf`] for every byte). Discarded records are skipped.
+///
+/// Any alignment of `E` works. Zero-copy whenever the record's place is
+/// aligned for `E`, which is always the case for types aligned to 8 or
+/// less (records start 8-aligned); a record of a more aligned type (a C
+/// `__attribute__((aligned(16)))` struct, a `#[repr(align(16))]` type)
+/// that lands elsewhere is copied once into a buffer aligned for `E`,
+/// made with the handle and reused for every record: no allocation per
+/// record either way.
 pub struct RingBuf<E: ?Sized = [u8]> {
     map: Map,
     reader: RingReader,
@@ -71,6 +83,9 @@ pub struct RingBuf<E: ?Sized = [u8]> {
     /// Publish the consumer position at least every this many bytes, so a
     /// long drain keeps giving the producer room.
     commit_every: usize,
+    /// Where records misaligned for `E` are copied (empty unless `E` is
+    /// aligned to more than 8).
+    scratch: AlignedScratch,
     _event: PhantomData<fn(&E)>,
 }
 
@@ -112,7 +127,6 @@ impl<E: Record + ?Sized> RingBuf<E> {
     /// ```
     pub fn from_map(map: Map) -> Result<Self, MapError> {
         map.check(&[MapType::RINGBUF], 0, 0)?;
-        check_align::<E>(map.name())?;
         let size = map.info().max_entries as usize;
         let reader = RingReader::new(map.as_fd(), size).map_err(setup_error(map.name(), "mmap"))?;
         Ok(RingBuf {
@@ -120,6 +134,7 @@ impl<E: Record + ?Sized> RingBuf<E> {
             map,
             reader,
             epoll: None,
+            scratch: AlignedScratch::for_event::<E>(),
             _event: PhantomData,
         })
     }
@@ -159,7 +174,7 @@ impl<E: Record + ?Sized> RingBuf<E> {
                     Next::Discarded => {}
                     Next::Record(r) => {
                         let bytes = self.reader.bytes(r);
-                        let Some(event) = E::from_record(bytes) else {
+                        let Some(event) = event_from::<E>(bytes, &mut self.scratch) else {
                             let len = bytes.len();
                             self.reader.commit();
                             return Err(self.short(len));
@@ -251,11 +266,7 @@ impl<E: Record + ?Sized> RingBuf<E> {
 
     #[cold]
     fn short(&self, len: usize) -> EventError {
-        EventError::ShortRecord {
-            map: self.map.name().to_owned(),
-            len,
-            expected: E::MIN_LEN,
-        }
+        short_record::<E>(&self.map, len)
     }
 
     #[cold]
@@ -268,6 +279,16 @@ impl<E: Record + ?Sized> RingBuf<E> {
                 self.reader.size()
             ),
         }
+    }
+}
+
+/// A record of `len` bytes, shorter than `E`, in `map`.
+#[cold]
+fn short_record<E: Record + ?Sized>(map: &Map, len: usize) -> EventError {
+    EventError::ShortRecord {
+        map: map.name().to_owned(),
+        len,
+        expected: E::MIN_LEN,
     }
 }
 
@@ -300,10 +321,12 @@ impl<E: Record + ?Sized> RingBufIter<'_, E> {
                 self.ring.reader.commit();
             }
         };
-        let bytes = self.ring.reader.bytes(r);
-        match E::from_record(bytes) {
+        let ring = &mut *self.ring;
+        let bytes = ring.reader.bytes(r);
+        let len = bytes.len();
+        match event_from::<E>(bytes, &mut ring.scratch) {
             Some(event) => Some(Ok(event)),
-            None => Some(Err(self.ring.short(bytes.len()))),
+            None => Some(Err(short_record::<E>(&ring.map, len))),
         }
     }
 }

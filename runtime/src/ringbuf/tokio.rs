@@ -6,7 +6,10 @@ use tokio::io::unix::AsyncFd;
 use super::readiness::{drain_when_ready, register};
 use super::{EventError, Flow, Record, RingBuf};
 
-/// A ring buffer consumed from async code.
+/// A ring buffer consumed from async code. Records reach the handler as
+/// from [`RingBuf`]: zero-copy when their place is aligned for `E`, else
+/// one copy into an aligned buffer the handle reuses (no allocation per
+/// record).
 ///
 /// ```no_run
 /// # async fn f(rb: bpf2rs::ringbuf::RingBuf<u64>) -> Result<(), bpf2rs::ringbuf::EventError> {

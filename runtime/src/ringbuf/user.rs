@@ -5,20 +5,33 @@
 //! discard) it; waiting for room uses epoll (EPOLLOUT). One producer: the
 //! handle is the only writer (`&mut self`), and no other process may
 //! produce into the same map.
+//!
+//! Records start 8-aligned. A reservation of a type aligned to more than
+//! that whose place is not aligned for it is written in an aligned buffer
+//! of the handle (made once) and copied into the ring on submit: the ring
+//! holds exactly what it would for any other type, with no filler.
 
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
+use super::record::RECORD_ALIGN;
 use super::view::{Reserved, RingWriter};
-use super::{check_align, setup_error, timeout_ms, EventError, Record};
+use super::{setup_error, timeout_ms, AlignedScratch, EventError, Record};
 use crate::map::{map_handle, Map, MapError};
 use crate::obj::MapType;
 use crate::sys::events::{Epoll, EpollEvent, EPOLLOUT};
 use crate::Pod;
 
 /// A ring buffer that user space writes records of `E` into.
+///
+/// Any alignment of `E` works. [`reserve`](Self::reserve) hands out the
+/// record in place (zero-copy) whenever its place in the ring is aligned
+/// for `E`, which is always the case for types aligned to 8 or less;
+/// otherwise the record is written in a buffer aligned for `E`, made with
+/// the handle and reused, and [`UserRecord::submit`] copies it into the
+/// ring (one copy, no allocation). [`submit`](Self::submit) always copies.
 ///
 /// ```no_run
 /// use bpf2rs::ringbuf::UserRingBuf;
@@ -34,6 +47,9 @@ pub struct UserRingBuf<E: ?Sized = [u8]> {
     map: Map,
     writer: RingWriter,
     epoll: Option<Epoll>,
+    /// Where a reservation of `E` is written when its place in the ring is
+    /// not aligned for `E` (empty unless `E` is aligned to more than 8).
+    bounce: AlignedScratch,
     _event: PhantomData<fn(&E)>,
 }
 
@@ -50,6 +66,9 @@ impl<E: Record + ?Sized> AsRawFd for UserRingBuf<E> {
 /// discarded (the kernel skips it).
 pub struct UserRecord<'a, R: ?Sized> {
     slot: Reserved<'a>,
+    /// The handle's aligned buffer, when the slot is not aligned for `R`:
+    /// the record is written here and copied into the slot on submit.
+    bounce: Option<&'a mut [u8]>,
     done: bool,
     _record: PhantomData<&'a mut R>,
 }
@@ -71,13 +90,13 @@ impl<E: Record + ?Sized> UserRingBuf<E> {
     /// its producer pages.
     pub fn from_map(map: Map) -> Result<Self, MapError> {
         map.check(&[MapType::USER_RINGBUF], 0, 0)?;
-        check_align::<E>(map.name())?;
         let size = map.info().max_entries as usize;
         let writer = RingWriter::new(map.as_fd(), size).map_err(setup_error(map.name(), "mmap"))?;
         Ok(UserRingBuf {
             map,
             writer,
             epoll: None,
+            bounce: AlignedScratch::for_event::<E>(),
             _event: PhantomData,
         })
     }
@@ -184,24 +203,45 @@ impl<E: Record + ?Sized> UserRingBuf<E> {
         };
         let mut record: UserRecord<'_, R> = UserRecord {
             slot,
+            bounce: None,
             done: false,
             _record: PhantomData,
         };
         if R::from_record_mut(&mut *record.slot.data).is_none() {
-            // Unreachable: the length is R's and records are 8-aligned.
-            record.finish(true);
-            return Err(EventError::ShortRecord {
-                map: name.to_owned(),
-                len,
-                expected: R::MIN_LEN,
-            });
+            // The length is R's, so the slot is misaligned: R is aligned to
+            // more than the ring's 8, and `bounce` was made for it.
+            match self.bounce.as_mut_slice().get_mut(..len) {
+                Some(b) if R::ALIGN > RECORD_ALIGN && R::from_record(b).is_some() => {
+                    record.bounce = Some(b);
+                }
+                _ => {
+                    // Unreachable: `bounce` has room for one aligned E.
+                    record.finish(true);
+                    return Err(EventError::ShortRecord {
+                        map: name.to_owned(),
+                        len,
+                        expected: R::MIN_LEN,
+                    });
+                }
+            }
         }
         Ok(record)
     }
 }
 
 impl<E: Pod> UserRingBuf<E> {
-    /// Reserves one `E` (its old bytes are left in place: overwrite them).
+    /// Reserves one `E`, to be written in place (or, if its place is not
+    /// aligned for `E`, in the handle's aligned buffer: see
+    /// [`UserRingBuf`]). What it holds before you write it is unspecified
+    /// (old bytes): overwrite all of it.
+    ///
+    /// ```no_run
+    /// # fn f(rb: &mut bpf2rs::ringbuf::UserRingBuf<[u64; 2]>) -> Result<(), bpf2rs::ringbuf::EventError> {
+    /// let mut r = rb.reserve()?;
+    /// *r = [1, 2];
+    /// r.submit();
+    /// # Ok(()) }
+    /// ```
     pub fn reserve(&mut self) -> Result<UserRecord<'_, E>, EventError> {
         self.check_room(size_of::<E>())?;
         self.reserve_checked(size_of::<E>())
@@ -215,7 +255,8 @@ impl<E: Pod> UserRingBuf<E> {
 }
 
 impl<R: ?Sized> UserRecord<'_, R> {
-    /// Hands the record to the kernel.
+    /// Hands the record to the kernel (after copying it into the ring if
+    /// it was written in the handle's aligned buffer).
     pub fn submit(mut self) {
         self.finish(false);
     }
@@ -225,14 +266,28 @@ impl<R: ?Sized> UserRecord<'_, R> {
         self.finish(true);
     }
 
-    /// The record's bytes.
+    /// The record's bytes (those that [`submit`](Self::submit) hands over).
     pub fn bytes_mut(&mut self) -> &mut [u8] {
-        &mut *self.slot.data
+        match &mut self.bounce {
+            Some(b) => b,
+            None => self.slot.data,
+        }
+    }
+
+    /// The record's bytes, read-only.
+    fn bytes(&self) -> &[u8] {
+        match &self.bounce {
+            Some(b) => b,
+            None => self.slot.data,
+        }
     }
 
     fn finish(&mut self, discard: bool) {
         if !self.done {
             self.done = true;
+            if let (false, Some(b)) = (discard, &self.bounce) {
+                self.slot.data.copy_from_slice(b);
+            }
             self.slot.finish(discard);
         }
     }
@@ -242,13 +297,13 @@ impl<R: Record + ?Sized> Deref for UserRecord<'_, R> {
     type Target = R;
     fn deref(&self) -> &R {
         // Checked when reserved (length and alignment), so never the fallback.
-        R::from_record(&*self.slot.data).unwrap_or_else(|| unreachable_record())
+        R::from_record(self.bytes()).unwrap_or_else(|| unreachable_record())
     }
 }
 
 impl<R: Record + ?Sized> DerefMut for UserRecord<'_, R> {
     fn deref_mut(&mut self) -> &mut R {
-        match R::from_record_mut(&mut *self.slot.data) {
+        match R::from_record_mut(self.bytes_mut()) {
             Some(r) => r,
             None => unreachable_record(),
         }

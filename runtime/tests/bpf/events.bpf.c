@@ -6,7 +6,7 @@
 // counters: [0] next seq, [1] failed ringbuf reserves, [2] failed perf
 //           outputs (other than a full buffer), [3] perf outputs the kernel
 //           refused for lack of room (-ENOSPC; it reports them as lost too)
-// cfg:      [0] ring mode (see emit_ring)
+// cfg:      [0] ring mode (see emit_ring), [1] emit_perf's event (see there)
 //
 // The user ring buffer test loads its own hand-assembled drainer (the
 // callback of bpf_user_ringbuf_drain), see kernel_ringbuf.rs.
@@ -32,6 +32,20 @@ struct event *unused_event_type __attribute__((unused));
 struct long_event {
 	struct event e;
 	__u64 tail[4];
+};
+
+/* 16 bytes, 16-aligned: ring records start 8-aligned, so these land on a
+ * 16-aligned place or not, in turn; perf samples never do. */
+struct aligned_event {
+	__u64 seq;
+	__u32 tag;
+} __attribute__((aligned(16)));
+
+/* 32 bytes: the aligned member sits at 16, after 8 bytes of padding. */
+struct outer_event {
+	__u32 kind;
+	__u32 cpu;
+	struct aligned_event inner;
 };
 
 struct {
@@ -98,8 +112,22 @@ static __always_inline void fill(struct event *e, __u64 seq, __u32 kind)
 		e->payload[i] = seq ^ (K * (i + 1));
 }
 
+static __always_inline void fill_aligned(struct aligned_event *a, __u64 seq)
+{
+	a->seq = seq;
+	a->tag = (__u32)(seq * 7 + 1);
+}
+
+static __always_inline void fill_outer(struct outer_event *o, __u64 seq, __u32 kind)
+{
+	o->kind = kind;
+	o->cpu = bpf_get_smp_processor_id();
+	fill_aligned(&o->inner, seq);
+}
+
 /* cfg[0]: 0 event; 1 a 4-byte record (shorter than struct event);
- * 2 discard when seq % 3 == 1; 3 long_event; 4 event in events2 as well. */
+ * 2 discard when seq % 3 == 1; 3 long_event; 4 event in events2 as well;
+ * 5 aligned_event; 6 outer_event. */
 SEC("xdp")
 int emit_ring(struct xdp_md *ctx)
 {
@@ -107,6 +135,27 @@ int emit_ring(struct xdp_md *ctx)
 	if (next_seq(&seq))
 		return XDP_PASS;
 	__u64 mode = cfg_get(0);
+
+	if (mode == 5) {
+		struct aligned_event *a = bpf_ringbuf_reserve(&events, sizeof(*a), 0);
+		if (!a) {
+			count(&counters, 1);
+			return XDP_PASS;
+		}
+		fill_aligned(a, seq);
+		bpf_ringbuf_submit(a, 0);
+		return XDP_PASS;
+	}
+	if (mode == 6) {
+		struct outer_event *o = bpf_ringbuf_reserve(&events, sizeof(*o), 0);
+		if (!o) {
+			count(&counters, 1);
+			return XDP_PASS;
+		}
+		fill_outer(o, seq, 6);
+		bpf_ringbuf_submit(o, 0);
+		return XDP_PASS;
+	}
 
 	if (mode == 1) {
 		__u32 small = (__u32)seq;
@@ -150,16 +199,29 @@ int emit_ring(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-/* One event into this CPU's perf buffer. */
+/* One event into this CPU's perf buffer: cfg[1] 0 struct event, 1
+ * aligned_event, 2 outer_event. */
 SEC("xdp")
 int emit_perf(struct xdp_md *ctx)
 {
 	__u64 seq;
+	long err;
 	if (next_seq(&seq))
 		return XDP_PASS;
-	struct event e;
-	fill(&e, seq, 5);
-	long err = bpf_perf_event_output(ctx, &perf, BPF_F_CURRENT_CPU, &e, sizeof(e));
+	__u64 kind = cfg_get(1);
+	if (kind == 1) {
+		struct aligned_event a = {};
+		fill_aligned(&a, seq);
+		err = bpf_perf_event_output(ctx, &perf, BPF_F_CURRENT_CPU, &a, sizeof(a));
+	} else if (kind == 2) {
+		struct outer_event o = {};
+		fill_outer(&o, seq, 7);
+		err = bpf_perf_event_output(ctx, &perf, BPF_F_CURRENT_CPU, &o, sizeof(o));
+	} else {
+		struct event e;
+		fill(&e, seq, 5);
+		err = bpf_perf_event_output(ctx, &perf, BPF_F_CURRENT_CPU, &e, sizeof(e));
+	}
 	if (err == -28 /* ENOSPC */)
 		count(&counters, 3);
 	else if (err)

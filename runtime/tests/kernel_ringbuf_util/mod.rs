@@ -1,6 +1,8 @@
-//! Shared by kernel_ringbuf.rs and kernel_perf.rs (the root check is in
-//! `common`): the test object (tests/bpf/events.bpf.o) and the event type
-//! its programs write.
+//! Shared by kernel_ringbuf.rs, kernel_perf.rs and kernel_ringbuf_user.rs
+//! (the root check is in `common`): the test object
+//! (tests/bpf/events.bpf.o), the event types its programs write, and what
+//! the zero-copy and no-allocation checks need (where an address lies, a
+//! per-thread counting allocator).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // reason: tests; each binary uses a subset
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -28,6 +30,111 @@ pub struct Command {
     pub seq: u64,
     pub tag: u32,
     pub pad: u32,
+}
+
+/// `struct aligned_event` of events.bpf.c: 16 bytes, 16-aligned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bpf2rs::Pod)]
+#[repr(C, align(16))]
+pub struct AlignedEvent {
+    pub seq: u64,
+    pub tag: u32,
+    pub pad: u32,
+}
+
+/// `struct outer_event` of events.bpf.c: the aligned event at offset 16.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bpf2rs::Pod)]
+#[repr(C, align(16))]
+pub struct OuterEvent {
+    pub kind: u32,
+    pub cpu: u32,
+    pub pad: [u8; 8],
+    pub inner: AlignedEvent,
+}
+
+const _: () = {
+    assert!(size_of::<AlignedEvent>() == 16 && align_of::<AlignedEvent>() == 16);
+    assert!(size_of::<OuterEvent>() == 32 && std::mem::offset_of!(OuterEvent, inner) == 16);
+};
+
+/// Checks every field against what `fill_aligned()` in events.bpf.c writes
+/// (the padding the program zeroes or the ring leaves is not checked).
+pub fn check_aligned(a: &AlignedEvent) {
+    assert_eq!(a.tag, (a.seq * 7 + 1) as u32, "tag of event {}", a.seq);
+}
+
+/// Checks every field against what `fill_outer()` in events.bpf.c writes.
+pub fn check_outer(o: &OuterEvent, kind: u32, cpus: u32) {
+    assert_eq!(o.kind, kind, "kind of event {}", o.inner.seq);
+    assert!(o.cpu < cpus, "cpu {} of event {}", o.cpu, o.inner.seq);
+    check_aligned(&o.inner);
+}
+
+/// The address `r` points at.
+pub fn addr_of<T: ?Sized>(r: &T) -> usize {
+    std::ptr::from_ref(r).cast::<u8>() as usize
+}
+
+/// The name /proc/self/maps gives the mapping holding `addr` (e.g.
+/// `anon_inode:bpf-map`, `[heap]`; empty for an anonymous one).
+pub fn mapping_of(addr: usize) -> Option<String> {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    maps.lines().find_map(|line| {
+        let mut fields = line.split_whitespace();
+        let (start, end) = fields.next()?.split_once('-')?;
+        let start = usize::from_str_radix(start, 16).ok()?;
+        let end = usize::from_str_radix(end, 16).ok()?;
+        (start..end)
+            .contains(&addr)
+            .then(|| fields.nth(4).unwrap_or("").to_owned())
+    })
+}
+
+/// Whether `addr` lies in a mapping of a BPF map (a ring buffer's pages).
+pub fn in_bpf_map(addr: usize) -> bool {
+    mapping_of(addr).is_some_and(|name| name.contains("bpf"))
+}
+
+/// A global allocator that counts the allocations of each thread (tests
+/// run in parallel threads), for the no-allocation-per-event checks. A
+/// binary installs it with
+/// `#[global_allocator] static ALLOC: CountingAlloc = CountingAlloc;`.
+pub struct CountingAlloc;
+
+thread_local! {
+    static THREAD_ALLOCS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Allocations (and reallocations) this thread made so far.
+pub fn thread_allocs() -> u64 {
+    THREAD_ALLOCS.with(std::cell::Cell::get)
+}
+
+fn count_alloc() {
+    // The Cell has no destructor, so this works until the thread is gone.
+    let _ = THREAD_ALLOCS.try_with(|n| n.set(n.get() + 1));
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        count_alloc();
+        // SAFETY: the caller upholds `alloc`'s contract, which we pass on.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        count_alloc();
+        // SAFETY: as for `alloc`.
+        unsafe { std::alloc::System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: `ptr` came from this allocator, i.e. from `System`.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        count_alloc();
+        // SAFETY: `ptr` came from `System`; the caller upholds the rest.
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
 }
 
 const K: u64 = 0x0101_0101_0101_0101;
