@@ -6,11 +6,13 @@
 use std::fmt::Write as _;
 
 use bpf2rs::btf::{Btf, TypeId};
-use bpf2rs::obj::{MapSpec, ObjectSpec};
+use bpf2rs::obj::{ExternKind, MapSpec, ObjectSpec};
 use serde_json::{json, Value};
 
 /// The object as one JSON value: `{"name", "license", "version", "maps",
-/// "globals", "externs", "programs", "subprograms", "struct_ops"}`.
+/// "globals", "externs", "programs", "subprograms", "struct_ops"}`. An
+/// extern that is neither `__kconfig` nor `__ksym` has `"kind": null` and
+/// `"unresolved": true`: the object reads but does not load.
 pub fn to_json(spec: &ObjectSpec) -> Value {
     let btf = spec.btf.as_deref();
     let globals: Vec<Value> = spec
@@ -35,11 +37,13 @@ pub fn to_json(spec: &ObjectSpec) -> Value {
             json!({
                 "name": e.name,
                 "kind": match e.kind {
-                    bpf2rs::obj::ExternKind::Kconfig => "kconfig",
-                    bpf2rs::obj::ExternKind::Ksym => "ksym",
+                    ExternKind::Kconfig => Some("kconfig"),
+                    ExternKind::Ksym => Some("ksym"),
+                    ExternKind::Unresolved => None,
                 },
                 "type": if e.is_func { Value::String("function".into()) } else { type_name(btf, e.btf_type) },
                 "weak": e.weak,
+                "unresolved": e.kind == ExternKind::Unresolved,
             })
         })
         .collect();
@@ -184,21 +188,34 @@ pub fn to_text(spec: &ObjectSpec) -> String {
         }
     }
     for e in &spec.externs {
+        // An unresolved extern has no section; the last column says so.
         let section = match e.kind {
-            bpf2rs::obj::ExternKind::Kconfig => ".kconfig",
-            bpf2rs::obj::ExternKind::Ksym => ".ksyms",
+            ExternKind::Kconfig => ".kconfig",
+            ExternKind::Ksym => ".ksyms",
+            ExternKind::Unresolved => "-",
         };
         let ty = if e.is_func {
             "function".to_owned()
         } else {
             name(e.btf_type)
         };
+        let marks: Vec<&str> = [
+            (e.weak, "weak"),
+            (e.kind == ExternKind::Unresolved, "unresolved"),
+        ]
+        .into_iter()
+        .filter_map(|(on, mark)| on.then_some(mark))
+        .collect();
         globals.row(vec![
             section.into(),
             e.name.clone(),
             ty,
             "-".into(),
-            if e.weak { "weak".into() } else { "-".into() },
+            if marks.is_empty() {
+                "-".into()
+            } else {
+                marks.join(",")
+            },
         ]);
     }
     let mut progs = Table::new(
@@ -241,6 +258,14 @@ pub fn to_text(spec: &ObjectSpec) -> String {
     for t in tables {
         out.push('\n');
         out.push_str(&t.render());
+    }
+    // What `load` will refuse, in its words, so the viewer does not hide it.
+    let unresolved = spec.unresolved_externs();
+    if !unresolved.is_empty() {
+        out.push('\n');
+        for why in unresolved {
+            let _ = writeln!(out, "unresolved: {why}");
+        }
     }
     out
 }

@@ -1,6 +1,8 @@
 //! `cargo-bpf2rs inspect` as a user runs it: the binary on the committed
 //! fixtures (tests/bpf), its JSON keys as README.md documents them, the text
-//! tables, and exit codes and messages on bad input and bad usage.
+//! tables, and exit codes and messages on bad input and bad usage. An object
+//! that reads but cannot load (unresolved externs) is shown, and `load`
+//! refuses it; a map definition the reader refuses fails both commands.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
@@ -86,6 +88,7 @@ fn json_keys_are_the_documented_ones() {
         "programs.bpf.o",
         "legacy_iproute2.bpf.o",
         "struct_ops.bpf.o",
+        "extern_unresolved.bpf.o",
     ] {
         let v = inspect_json(f);
         assert_eq!(
@@ -135,7 +138,11 @@ fn json_keys_are_the_documented_ones() {
             );
         }
         for e in v["externs"].as_array().unwrap() {
-            assert_eq!(keys(e), set(&["name", "kind", "type", "weak"]), "{f}");
+            assert_eq!(
+                keys(e),
+                set(&["name", "kind", "type", "weak", "unresolved"]),
+                "{f}"
+            );
         }
         for p in v["programs"]
             .as_array()
@@ -281,7 +288,7 @@ fn json_of_globals_object() {
             g(".bss", "bss_arr", "__u32[16]", 8, 64),
         ])
     );
-    let e = |name: &str, kind: &str, ty: &str, weak: bool| json!({"name": name, "kind": kind, "type": ty, "weak": weak});
+    let e = |name: &str, kind: &str, ty: &str, weak: bool| json!({"name": name, "kind": kind, "type": ty, "weak": weak, "unresolved": false});
     assert_eq!(
         v["externs"],
         json!([
@@ -493,6 +500,67 @@ fn text_tables() {
     );
 }
 
+// --------------------------------------- readable, but refused by `load`
+
+const FWD_WHY: &str = "extern function fwd is not defined in the object (a static linker step, or a kfunc declared __ksym, is needed)";
+const SOME_VAR_WHY: &str = "extern variable some_var is neither __kconfig nor __ksym (a static linker step, or a declaration with __kconfig or __ksym, is needed)";
+
+#[test]
+fn unresolved_externs_are_shown() {
+    let v = inspect_json("extern_unresolved.bpf.o");
+    assert_eq!(
+        v["externs"],
+        json!([
+            {"name": "fwd", "kind": null, "type": "function", "weak": false, "unresolved": true},
+            {"name": "some_var", "kind": null, "type": "int", "weak": false, "unresolved": true},
+        ])
+    );
+    assert_eq!(v["programs"][0]["name"], "uses_externs");
+    assert_eq!(v["programs"][0]["relocations"], 3);
+
+    let r = run(&[
+        "inspect",
+        fixture("extern_unresolved.bpf.o").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    let row = |name: &str| -> Vec<&str> {
+        lines
+            .iter()
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("no row for {name}: {}", r.stdout))
+            .split_whitespace()
+            .collect()
+    };
+    assert_eq!(row("fwd"), ["-", "fwd", "function", "-", "unresolved"]);
+    assert_eq!(row("some_var"), ["-", "some_var", "int", "-", "unresolved"]);
+    assert_eq!(row("got"), [".bss", "got", "__u64", "0", "8"]);
+    // The tables end with what `load` will say.
+    assert!(
+        r.stdout.ends_with(&format!(
+            "\nunresolved: {FWD_WHY}\nunresolved: {SOME_VAR_WHY}\n"
+        )),
+        "{}",
+        r.stdout
+    );
+    // An object without unresolved externs has no such lines.
+    let r = run(&["inspect", fixture("globals.bpf.o").to_str().unwrap()]);
+    assert!(!r.stdout.contains("unresolved"), "{}", r.stdout);
+}
+
+#[test]
+fn load_refuses_unresolved_externs() {
+    // Refused before anything is created: no root needed.
+    let r = run(&["load", fixture("extern_unresolved.bpf.o").to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert_eq!(
+        r.stderr,
+        format!("error: extern_unresolved: {FWD_WHY}; {SOME_VAR_WHY}\n")
+    );
+}
+
 // ------------------------------------------------------------- bad input
 
 #[test]
@@ -559,6 +627,39 @@ fn rejected_map_definition() {
             path.display()
         )
     );
+}
+
+/// Definitions libbpf or cilium/ebpf refuse: `inspect` and `load` both fail
+/// with the reader's message, naming the map and the field.
+#[test]
+fn rejected_initialised_definitions() {
+    let legacy = fixture("bad_legacy_extra.bpf.o");
+    let legacy_msg = format!(
+        "error: {}: section maps: map odd_tail: legacy definition has non-zero bytes past the \
+         fields bpf2rs reads (offset 20..24: a 24-byte definition is read as the 5 fields of \
+         struct bpf_map_def)\n",
+        legacy.display()
+    );
+    let btf = fixture("bad_maps_init.bpf.o");
+    let btf_msg = format!(
+        "error: {}: section .maps: map init_key: field key: non-zero initial value (bytes \
+         16..24 of the definition); a BTF map definition is read from its BTF, and only \
+         `values` may be initialised\n",
+        btf.display()
+    );
+    for (path, msg) in [(&legacy, &legacy_msg), (&btf, &btf_msg)] {
+        let path = path.to_str().unwrap();
+        for args in [
+            vec!["inspect", path],
+            vec!["inspect", path, "--json"],
+            vec!["load", path],
+        ] {
+            let r = run(&args);
+            assert_eq!(r.code, 1, "{args:?}");
+            assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+            assert_eq!(&r.stderr, msg, "{args:?}");
+        }
+    }
 }
 
 // ------------------------------------------------------------- bad usage

@@ -1,15 +1,18 @@
 //! The object reader on input it must refuse: empty, truncated, random and
 //! mutated files, ELF files for another machine, corrupt `.BTF`, map
-//! definitions libbpf would reject, a `.maps` section without BTF and
-//! relocations that point nowhere. Every refusal is an `Err` whose message
-//! names the file and the part at fault; nothing panics.
+//! definitions libbpf or cilium/ebpf would reject, a `.maps` section without
+//! BTF and relocations that point nowhere. Every refusal is an `Err` whose
+//! message names the file and the part at fault; nothing panics. Externs
+//! no loader can resolve are the exception: they read (so `inspect` shows
+//! them) and the load is what refuses them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::Command;
 
-use bpf2rs::obj::{ObjError, ObjectSpec};
+use bpf2rs::load::OpenObject;
+use bpf2rs::obj::{ExternKind, ObjError, ObjectSpec};
 use bpf2rs_tests::{
     btf_header, btf_kind, btf_raw_types, elf_section, elf_sections, fixture, fixture_bytes,
     get_u16, get_u32, get_u64, set_u32, set_u64, TempDir, XorShift, SHT_REL,
@@ -177,6 +180,7 @@ fn mutated_other_objects() {
         ("programs.bpf.o", 3),
         ("legacy_iproute2.bpf.o", 4),
         ("nobtf.bpf.o", 5),
+        ("extern_unresolved.bpf.o", 6),
     ] {
         let (ok, err) = mutate(file, 1000, seed);
         assert_eq!(ok + err, 1000);
@@ -344,6 +348,97 @@ fn unknown_map_field() {
 }
 
 #[test]
+fn legacy_definition_with_unknown_non_zero_bytes() {
+    let path = fixture("bad_legacy_extra.bpf.o");
+    let msg = ObjectSpec::from_file(&path).unwrap_err().to_string();
+    assert_eq!(
+        msg,
+        format!(
+            "{}: section maps: map odd_tail: legacy definition has non-zero bytes past the \
+             fields bpf2rs reads (offset 20..24: a 24-byte definition is read as the 5 fields \
+             of struct bpf_map_def)",
+            path.display()
+        )
+    );
+    // The same definition with its 6th field zero, like zero_tail's, reads.
+    let mut bytes = fixture_bytes("bad_legacy_extra.bpf.o");
+    let maps = elf_section(&bytes, "maps");
+    assert_eq!(
+        get_u32(&bytes, maps.offset + 24 + 20),
+        7,
+        "odd_tail.frobnicate"
+    );
+    set_u32(&mut bytes, maps.offset + 24 + 20, 0);
+    let spec = parse(&bytes, "bad_legacy_extra.bpf.o", "frobnicate zeroed").unwrap();
+    let got: Vec<(&str, u32, u32, u32, u32)> = spec
+        .maps
+        .iter()
+        .map(|m| {
+            let t = m.map_type.0;
+            (m.name.as_str(), t, m.key_size, m.value_size, m.max_entries)
+        })
+        .collect();
+    assert_eq!(got, [("zero_tail", 1, 4, 8, 64), ("odd_tail", 2, 4, 8, 4)]);
+}
+
+/// The longer legacy forms keep the fields they are known to have (aya's
+/// `id`; iproute2's `inner_id`, `inner_idx`), but nothing past them.
+#[test]
+fn legacy_known_forms_refuse_bytes_past_their_fields() {
+    // legacy_ext.bpf.o: ext_plain's `id` is 5 and reads (obj_fixtures.rs).
+    // Its definitions are 28 bytes; widen both symbols to 32 so that the
+    // next definition's first field (ext_plain's type, 2) lies past
+    // ext_pinned's 7 fields.
+    let mut bytes = fixture_bytes("legacy_ext.bpf.o");
+    let maps = elf_section(&bytes, "maps");
+    let symtab = elf_section(&bytes, ".symtab");
+    for at in (symtab.offset..symtab.offset + symtab.size).step_by(24) {
+        if usize::from(get_u16(&bytes, at + 6)) == maps.index {
+            assert_eq!(get_u64(&bytes, at + 16), 28);
+            set_u64(&mut bytes, at + 16, 32); // st_size
+        }
+    }
+    assert_eq!(
+        parse_err(&bytes, "legacy_ext.bpf.o"),
+        "legacy_ext.bpf.o: section maps: map ext_pinned: legacy definition has non-zero bytes \
+         past the fields bpf2rs reads (offset 28..32: a 32-byte definition is read as aya's 7 \
+         fields (.., id, pinning))"
+    );
+}
+
+#[test]
+fn btf_definition_with_an_initialiser() {
+    let path = fixture("bad_maps_init.bpf.o");
+    let msg = ObjectSpec::from_file(&path).unwrap_err().to_string();
+    assert_eq!(
+        msg,
+        format!(
+            "{}: section .maps: map init_key: field key: non-zero initial value (bytes 16..24 \
+             of the definition); a BTF map definition is read from its BTF, and only `values` \
+             may be initialised",
+            path.display()
+        )
+    );
+    // `.type = (void *)2` in maps.bpf.o's flow_table (at 0x80): the member
+    // `type` comes first in its definition.
+    let mut bytes = fixture_bytes("maps.bpf.o");
+    let maps = elf_section(&bytes, ".maps");
+    set_u64(&mut bytes, maps.offset + 0x80, 2);
+    assert_eq!(
+        parse_err(&bytes, "maps.bpf.o"),
+        "maps.bpf.o: section .maps: map flow_table: field type: non-zero initial value (bytes \
+         0..8 of the definition); a BTF map definition is read from its BTF, and only `values` \
+         may be initialised"
+    );
+    // A `values` slot holds the relocation's addend: its bytes are not
+    // refused (outer_arr's slot 1 at 0x40, relocated to inner_a).
+    let mut bytes = fixture_bytes("maps.bpf.o");
+    set_u64(&mut bytes, maps.offset + 0x40, 8);
+    let spec = parse(&bytes, "maps.bpf.o", "values slot with an addend").unwrap();
+    assert_eq!(spec.map("outer_arr").unwrap().values.len(), 1);
+}
+
+#[test]
 fn maps_without_btf_stripped_by_objcopy() {
     let dir = TempDir::new("nobtf");
     let out = dir.path().join("stripped.bpf.o");
@@ -385,16 +480,88 @@ fn maps_without_btf_renamed_section() {
     assert_eq!(msg, "maps.bpf.o: section .maps needs BTF, but the object has no .BTF section (compile with clang -g)");
 }
 
+/// Without BTF nothing says whether an extern is `__kconfig` or `__ksym`:
+/// the object reads, with every extern unresolved (a function when a call
+/// refers to it), and the load refuses it naming each one.
 #[test]
 fn externs_without_btf() {
     let mut bytes = fixture_bytes("globals.bpf.o");
     let btf = elf_section(&bytes, ".BTF");
     let name_off = get_u32(&bytes, btf.name_pos);
     set_u32(&mut bytes, btf.name_pos, name_off + 1);
-    let msg = parse_err(&bytes, "globals.bpf.o");
-    assert!(msg.starts_with("globals.bpf.o: extern `"), "{msg}");
+    let spec = parse(&bytes, "globals.bpf.o", "globals.bpf.o without .BTF").unwrap();
+    assert!(spec.btf.is_none());
+    let got: Vec<(&str, ExternKind, bool, bool)> = spec
+        .externs
+        .iter()
+        .map(|e| (e.name.as_str(), e.kind, e.btf_type.is_some(), e.is_func))
+        .collect();
+    use ExternKind::Unresolved;
+    #[rustfmt::skip]
+    assert_eq!(
+        got,
+        [
+            ("CONFIG_BPF_JIT",       Unresolved, false, false),
+            ("CONFIG_BPF_SYSCALL",   Unresolved, false, false),
+            ("CONFIG_HZ",            Unresolved, false, false),
+            ("LINUX_KERNEL_VERSION", Unresolved, false, false),
+            ("bpf_cast_to_kern_ctx", Unresolved, false, true),
+            ("do_unlinkat",          Unresolved, false, false),
+        ]
+    );
+    let msg = load_err(&bytes, "globals.bpf.o");
+    let why = |what: &str, name: &str| {
+        format!(
+            "extern {what} {name} has no BTF description, so it is neither __kconfig nor __ksym \
+             (compile with clang -g, or link the object first)"
+        )
+    };
+    assert_eq!(
+        msg,
+        format!(
+            "globals.bpf.o: {}",
+            [
+                why("variable", "CONFIG_BPF_JIT"),
+                why("variable", "CONFIG_BPF_SYSCALL"),
+                why("variable", "CONFIG_HZ"),
+                why("variable", "LINUX_KERNEL_VERSION"),
+                why("function", "bpf_cast_to_kern_ctx"),
+                why("variable", "do_unlinkat"),
+            ]
+            .join("; ")
+        )
+    );
+}
+
+// ------------------------------------------- externs no loader can resolve
+
+/// The error of loading `bytes`; it must fail before touching the kernel
+/// (no root needed), and without a panic.
+fn load_err(bytes: &[u8], name: &str) -> String {
+    let open = OpenObject::open_bytes(bytes, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+    match catch_unwind(AssertUnwindSafe(|| open.load())) {
+        Ok(Ok(_)) => panic!("{name}: loaded"),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => panic!("{name}: the loader panicked"),
+    }
+}
+
+#[test]
+fn unresolved_externs_read_but_do_not_load() {
+    let path = fixture("extern_unresolved.bpf.o");
+    let spec = ObjectSpec::from_file(&path).unwrap();
+    assert_eq!(spec.externs.len(), 2);
+    let msg = OpenObject::from_spec(spec).load().unwrap_err().to_string();
+    assert_eq!(
+        msg,
+        "extern_unresolved: extern function fwd is not defined in the object (a static linker \
+         step, or a kfunc declared __ksym, is needed); extern variable some_var is neither \
+         __kconfig nor __ksym (a static linker step, or a declaration with __kconfig or __ksym, \
+         is needed)"
+    );
+    let msg = load_err(&fixture_bytes("extern_unresolved.bpf.o"), "fwd.bpf.o");
     assert!(
-        msg.ends_with("needs BTF, but the object has no .BTF section (compile with clang -g)"),
+        msg.starts_with("fwd.bpf.o: extern function fwd is not defined in the object"),
         "{msg}"
     );
 }

@@ -1,6 +1,7 @@
 //! The object reader on globals.bpf.o: every data section, variable,
 //! initial value and extern, the DATASECs it fixes, and the relocations
-//! that refer to them, compared with globals.bpf.c and tests/bpf/README.md.
+//! that refer to them, compared with globals.bpf.c and tests/bpf/README.md;
+//! and the unresolved externs of extern_unresolved.bpf.o.
 //! ELF sizes, symbol values and relocation offsets were read with
 //! `llvm-objdump-19 -h -t -r` and are written out as literals.
 
@@ -113,26 +114,31 @@ fn globals_initial_bytes() {
     assert_eq!(bytes(".bss"), vec![0; 72]);
 }
 
-#[test]
-fn globals_externs() {
-    let spec = open("globals.bpf.o");
-    let b = btf(&spec);
-    let got: Vec<(&str, ExternKind, bool, bool, String)> = spec
-        .externs
+/// (name, kind, weak, is a function, C type or `FUNC name`) of every extern.
+fn externs(spec: &bpf2rs::obj::ObjectSpec) -> Vec<(&str, ExternKind, bool, bool, String)> {
+    let b = btf(spec);
+    spec.externs
         .iter()
         .map(|e| {
             let ty = if e.is_func {
                 let Type::Func(f) = b.type_by_id(e.btf_type.unwrap()).unwrap() else {
-                    panic!("{}: a kfunc's type is its FUNC", e.name);
+                    panic!("{}: a function extern's type is its FUNC", e.name);
                 };
                 assert_eq!(f.linkage, FuncLinkage::Extern);
                 format!("FUNC {}", b.name(f.name))
             } else {
-                c_name(&spec, e.btf_type).unwrap()
+                c_name(spec, e.btf_type).unwrap()
             };
             (e.name.as_str(), e.kind, e.weak, e.is_func, ty)
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn globals_externs() {
+    let spec = open("globals.bpf.o");
+    let b = btf(&spec);
+    let got = externs(&spec);
     let s = |x: &str| x.to_owned();
     use ExternKind::{Kconfig, Ksym};
     #[rustfmt::skip]
@@ -233,4 +239,66 @@ fn globals_data_and_extern_relocations() {
             assert_eq!(v.offset, *offset);
         }
     }
+}
+
+// ---------------------------------------------------- extern_unresolved.bpf.o
+
+/// Externs that are neither `__kconfig` nor `__ksym` read as unresolved
+/// (with the BTF clang gives them), so the object can be inspected; the
+/// loader refuses them (obj_bad_input.rs).
+#[test]
+fn unresolved_externs_are_read() {
+    let spec = open("extern_unresolved.bpf.o");
+    let b = btf(&spec);
+    let got = externs(&spec);
+    let s = |x: &str| x.to_owned();
+    #[rustfmt::skip]
+    let want = [
+        ("fwd",      ExternKind::Unresolved, false, true,  s("FUNC fwd")),
+        ("some_var", ExternKind::Unresolved, false, false, s("int")),
+    ];
+    assert_eq!(got, want);
+    let why: Vec<String> = spec
+        .externs
+        .iter()
+        .filter_map(|e| e.unresolved_reason())
+        .collect();
+    assert_eq!(
+        why,
+        [
+            "extern function fwd is not defined in the object (a static linker step, or a kfunc declared __ksym, is needed)",
+            "extern variable some_var is neither __kconfig nor __ksym (a static linker step, or a declaration with __kconfig or __ksym, is needed)",
+        ]
+    );
+    // RELOCATION RECORDS FOR [xdp]: the read of some_var (ld_imm64), the
+    // call of fwd (`call -1`, R_BPF_64_32) and the store to got.
+    let p = spec.program("uses_externs").unwrap();
+    let got: Vec<(usize, &str, RelocTarget)> = p
+        .relocations
+        .iter()
+        .map(|r| (r.insn, r.symbol.as_str(), r.target.clone()))
+        .collect();
+    let want = vec![
+        (0, "some_var", RelocTarget::Extern("some_var".into())),
+        (3, "fwd", RelocTarget::Extern("fwd".into())),
+        (
+            7,
+            "got",
+            RelocTarget::Data {
+                section: ".bss".into(),
+                offset: 0,
+            },
+        ),
+    ];
+    assert_eq!(got, want);
+    assert!(p.insns[3].is_call() && p.insns[3].imm == -1);
+    // No DATASEC lists them, unlike .kconfig / .ksyms externs.
+    assert!(b.find_by_name(".ksyms", Kind::Datasec).is_err());
+    assert!(b.find_by_name(".kconfig", Kind::Datasec).is_err());
+    // __kconfig / __ksym externs have no reason to be refused.
+    let globals = open("globals.bpf.o");
+    assert!(globals
+        .externs
+        .iter()
+        .all(|e| e.unresolved_reason().is_none()));
 }

@@ -1,6 +1,8 @@
 //! `.kconfig` and `.ksyms` externs: values for what a program declared
 //! `extern ... __kconfig` / `__ksym`, and how each reference to them is
 //! rewritten (libbpf's bpf_object__resolve_externs and RELO_EXTERN_*).
+//! Externs that are neither (a function declared but not defined, a plain
+//! `extern` variable) are refused here, before anything is created.
 //!
 //! In: the object's externs and BTF, the kernel's BTF, the kernel config
 //! and /proc/kallsyms. Out: [`Externs`]: the bytes of the `.kconfig` map
@@ -63,7 +65,9 @@ pub(crate) fn parse_kernel_version(release: &str) -> Option<u32> {
 
 impl Externs {
     /// Resolves every extern of `spec`; a missing strong extern is an error
-    /// naming it.
+    /// naming it, and so is an extern that is neither `__kconfig` nor
+    /// `__ksym` (the reader keeps those so `inspect` can show them; loading
+    /// is where they are refused, each named with the reason).
     pub(crate) fn resolve(
         spec: &ObjectSpec,
         target: Option<&CoreTarget>,
@@ -71,6 +75,10 @@ impl Externs {
         let mut out = Externs::default();
         if spec.externs.is_empty() {
             return Ok(out);
+        }
+        let unresolved = spec.unresolved_externs();
+        if !unresolved.is_empty() {
+            return Err(unresolved.join("; "));
         }
         let local = spec.btf.as_deref().ok_or("externs without BTF")?;
         out.layout_kconfig(spec, local)?;

@@ -1,5 +1,5 @@
 //! Global data (`.data`, `.rodata`, `.bss` and their `.name` variants) and
-//! externs (`.kconfig`, `.ksyms`).
+//! externs (`.kconfig`, `.ksyms`, and undefined symbols that are neither).
 //!
 //! In: the ELF tables and the object's BTF. Out: `DataSection`s with every
 //! variable's offset and size, and `Extern`s. clang leaves the DATASEC sizes
@@ -7,12 +7,14 @@
 //! so they are taken from the section headers and symbols and written back
 //! into the BTF, as the kernel needs them when the BTF is loaded.
 
+use std::collections::HashSet;
+
 use object::SymbolKind;
 
-use super::elf::{Elf, Section};
+use super::elf::{Elf, Section, R_BPF_64_32};
 use super::error::ObjError;
 use super::{DataKind, DataSection, Extern, ExternKind, GlobalVar};
-use crate::btf::{Btf, Records, Type, TypeId, VarLinkage, VarSecinfo};
+use crate::btf::{Btf, FuncLinkage, Records, Type, TypeId, VarLinkage, VarSecinfo};
 
 pub(crate) const KCONFIG: &str = ".kconfig";
 pub(crate) const KSYMS: &str = ".ksyms";
@@ -222,57 +224,97 @@ fn read_section(
     })
 }
 
+/// Every undefined symbol is an extern. Those in the `.kconfig` / `.ksyms`
+/// DATASECs are the loader's to resolve; the others (a function declared but
+/// not defined, an `extern` variable without `__kconfig` / `__ksym`, or any
+/// extern of an object without BTF) are read as [`ExternKind::Unresolved`],
+/// so that the object can still be inspected, and refused by the loader.
 fn read_externs(elf: &Elf<'_>, btf: Option<&Btf>) -> Result<Vec<Extern>, ObjError> {
     let undefined: Vec<_> = elf
         .symbols
         .iter()
-        .filter(|s| s.undefined && !s.name.is_empty())
+        .enumerate()
+        .filter(|(_, s)| s.undefined && !s.name.is_empty())
         .collect();
     if undefined.is_empty() {
         return Ok(Vec::new());
     }
-    let btf = btf.ok_or_else(|| elf.cx.no_btf(format!("extern `{}`", undefined[0].name)))?;
     // Which extern section (and BTF type) declares each name.
     let mut declared: Vec<(String, ExternKind, TypeId, bool)> = Vec::new();
-    for (_, t) in btf.iter() {
-        let Type::Datasec(d) = t else { continue };
-        let kind = match btf.name(d.name) {
-            KCONFIG => ExternKind::Kconfig,
-            KSYMS => ExternKind::Ksym,
-            _ => continue,
-        };
-        for v in d.vars.iter() {
-            let entry = btf.type_by_id(v.ty).map_err(|e| elf.cx.btf(".BTF", e))?;
-            match entry {
-                Type::Var(var) => {
-                    declared.push((btf.name(var.name).to_owned(), kind, var.ty, false))
+    // clang describes an unresolved extern by a FUNC or VAR of linkage
+    // extern that no DATASEC lists.
+    let mut loose: Vec<(String, TypeId, bool)> = Vec::new();
+    if let Some(btf) = btf {
+        for (id, t) in btf.iter() {
+            match t {
+                Type::Datasec(d) => {
+                    let kind = match btf.name(d.name) {
+                        KCONFIG => ExternKind::Kconfig,
+                        KSYMS => ExternKind::Ksym,
+                        _ => continue,
+                    };
+                    for v in d.vars.iter() {
+                        let entry = btf.type_by_id(v.ty).map_err(|e| elf.cx.btf(".BTF", e))?;
+                        match entry {
+                            Type::Var(var) => {
+                                declared.push((btf.name(var.name).to_owned(), kind, var.ty, false))
+                            }
+                            Type::Func(f) => {
+                                declared.push((btf.name(f.name).to_owned(), kind, v.ty, true))
+                            }
+                            _ => {}
+                        }
+                    }
                 }
-                Type::Func(f) => declared.push((btf.name(f.name).to_owned(), kind, v.ty, true)),
+                Type::Func(f) if f.linkage == FuncLinkage::Extern => {
+                    // The FUNC itself, as for a kfunc.
+                    loose.push((btf.name(f.name).to_owned(), id, true));
+                }
+                Type::Var(v) if v.linkage == VarLinkage::Extern => {
+                    loose.push((btf.name(v.name).to_owned(), v.ty, false));
+                }
                 _ => {}
             }
         }
     }
+    // Read only if some extern has no BTF at all.
+    let mut called: Option<HashSet<usize>> = None;
     let mut externs = Vec::new();
-    for sym in undefined {
-        let Some((_, kind, ty, is_func)) = declared.iter().find(|d| d.0 == sym.name) else {
-            // A FUNC extern outside .ksyms is a call into another object:
-            // only a static linker can resolve it.
-            return Err(elf.cx.section(
-                ".symtab",
-                format!(
-                    "extern `{}` is neither __kconfig nor __ksym; link the objects first",
-                    sym.name
-                ),
-            ));
-        };
+    for (index, sym) in undefined {
+        let (kind, btf_type, is_func) =
+            if let Some((_, kind, ty, is_func)) = declared.iter().find(|d| d.0 == sym.name) {
+                (*kind, Some(*ty), *is_func)
+            } else if let Some((_, ty, is_func)) = loose.iter().find(|l| l.0 == sym.name) {
+                (ExternKind::Unresolved, Some(*ty), *is_func)
+            } else {
+                if called.is_none() {
+                    called = Some(called_symbols(elf)?);
+                }
+                let is_func = called.as_ref().is_some_and(|c| c.contains(&index));
+                (ExternKind::Unresolved, None, is_func)
+            };
         externs.push(Extern {
             name: sym.name.clone(),
-            kind: *kind,
-            btf_type: Some(*ty),
-            is_func: *is_func,
+            kind,
+            btf_type,
+            is_func,
             weak: sym.weak,
         });
     }
     externs.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(externs)
+}
+
+/// Indexes of the symbols some call instruction (R_BPF_64_32) refers to:
+/// how an extern is known to be a function when no BTF says so.
+fn called_symbols(elf: &Elf<'_>) -> Result<HashSet<usize>, ObjError> {
+    let mut out = HashSet::new();
+    for sec in elf.sections.iter().filter(|s| s.executable) {
+        for r in elf.relocations(sec)? {
+            if r.r_type == R_BPF_64_32 {
+                out.insert(r.symbol);
+            }
+        }
+    }
+    Ok(out)
 }

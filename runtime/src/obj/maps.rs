@@ -54,6 +54,7 @@ fn read_btf_maps(elf: &Elf<'_>, btf: &Btf, sec: &Section<'_>) -> Result<Vec<MapS
         .ok_or_else(|| elf.cx.section(BTF_MAPS, "no DATASEC .maps in BTF"))?;
     let symbols = elf.symbols_in(sec.index);
     let mut maps = Vec::new();
+    let mut defs = Vec::new();
     for v in datasec.vars.iter() {
         let Type::Var(var) = btf.type_by_id(v.ty).map_err(|e| elf.cx.btf(BTF_MAPS, e))? else {
             return Err(elf
@@ -68,8 +69,12 @@ fn read_btf_maps(elf: &Elf<'_>, btf: &Btf, sec: &Section<'_>) -> Result<Vec<MapS
         let mut spec = parse_def(elf, btf, &name, var.ty, 0)?;
         spec.section_offset = sym.value;
         maps.push(spec);
+        defs.push((name, var.ty, sym.value, sym.size));
     }
     read_static_values(elf, btf, sec, &mut maps)?;
+    for (name, ty, offset, size) in defs {
+        check_initial_bytes(elf, btf, sec, &name, ty, offset, size)?;
+    }
     maps.sort_by_key(|m| m.section_offset);
     Ok(maps)
 }
@@ -201,6 +206,92 @@ fn parse_def(
         ));
     }
     Ok(spec)
+}
+
+/// A BTF definition says everything in its member types; its bytes in the
+/// section stay zero, except the `values` slots (pointers that `.rel.maps`
+/// fills). A non-zero byte elsewhere is an initialiser (`.key = (void *)1`)
+/// the definition's BTF does not carry, so it is refused naming the field,
+/// as cilium/ebpf refuses any non-zero definition byte (loadBTFMaps:
+/// "initializing BTF map definitions").
+fn check_initial_bytes(
+    elf: &Elf<'_>,
+    btf: &Btf,
+    sec: &Section<'_>,
+    name: &str,
+    ty: TypeId,
+    offset: u64,
+    sym_size: u64,
+) -> Result<(), ObjError> {
+    let err = |m: String| elf.cx.map(BTF_MAPS, name, m);
+    if sec.nobits {
+        return Ok(());
+    }
+    let def_id = btf
+        .skip_mods_and_typedefs(ty)
+        .map_err(|e| err(e.to_string()))?;
+    let Ok(Type::Struct(def)) = btf.type_by_id(def_id) else {
+        return Ok(()); // parse_def has refused it already
+    };
+    // Old compilers leave symbol sizes 0: the struct's size then.
+    let size = if sym_size != 0 {
+        sym_size
+    } else {
+        u64::from(def.byte_size)
+    };
+    let bytes = usize::try_from(offset)
+        .ok()
+        .zip(usize::try_from(size).ok())
+        .and_then(|(start, len)| sec.data.get(start..start.checked_add(len)?))
+        .ok_or_else(|| {
+            err(format!(
+                "definition at {offset:#x}+{size} runs past the section ({} bytes)",
+                sec.data.len()
+            ))
+        })?;
+    let Some(first) = bytes.iter().position(|&b| b != 0) else {
+        return Ok(());
+    };
+    // Byte ranges of the members; `values` (a flexible array whose
+    // initialised slots make the symbol longer than the struct) runs to
+    // the end of the definition.
+    let mut fields: Vec<(&str, u64, u64)> = Vec::with_capacity(def.members.len());
+    for m in def.members.iter() {
+        let field = btf.name(m.name);
+        let start = u64::from(m.bit_offset / 8);
+        let end = if field == "values" {
+            size
+        } else {
+            let len = btf
+                .size_of(m.ty)
+                .map_err(|e| err(format!("field {field}: {e}")))?;
+            start + u64::from(len)
+        };
+        fields.push((field, start, end));
+    }
+    let owner = |at: u64| fields.iter().find(|(_, s, e)| at >= *s && at < *e);
+    for (i, &b) in bytes.iter().enumerate().skip(first) {
+        if b == 0 {
+            continue;
+        }
+        let at = i as u64;
+        match owner(at) {
+            Some(("values", _, _)) => {}
+            Some((field, start, end)) => {
+                return Err(err(format!(
+                    "field {field}: non-zero initial value (bytes {start}..{end} of the \
+                     definition); a BTF map definition is read from its BTF, and only \
+                     `values` may be initialised"
+                )))
+            }
+            None => {
+                return Err(err(format!(
+                    "non-zero byte at offset {at} of the definition, outside every field"
+                )))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `__uint(name, N)` is `int (*name)[N]`: N is the array length.
@@ -358,10 +449,30 @@ fn values_offset(btf: &Btf, map: &str) -> Option<u64> {
         .map(|m| u64::from(m.bit_offset / 8))
 }
 
+/// How many bytes of a legacy definition of `n_fields` whole u32s bpf2rs
+/// reads, and the form it reads them as. The fields of the longer forms it
+/// does not use (`id`; iproute2's `inner_id, inner_idx`) count as read: they
+/// belong to a known layout, and the fixtures of both forms set them.
+fn legacy_form(n_fields: usize) -> (usize, &'static str) {
+    match n_fields {
+        0..=6 => (20, "the 5 fields of struct bpf_map_def"),
+        7 | 8 => (28, "aya's 7 fields (.., id, pinning)"),
+        _ => (
+            36,
+            "iproute2's struct bpf_elf_map (.., id, pinning, inner_id, inner_idx)",
+        ),
+    }
+}
+
 /// Legacy definitions: consecutive u32 fields `type, key_size, value_size,
 /// max_entries, map_flags`, optionally followed by `id, pinning` (aya-ebpf's
 /// 28-byte form) and `inner_id, inner_idx` (iproute2's 36-byte
 /// `struct bpf_elf_map`). Each symbol in the section is one map.
+///
+/// Bytes past the fields of the form a size implies must be zero, as
+/// libbpf < 1.0 required of anything past its 20-byte `struct bpf_map_def`
+/// (`bpf_object__init_user_maps`: "has unrecognized, non-zero options"):
+/// a setting there would otherwise be dropped without a word.
 fn read_legacy_maps(elf: &Elf<'_>, sec: &Section<'_>) -> Result<Vec<MapSpec>, ObjError> {
     let symbols: Vec<_> = elf
         .symbols_in(sec.index)
@@ -403,6 +514,16 @@ fn read_legacy_maps(elf: &Elf<'_>, sec: &Section<'_>) -> Result<Vec<MapSpec>, Ob
             elf.u32(b)
         };
         let n_fields = (size / 4) as usize;
+        let (read_end, form) = legacy_form(n_fields);
+        if bytes
+            .get(read_end..)
+            .is_some_and(|t| t.iter().any(|&b| b != 0))
+        {
+            return Err(err(format!(
+                "legacy definition has non-zero bytes past the fields bpf2rs reads \
+                 (offset {read_end}..{size}: a {size}-byte definition is read as {form})"
+            )));
+        }
         let pinning = match n_fields {
             0..=6 => Pinning::None,
             // aya-ebpf's 7-field form uses libbpf's numbering: 1 is by name.

@@ -2,10 +2,11 @@
 //!
 //! In: the bytes of a `.bpf.o`. Out: its maps (BTF-style `.maps` and legacy
 //! `maps`), global data (`.data`, `.rodata`, `.bss` and their `.*` variants),
-//! externs (`.kconfig`, `.ksyms`), programs with their instructions and
-//! relocations, license and version, the object's BTF (with DATASEC sizes
-//! and offsets filled in from the ELF symbols) and `.BTF.ext`. Nothing here
-//! talks to the kernel.
+//! externs (`.kconfig`, `.ksyms`, and unresolved ones the loader refuses),
+//! programs with their instructions and relocations, license and version,
+//! the object's BTF (with DATASEC sizes and offsets filled in from the ELF
+//! symbols) and `.BTF.ext`. Nothing here talks to the kernel. An object
+//! that reads may still not load: unresolved externs are kept for display.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -53,7 +54,8 @@ pub struct ObjectSpec {
     pub maps: Vec<MapSpec>,
     /// Global data sections (each becomes an array map when loaded).
     pub data: Vec<DataSection>,
-    /// `.kconfig` and `.ksyms` externs.
+    /// Externs: `.kconfig` and `.ksyms` ones, and those that are neither
+    /// ([`ExternKind::Unresolved`]: readable, but refused by the loader).
     pub externs: Vec<Extern>,
     /// Entry points: functions in program sections.
     pub programs: Vec<ProgramSpec>,
@@ -131,6 +133,16 @@ impl ObjectSpec {
     /// The global data section named `name` (`.rodata`, `.data.custom`).
     pub fn data_section(&self, name: &str) -> Option<&DataSection> {
         self.data.iter().find(|d| d.name == name)
+    }
+
+    /// Why each extern the loader cannot resolve is refused
+    /// ([`Extern::unresolved_reason`]); empty when every extern is
+    /// `__kconfig` or `__ksym`.
+    pub fn unresolved_externs(&self) -> Vec<String> {
+        self.externs
+            .iter()
+            .filter_map(Extern::unresolved_reason)
+            .collect()
     }
 }
 
@@ -283,6 +295,12 @@ pub enum ExternKind {
     Kconfig,
     /// `__ksym`: a kernel variable or kfunc.
     Ksym,
+    /// Neither: a function declared and called but not defined (`int
+    /// fwd(void);`), or an `extern` variable without `__kconfig` / `__ksym`.
+    /// Only a static linker step could resolve it; the object reads (for
+    /// `cargo bpf2rs inspect`) but does not load
+    /// ([`Extern::unresolved_reason`] says why).
+    Unresolved,
 }
 
 /// An extern declared by the program.
@@ -296,6 +314,46 @@ pub struct Extern {
     pub is_func: bool,
     /// `__weak`: resolves to zero when missing instead of failing the load.
     pub weak: bool,
+}
+
+impl Extern {
+    /// Why the loader refuses this extern, for an [`ExternKind::Unresolved`]
+    /// one (`None` for `__kconfig` and `__ksym` externs), e.g. `extern
+    /// function fwd is not defined in the object (a static linker step, or a
+    /// kfunc declared __ksym, is needed)`.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let spec = bpf2rs::obj::ObjectSpec::from_file("fwd.bpf.o")?;
+    /// for why in spec.externs.iter().filter_map(|e| e.unresolved_reason()) {
+    ///     eprintln!("cannot load: {why}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn unresolved_reason(&self) -> Option<String> {
+        if self.kind != ExternKind::Unresolved {
+            return None;
+        }
+        let what = if self.is_func { "function" } else { "variable" };
+        let name = &self.name;
+        Some(match (self.btf_type, self.is_func) {
+            // No FUNC or VAR in the object's BTF (no BTF at all, or a
+            // symbol only inline asm refers to): nothing says which
+            // section the extern belongs to.
+            (None, _) => format!(
+                "extern {what} {name} has no BTF description, so it is neither __kconfig nor \
+                 __ksym (compile with clang -g, or link the object first)"
+            ),
+            (Some(_), true) => format!(
+                "extern function {name} is not defined in the object \
+                 (a static linker step, or a kfunc declared __ksym, is needed)"
+            ),
+            (Some(_), false) => format!(
+                "extern variable {name} is neither __kconfig nor __ksym \
+                 (a static linker step, or a declaration with __kconfig or __ksym, is needed)"
+            ),
+        })
+    }
 }
 
 /// One program (or `.text` subprogram).
