@@ -20,6 +20,11 @@ fn main() {
         ("events", |b| b.ringbuf_event("events", "struct event")),
         ("tools", |b| b.ringbuf_event("events", "struct event")),
         ("usdt", |b| b),
+        ("typed", |b| {
+            b.ringbuf_event("events", "struct event")
+                .perf_event("perf_events", "struct event")
+                .map_rust_types("pairs", "u32", "crate::Pair")
+        }),
     ];
     for (name, configure) in skeletons {
         // events.bpf.o lives with the runtime's event tests.

@@ -95,10 +95,39 @@ impl Builder {
         self
     }
 
+    /// Types perf event array `map`'s records as C type `c_type`
+    /// (`skel.maps.<map>` becomes `PerfEventArray<types::c_type>`; without
+    /// it, the raw `PerfEventArray` hands out byte slices).
+    pub fn perf_event(mut self, map: &str, c_type: &str) -> Builder {
+        self.opts
+            .perf_events
+            .push((map.to_owned(), c_type.to_owned()));
+        self
+    }
+
     /// Names the key and value C types of a map that has only sizes.
     pub fn map_types(mut self, map: &str, key: &str, value: &str) -> Builder {
         self.opts
             .map_types
+            .push((map.to_owned(), key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Uses your own Rust types for a map's key and value (paths as written
+    /// in the crate that includes the skeleton, e.g. `crate::FlowKey`; an
+    /// empty string keeps the generated type). The types must be
+    /// [`bpf2rs::Pod`]; their sizes are checked against the map's when the
+    /// skeleton compiles.
+    ///
+    /// ```no_run
+    /// bpf2rs_codegen::Builder::new("src/bpf/flows.bpf.c")
+    ///     .map_rust_types("pairs", "", "crate::Pair")
+    ///     .generate_to("flows.skel.rs")
+    ///     .unwrap();
+    /// ```
+    pub fn map_rust_types(mut self, map: &str, key: &str, value: &str) -> Builder {
+        self.opts
+            .rust_map_types
             .push((map.to_owned(), key.to_owned(), value.to_owned()));
         self
     }

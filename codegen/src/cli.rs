@@ -24,8 +24,11 @@ commands:
                          values and globals (default), named types, or every type;
                          raw BTF files work too (/sys/kernel/btf/vmlinux; module BTF
                          under /sys/kernel/btf is read on top of vmlinux or --base)
-  gen OBJ [-o FILE] [--ringbuf-event MAP=TYPE]... [--map-types MAP=KEY,VALUE]...
-                         the typed skeleton of an object (types + open/load API)
+  gen OBJ [-o FILE] [--ringbuf-event MAP=TYPE]... [--perf-event MAP=TYPE]...
+      [--map-types MAP=KEY,VALUE]... [--map-rust-types MAP=KEY,VALUE]...
+                         the typed skeleton of an object (types + open/load API);
+                         event records and size-only maps typed by C type names,
+                         any map's key/value by Rust paths (empty: keep)
   build [DIR]            compile every DIR/*.bpf.c (default src/bpf) with clang and
                          write DIR/NAME.skel.rs next to each
   load OBJ [--pin-root DIR] [--max-entries MAP=N]...
@@ -308,13 +311,21 @@ fn gen_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
                     .ringbuf_events
                     .push((m.to_owned(), t.to_owned()));
             }
-            "--map-types" => {
-                let v = value("--map-types")?;
-                let (m, kv) = split_pair("--map-types", &v, '=')?;
-                let (k, val) = split_pair("--map-types", kv, ',')?;
-                builder_opts
-                    .map_types
-                    .push((m.to_owned(), k.to_owned(), val.to_owned()));
+            "--perf-event" => {
+                let v = value("--perf-event")?;
+                let (m, t) = split_pair("--perf-event", &v, '=')?;
+                builder_opts.perf_events.push((m.to_owned(), t.to_owned()));
+            }
+            flag @ ("--map-types" | "--map-rust-types") => {
+                let v = value(flag)?;
+                let (m, kv) = split_pair(flag, &v, '=')?;
+                let (k, val) = split_pair(flag, kv, ',')?;
+                let list = if flag == "--map-types" {
+                    &mut builder_opts.map_types
+                } else {
+                    &mut builder_opts.rust_map_types
+                };
+                list.push((m.to_owned(), k.to_owned(), val.to_owned()));
             }
             "--rename-duplicates" => builder_opts.rename_duplicates = true,
             flag if flag.starts_with('-') => {

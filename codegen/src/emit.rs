@@ -69,7 +69,10 @@ pub fn module_attrs() -> syn::Item {
         "non_snake_case",
         "non_upper_case_globals",
         "dead_code",
+        // C's names and layouts: bitfield accessors cast by design, padding
+        // is left out of Debug, names and docs are C's.
         "clippy::all",
+        "clippy::pedantic",
         // `unsafe impl Pod` is checked by the layout asserts beside it;
         // prettyplease drops the comment a SAFETY line would be.
         "clippy::undocumented_unsafe_blocks",

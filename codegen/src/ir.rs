@@ -5,7 +5,7 @@
 //! In: a [`Btf`] and the root types to emit. Out: [`Items`], sorted by Rust
 //! name, ready for `emit`.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use bpf2rs::btf::{Btf, BtfError, Type, TypeId};
 
@@ -166,8 +166,12 @@ pub fn build(btf: &Btf, roots: &[Root], rename_duplicates: bool) -> Result<Items
         queue: VecDeque::new(),
         align_memo: HashMap::new(),
         align_attr_memo: HashMap::new(),
+        forced_packed: HashSet::new(),
         out: Items::default(),
     };
+    for r in roots {
+        b.find_packed_globals(r.id)?;
+    }
     // Each root's contents are named before the next root is looked at, so
     // an anonymous type gets the name of the first parent that holds it.
     for r in roots {
@@ -193,6 +197,10 @@ struct IrBuilder<'a> {
     queue: VecDeque<(TypeId, String)>,
     align_memo: HashMap<TypeId, u32>,
     align_attr_memo: HashMap<TypeId, bool>,
+    /// Structs and unions C packs although their members are naturally
+    /// placed: a global variable of the type sits at an offset its natural
+    /// alignment does not divide.
+    forced_packed: HashSet<TypeId>,
     out: Items,
 }
 
@@ -216,6 +224,40 @@ impl CompositeAlign {
 const MAX_NESTING: u32 = 64;
 
 impl IrBuilder<'_> {
+    /// A data section places each variable at its C alignment, so a variable
+    /// whose offset the natural alignment of its struct type does not divide
+    /// proves that C packs that struct (`__attribute__((packed))` on members
+    /// that happen to be aligned). Such types are emitted packed, so that
+    /// the section itself keeps its natural layout and its other fields can
+    /// be borrowed.
+    fn find_packed_globals(&mut self, id: TypeId) -> Result<(), TypesError> {
+        let btf = self.btf;
+        let Type::Datasec(d) = btf.type_by_id(id)? else {
+            return Ok(());
+        };
+        for v in d.vars.iter() {
+            let Type::Var(var) = btf.type_by_id(v.ty)? else {
+                continue;
+            };
+            let mut t = btf.skip_mods_and_typedefs(var.ty)?;
+            for _ in 0..MAX_NESTING {
+                match btf.type_by_id(t)? {
+                    Type::Array(a) => t = btf.skip_mods_and_typedefs(a.elem)?,
+                    _ => break,
+                }
+            }
+            if !matches!(btf.type_by_id(t)?, Type::Struct(_) | Type::Union(_)) {
+                continue;
+            }
+            if v.offset % self.c_align(t, 0)? != 0 {
+                self.forced_packed.insert(t);
+                self.align_memo.clear();
+                self.align_attr_memo.clear();
+            }
+        }
+        Ok(())
+    }
+
     fn root(&mut self, r: &Root) -> Result<Option<RustTy>, TypesError> {
         let ty = self.btf.type_by_id(r.id)?;
         Ok(match ty {
@@ -445,8 +487,7 @@ impl IrBuilder<'_> {
             Type::Array(arr) => self.c_align(arr.elem, depth + 1)?,
             Type::Struct(c) | Type::Union(c) => {
                 let members = c.members.clone();
-                let is_union = matches!(btf.type_by_id(resolved)?, Type::Union(_));
-                self.composite_align(&members, c.byte_size, is_union, depth)?
+                self.composite_align(resolved, &members, c.byte_size, depth)?
                     .align
             }
             _ => btf.align_of(resolved)?,
@@ -471,67 +512,47 @@ impl IrBuilder<'_> {
     }
 
     /// Alignment facts of a struct or union, from its members' offsets.
+    ///
+    /// BTF records no alignment, so the alignment given is the natural one:
+    /// the largest of the members' (1 when the offsets show the type is
+    /// packed). An `aligned(N)` attribute shows in BTF only as a gap or tail
+    /// padding, which every struct already spells out as explicit `__pad_*`
+    /// fields, so offsets and size are exact without guessing N. A guess
+    /// could exceed C's alignment (a zero-width `int :0` or a trailing
+    /// unnamed bitfield leaves the same gaps), and an over-aligned Rust type
+    /// cannot be borrowed out of a data section or stored in a packed
+    /// parent, and a ring-buffer record of it must be copied out of the
+    /// ring (records are 8-aligned) instead of read in place.
     fn composite_align(
         &mut self,
+        id: TypeId,
         members: &[bpf2rs::btf::Member],
         size: u32,
-        is_union: bool,
         depth: u32,
     ) -> Result<CompositeAlign, TypesError> {
         let mut natural = 1;
         let mut fields_align = 1;
-        let mut packed = false;
-        let mut end = 0u32;
-        let mut prev_end: Option<u32> = None;
-        let mut over = 1u32;
+        let mut packed = self.forced_packed.contains(&id);
         for m in members {
             let bits = self.btf.member_bits(m)?;
             let align = self.c_align(m.ty, depth + 1)?;
             natural = natural.max(align);
-            match bits.bitfield_size {
-                Some(w) => {
-                    end = end.max((bits.bit_offset + w).div_ceil(8));
-                    prev_end = None;
-                }
-                None => {
-                    fields_align = fields_align.max(self.rust_align(m.ty, align)?);
-                    let off = bits.bit_offset / 8;
-                    let msize = self.btf.size_of(m.ty)?;
-                    if bits.bit_offset % 8 != 0 || off % align != 0 {
-                        packed = true;
-                    }
-                    if let Some(pe) = prev_end {
-                        if !is_union && off > pe.next_multiple_of(align) {
-                            over = over.max(pow2_dividing(off));
-                        }
-                    }
-                    end = end.max(off + msize);
-                    prev_end = Some(off + msize);
+            if bits.bitfield_size.is_none() {
+                fields_align = fields_align.max(self.rust_align(m.ty, align)?);
+                if bits.bit_offset % 8 != 0 || (bits.bit_offset / 8) % align != 0 {
+                    packed = true;
                 }
             }
         }
-        if !size.is_multiple_of(natural) {
-            packed = true;
-        }
-        if packed {
+        if packed || !size.is_multiple_of(natural) {
             return Ok(CompositeAlign {
                 align: 1,
                 packed: true,
                 fields_align: 1,
             });
         }
-        let mut align = natural;
-        // Tail padding beyond what the alignment found so far explains: the
-        // type is over-aligned (the smallest alignment that explains it is
-        // unknowable from the size alone; the size's power of two is the guess).
-        if end.next_multiple_of(natural.max(over)) < size {
-            over = over.max(pow2_dividing(size));
-        }
-        if over > align {
-            align = over.min(pow2_dividing(size)).min(64).max(natural);
-        }
         Ok(CompositeAlign {
-            align,
+            align: natural,
             packed: false,
             fields_align,
         })
@@ -547,7 +568,7 @@ impl IrBuilder<'_> {
         members: &[bpf2rs::btf::Member],
     ) -> Result<StructItem, TypesError> {
         let btf = self.btf;
-        let layout = self.composite_align(members, size, is_union, 0)?;
+        let layout = self.composite_align(id, members, size, 0)?;
         let (align, packed) = (layout.align, layout.packed);
         let mut ordered: Vec<(usize, &bpf2rs::btf::Member)> = members.iter().enumerate().collect();
         ordered.sort_by_key(|(i, m)| (m.bit_offset, *i));
@@ -734,8 +755,7 @@ impl IrBuilder<'_> {
             Type::Array(a) => self.contains_align_attr(a.elem)?,
             Type::Struct(c) | Type::Union(c) => {
                 let members = c.members.clone();
-                let is_union = matches!(self.btf.type_by_id(r)?, Type::Union(_));
-                let l = self.composite_align(&members, c.byte_size, is_union, 0)?;
+                let l = self.composite_align(r, &members, c.byte_size, 0)?;
                 let mut v = l.align_attr().is_some();
                 for m in members.iter() {
                     v = v || self.contains_align_attr(m.ty)?;
@@ -826,14 +846,5 @@ fn prim_size(p: &str) -> u32 {
         "u64" | "i64" | "f64" => 8,
         "u128" | "i128" => 16,
         _ => 0,
-    }
-}
-
-/// The largest power of two dividing `n` (`n` = 0 counts as any).
-fn pow2_dividing(n: u32) -> u32 {
-    if n == 0 {
-        1 << 16
-    } else {
-        1 << n.trailing_zeros()
     }
 }

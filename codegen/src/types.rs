@@ -133,13 +133,7 @@ pub struct Generated {
 pub fn generate(btf: &Btf, roots: &[Root], selection: &Selection) -> Result<Generated, TypesError> {
     let items = ir::build(btf, roots, selection.rename_duplicates)?;
     let cx = emit::Cx::new(&items);
-    let list: Vec<&ir::Item> = items.items.values().collect();
-    let mut code = String::from(format::HEADER);
-    code.push_str(&format::format_module(
-        emit::module_attrs(),
-        &list,
-        |chunk| emit::items(&cx, chunk.iter().copied()),
-    ));
+    let mut code = module_text(&cx, &items);
     if selection.layout_table {
         code.push_str(&format::format(emit::layout_table(btf, &items)));
     }
@@ -148,4 +142,16 @@ pub fn generate(btf: &Btf, roots: &[Root], selection: &Selection) -> Result<Gene
         renamed: items.renamed,
         types: items.items.len(),
     })
+}
+
+/// The generated-file header and the `types` module holding `items`.
+pub(crate) fn module_text(cx: &emit::Cx, items: &ir::Items) -> String {
+    let list: Vec<&ir::Item> = items.items.values().collect();
+    let mut code = String::from(format::HEADER);
+    code.push_str(&format::format_module(
+        emit::module_attrs(),
+        &list,
+        |chunk| emit::items(cx, chunk.iter().copied()),
+    ));
+    code
 }

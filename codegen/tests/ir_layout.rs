@@ -305,20 +305,24 @@ fn packed_detection_table() {
     }
 }
 
+// BTF records no alignment: an `aligned(N)` attribute shows only as gaps
+// and tail padding, which become explicit `__pad_*` fields, and the type
+// keeps its natural alignment, which never exceeds C's.
+
 #[test]
-fn align16_is_inferred_from_the_size() {
+fn aligned_attribute_becomes_explicit_tail_padding() {
     let mut b = BtfBuilder::new();
     let t = scalars(&mut b);
     // struct aligned_s { int x; } __attribute__((aligned(16)));
     let s = b.struct_("aligned_s", 16, &[("x", t.int, 0)]);
     let items = build(&b, &[s]);
     let s = strukt(&items, "aligned_s");
-    assert_eq!((s.align, s.align_attr, s.packed), (16, Some(16), false));
+    assert_eq!((s.align, s.align_attr, s.packed), (4, None, false));
     expect_fields(s, &[("x", "i32", 0), ("__pad_4", "[u8; 12]", 4)]);
 }
 
 #[test]
-fn over_aligned_member_gives_the_parent_its_alignment_without_an_attribute() {
+fn over_aligned_member_is_placed_by_explicit_padding() {
     let mut b = BtfBuilder::new();
     let t = scalars(&mut b);
     let al = b.struct_("aligned_s", 16, &[("x", t.int, 0)]);
@@ -326,7 +330,7 @@ fn over_aligned_member_gives_the_parent_its_alignment_without_an_attribute() {
     let h = b.struct_("holder", 32, &[("tag", t.char, 0), ("al", al, 128)]);
     let items = build(&b, &[h]);
     let h = strukt(&items, "holder");
-    assert_eq!((h.align, h.align_attr, h.packed), (16, None, false));
+    assert_eq!((h.align, h.align_attr, h.packed), (4, None, false));
     expect_fields(
         h,
         &[
@@ -337,19 +341,93 @@ fn over_aligned_member_gives_the_parent_its_alignment_without_an_attribute() {
     );
 }
 
+/// The case: `struct event { u64 seq; u32 pid; enum kind;
+/// struct packed_hdr hdr; struct wide w; char msg[12]; }` with `wide`
+/// aligned(16) is 64 bytes and C alignment 16. The smallest alignment that
+/// explains the gap before `w` is 16, a size-based guess was 32; the
+/// generator gives 8, with the gap as padding.
 #[test]
-fn union_align_attr_from_its_size() {
+fn struct_holding_an_aligned_16_member_has_its_natural_alignment() {
+    let mut b = BtfBuilder::new();
+    let t = scalars(&mut b);
+    let hdr = b.struct_(
+        "packed_hdr",
+        7,
+        &[
+            ("version", t.char, 0),
+            ("length", t.uint, 8),
+            ("flags", t.ushort, 40),
+        ],
+    );
+    let wide = b.struct_("wide", 16, &[("lo", t.ulong, 0), ("tag", t.uint, 64)]);
+    let msg = b.array(t.char, t.int, 12);
+    let event = b.struct_(
+        "event",
+        64,
+        &[
+            ("seq", t.ulong, 0),
+            ("pid", t.uint, 64),
+            ("kind", t.int, 96),
+            ("hdr", hdr, 128),
+            ("w", wide, 256),
+            ("msg", msg, 384),
+        ],
+    );
+    let items = build(&b, &[event]);
+    let e = strukt(&items, "event");
+    assert_eq!((e.align, e.align_attr, e.packed), (8, None, false));
+    expect_fields(
+        e,
+        &[
+            ("seq", "u64", 0),
+            ("pid", "u32", 8),
+            ("kind", "i32", 12),
+            ("hdr", "packed_hdr", 16),
+            ("__pad_23", "[u8; 9]", 23),
+            ("w", "wide", 32),
+            ("msg", "[u8; 12]", 48),
+            ("__pad_60", "[u8; 4]", 60),
+        ],
+    );
+    assert_eq!(strukt(&items, "wide").align, 8);
+}
+
+/// `struct z { char a; int :0; char b[4]; }` is 8 bytes with alignment 1
+/// on x86-64 and BPF: the zero-width bitfield (absent from BTF) leaves the
+/// same gap an aligned member would. Inferring 4 from it would exceed C.
+#[test]
+fn zero_width_bitfield_gap_does_not_raise_the_alignment() {
+    let mut b = BtfBuilder::new();
+    let t = scalars(&mut b);
+    let arr = b.array(t.char, t.int, 4);
+    let z = b.struct_("z", 8, &[("a", t.char, 0), ("b", arr, 32)]);
+    let items = build(&b, &[z]);
+    let z = strukt(&items, "z");
+    assert_eq!((z.align, z.align_attr, z.packed), (1, None, false));
+    expect_fields(
+        z,
+        &[
+            ("a", "u8", 0),
+            ("__pad_1", "[u8; 3]", 1),
+            ("b", "[u8; 4]", 4),
+        ],
+    );
+}
+
+#[test]
+fn union_with_an_aligned_attribute_is_padded_not_aligned() {
     let mut b = BtfBuilder::new();
     let t = scalars(&mut b);
     // union u { int a; } __attribute__((aligned(8)));
     let u = b.union_("u", 8, &[("a", t.int, 0)]);
     let items = build(&b, &[u]);
     let u = strukt(&items, "u");
-    assert_eq!((u.align, u.align_attr), (8, Some(8)));
+    assert_eq!((u.align, u.align_attr), (4, None));
+    expect_fields(u, &[("a", "i32", 0), ("__pad_0", "[u8; 8]", 0)]);
 }
 
 #[test]
-fn packed_parent_keeps_an_over_aligned_member_as_bytes() {
+fn packed_parent_holds_a_member_that_c_over_aligns() {
     let mut b = BtfBuilder::new();
     let t = scalars(&mut b);
     let al = b.struct_("aligned_s", 16, &[("x", t.int, 0)]);
@@ -358,8 +436,39 @@ fn packed_parent_keeps_an_over_aligned_member_as_bytes() {
     let items = build(&b, &[p]);
     let p = strukt(&items, "p");
     assert!(p.packed);
-    // Rust rejects an align(16) type inside a packed one: the bytes stay.
-    expect_fields(p, &[("c", "u8", 0), ("al", "[u8; 16]", 1)]);
+    // `aligned_s` has no align(N) attribute, so Rust lets a packed
+    // struct hold it by type.
+    expect_fields(p, &[("c", "u8", 0), ("al", "aligned_s", 1)]);
+}
+
+/// A data section places each variable at (at least) its C alignment, so
+/// a struct variable at an offset its natural alignment does not divide
+/// shows that C packs the struct: the struct is emitted packed, the
+/// section keeps its natural layout and its other fields can be borrowed.
+#[test]
+fn global_of_a_packed_struct_at_an_odd_offset_makes_the_struct_packed() {
+    let mut b = BtfBuilder::new();
+    let t = scalars(&mut b);
+    // struct __attribute__((packed)) pair { unsigned a; unsigned b; };
+    let pair = b.struct_("pair", 8, &[("a", t.uint, 0), ("b", t.uint, 32)]);
+    let flag = b.var("flag", t.char, 1);
+    let p = b.var("p", pair, 1);
+    let total = b.var("total", t.ulong, 1);
+    let sec = b.datasec(".data", 24, &[(flag, 0, 1), (p, 1, 8), (total, 16, 8)]);
+    let items = build(&b, &[sec]);
+    let pair = strukt(&items, "pair");
+    assert_eq!((pair.packed, pair.align), (true, 1));
+    let data = strukt(&items, &format!("root_{}", sec.0));
+    assert_eq!((data.packed, data.align), (false, 8));
+    expect_fields(
+        data,
+        &[
+            ("flag", "u8", 0),
+            ("p", "pair", 1),
+            ("__pad_9", "[u8; 7]", 9),
+            ("total", "u64", 16),
+        ],
+    );
 }
 
 #[test]
@@ -873,9 +982,8 @@ fn bytes_for_a_16_byte_float_keep_the_alignment() {
 
 /// `struct inner { char a; int b __attribute__((aligned(8))); }` is 16
 /// bytes with alignment 8, and `struct outer { long x; struct inner in; }`
-/// holds it at offset 8. The gap before `b` shows alignment 8, which also
-/// explains the tail padding: no guess of 16 from the size, so `outer` is
-/// not made packed.
+/// holds it at offset 8. `inner` keeps its natural alignment 4 (the gap
+/// before `b` is padding), so `outer` is not made packed.
 #[test]
 fn alignment_guess_is_bounded_by_placement() {
     let mut b = BtfBuilder::new();
@@ -886,5 +994,5 @@ fn alignment_guess_is_bounded_by_placement() {
     let o = strukt(&items, "outer");
     assert!(!o.packed, "outer is not packed in C");
     expect_fields(o, &[("x", "u64", 0), ("r#in", "inner", 8)]);
-    assert_eq!(strukt(&items, "inner").align, 8);
+    assert_eq!(strukt(&items, "inner").align, 4);
 }

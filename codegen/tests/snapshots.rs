@@ -312,3 +312,28 @@ fn skeleton_events() {
     };
     insta::assert_snapshot!(bpf2rs_codegen::skel::generate(&spec, &opts).unwrap());
 }
+
+#[test]
+fn skeleton_typed() {
+    // Alignment C states only through gaps (an aligned(16) member), a
+    // packed struct, and one map of every family the skeleton types:
+    // typed ring and perf records, an LPM trie's data type, inner map
+    // handles, stack traces, cgroup arrays, the build's own Rust types.
+    let code = skeleton("typed", |o| {
+        o.ringbuf_events
+            .push(("events".into(), "struct event".into()));
+        o.perf_events
+            .push(("perf_events".into(), "struct event".into()));
+        o.rust_map_types
+            .push(("pairs".into(), "u32".into(), "crate::Pair".into()));
+    });
+    assert!(!code.contains("::bpf2rs::map::Map,"), "{code}");
+    assert!(!code.contains("repr(C, align("), "{code}");
+    insta::assert_snapshot!(code);
+}
+
+#[test]
+fn skeleton_maps() {
+    // Map-in-map templates, a raw perf event array, bloom filter, queue.
+    insta::assert_snapshot!(skeleton("maps", |_| {}));
+}

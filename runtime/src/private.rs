@@ -130,6 +130,15 @@ fn missing(object: &str, what: String) -> LoadError {
     }
 }
 
+/// Compile-time check that a Rust type a build named for a map's key or
+/// value (`map_rust_types`) has the map's size: `const _: () =
+/// check_size::<T>(8, "...")` fails the build with `message` otherwise.
+pub const fn check_size<T>(size: usize, message: &str) {
+    if core::mem::size_of::<T>() != size {
+        panic!("{}", message);
+    }
+}
+
 /// Takes an untyped map out of the loaded object.
 pub fn take_map(object: &mut Object, name: &str) -> Result<Map, LoadError> {
     let obj = object.name().to_owned();

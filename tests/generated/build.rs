@@ -13,7 +13,7 @@ use bpf2rs_codegen::types::{self, Selection};
 
 /// Fixtures whose types are generated (objects without BTF or that are
 /// rejected on purpose are left out).
-const FIXTURES: &[&str] = &["maps", "globals", "legacy", "layout", "programs"];
+const FIXTURES: &[&str] = &["maps", "globals", "legacy", "layout", "programs", "typed"];
 
 fn main() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bpf");

@@ -333,6 +333,20 @@ pub mod skel {
     pub mod usdt {
         include!(concat!(env!("OUT_DIR"), "/usdt.skel.rs"));
     }
+    /// `tests/bpf/typed.bpf.o`: C alignment 16 in .bss and in event records,
+    /// and one map of every family the skeleton types.
+    pub mod typed {
+        include!(concat!(env!("OUT_DIR"), "/typed.skel.rs"));
+    }
+}
+
+/// The value of `typed.bpf.o`'s size-only map `pairs`, written by hand: the
+/// build names it with `map_rust_types("pairs", "u32", "crate::Pair")`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bpf2rs::Pod)]
+pub struct Pair {
+    pub a: u32,
+    pub b: u32,
 }
 
 /// Fails the calling test unless it runs as root: kernel tests need

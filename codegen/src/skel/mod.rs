@@ -7,14 +7,17 @@
 
 use std::path::PathBuf;
 
-use bpf2rs::btf::{Btf, Kind, TypeId};
-use bpf2rs::obj::{DataKind, MapOrigin, MapSpec, MapType, ObjectSpec};
-use proc_macro2::{Literal, TokenStream};
+mod maps;
+
+use bpf2rs::btf::Btf;
+use bpf2rs::obj::{DataKind, MapOrigin, ObjectSpec};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::emit::{self, Cx};
+use crate::emit::Cx;
 use crate::ir::{self, Root, RustTy, TypesError};
 use crate::{format, naming};
+use maps::{collect_map_roots, handle_ty, resolve_map_tys, user_type_checks, MapTys};
 
 /// What the generator needs besides the object.
 #[derive(Clone, Debug, Default)]
@@ -28,6 +31,12 @@ pub struct SkelOptions {
     /// definitions, key_size/value_size): (map, key C type, value C type).
     /// An empty name keeps the byte array.
     pub map_types: Vec<(String, String, String)>,
+    /// Rust key and value types for any map, by path (`crate::Pair`):
+    /// (map, key, value); an empty path keeps the generated type. Checked
+    /// against the map's sizes when the skeleton compiles.
+    pub rust_map_types: Vec<(String, String, String)>,
+    /// Perf event arrays whose records are a C type: (map, C type name).
+    pub perf_events: Vec<(String, String)>,
     /// Suffix the later of two same-named types with its BTF id.
     pub rename_duplicates: bool,
 }
@@ -89,18 +98,6 @@ fn section_accessor(section: &str) -> String {
     naming::escape(&s)
 }
 
-/// A map's key and value as Rust types.
-struct MapTys {
-    key: RustTy,
-    value: RustTy,
-    /// Record type of a ring buffer the build typed.
-    event: Option<RustTy>,
-}
-
-fn bytes(n: u32) -> RustTy {
-    RustTy::Array(Box::new(RustTy::Prim("u8")), n)
-}
-
 /// Generates the skeleton file for `spec`.
 pub fn generate(spec: &ObjectSpec, opts: &SkelOptions) -> Result<String, SkelError> {
     let object = spec.name.clone();
@@ -119,46 +116,39 @@ pub fn generate(spec: &ObjectSpec, opts: &SkelOptions) -> Result<String, SkelErr
         object: object.clone(),
         source,
     };
-    // Roots: per map (key, value), per data section, then named extras.
+    let map_err = |map: &str, message: String| SkelError::Map {
+        object: object.clone(),
+        map: map.to_owned(),
+        message,
+    };
+    let named = opts.map_types.iter().map(|(m, _, _)| (m, "map_types"));
+    let named = named.chain(
+        opts.rust_map_types
+            .iter()
+            .map(|(m, _, _)| (m, "map_rust_types")),
+    );
+    let named = named.chain(
+        opts.ringbuf_events
+            .iter()
+            .map(|(m, _)| (m, "ringbuf_event")),
+    );
+    let named = named.chain(opts.perf_events.iter().map(|(m, _)| (m, "perf_event")));
+    for (map, option) in named {
+        if spec.map(map).is_none() {
+            return Err(map_err(
+                map,
+                format!("{option} names a map the object does not have"),
+            ));
+        }
+    }
+    // Roots: per map (key, value, LPM data, record, inner map's), per data
+    // section, in that order.
     let mut roots: Vec<Root> = Vec::new();
-    let mut slots: Vec<(Option<usize>, Option<usize>)> = Vec::new();
+    let mut map_roots = Vec::with_capacity(spec.maps.len());
     for m in &spec.maps {
-        let (k_name, v_name) = named_types(opts, m);
-        let key = pick(btf, m.key_type, k_name.as_deref(), m.key_size).map_err(|message| {
-            SkelError::Map {
-                object: object.clone(),
-                map: m.name.clone(),
-                message: format!("key: {message}"),
-            }
-        })?;
-        let value_type = if m.map_type == MapType::RINGBUF {
-            None
-        } else {
-            m.value_type
-        };
-        let value = pick(btf, value_type, v_name.as_deref(), m.value_size).map_err(|message| {
-            SkelError::Map {
-                object: object.clone(),
-                map: m.name.clone(),
-                message: format!("value: {message}"),
-            }
-        })?;
-        let mut slot = (None, None);
-        if let Some(id) = key {
-            slot.0 = Some(roots.len());
-            roots.push(Root {
-                id,
-                context: format!("{}__key", m.name),
-            });
-        }
-        if let Some(id) = value {
-            slot.1 = Some(roots.len());
-            roots.push(Root {
-                id,
-                context: format!("{}__value", m.name),
-            });
-        }
-        slots.push(slot);
+        let r = collect_map_roots(btf, opts, m, &m.name, &mut roots)
+            .map_err(|message| map_err(&m.name, message))?;
+        map_roots.push(r);
     }
     let mut data_slots = Vec::new();
     for d in &spec.data {
@@ -173,59 +163,20 @@ pub fn generate(spec: &ObjectSpec, opts: &SkelOptions) -> Result<String, SkelErr
             _ => data_slots.push(None),
         }
     }
-    let mut events = Vec::new();
-    for (map, c_type) in &opts.ringbuf_events {
-        if spec.map(map).map(|m| m.map_type) != Some(MapType::RINGBUF) {
-            return Err(SkelError::Map {
-                object: object.clone(),
-                map: map.clone(),
-                message: "ringbuf_event names a map that is not a ring buffer".into(),
-            });
-        }
-        let id = find_type(btf, c_type).ok_or_else(|| SkelError::Map {
-            object: object.clone(),
-            map: map.clone(),
-            message: format!(
-                "no C type `{c_type}` in the object's BTF (clang emits BTF only for types that globals, maps or \
-                 function signatures use: declare e.g. `{c_type} *unused __attribute__((unused));` in the BPF source)"
-            ),
-        })?;
-        events.push((map.clone(), roots.len()));
-        roots.push(Root {
-            id,
-            context: c_type.clone(),
-        });
-    }
     let items = ir::build(btf, &roots, opts.rename_duplicates).map_err(types_err)?;
-    let ty_at = |slot: Option<usize>, size: u32| -> RustTy {
+    let ty_at = |slot: Option<usize>| -> Option<RustTy> {
         slot.and_then(|i| items.root_tys.get(i).cloned().flatten())
-            .unwrap_or_else(|| bytes(size))
     };
-    let map_tys: Vec<MapTys> = spec
-        .maps
-        .iter()
-        .zip(&slots)
-        .map(|(m, (k, v))| MapTys {
-            key: ty_at(*k, m.key_size),
-            value: ty_at(*v, m.value_size),
-            event: events
-                .iter()
-                .find(|(name, _)| *name == m.name)
-                .and_then(|(_, i)| items.root_tys.get(*i).cloned().flatten()),
-        })
-        .collect();
+    let mut map_tys = Vec::with_capacity(spec.maps.len());
+    for (m, r) in spec.maps.iter().zip(&map_roots) {
+        map_tys.push(
+            resolve_map_tys(opts, m, &m.name, r, &ty_at)
+                .map_err(|message| map_err(&m.name, message))?,
+        );
+    }
     let cx = Cx::new(&items);
-    let list: Vec<&ir::Item> = items.items.values().collect();
-    let mut code = String::from(format::HEADER);
-    code.push_str(&format::format_module(
-        emit::module_attrs(),
-        &list,
-        |chunk| emit::items(&cx, chunk.iter().copied()),
-    ));
-    let data_tys: Vec<Option<RustTy>> = data_slots
-        .iter()
-        .map(|s| s.and_then(|i| items.root_tys.get(i).cloned().flatten()))
-        .collect();
+    let mut code = crate::types::module_text(&cx, &items);
+    let data_tys: Vec<Option<RustTy>> = data_slots.iter().map(|s| ty_at(*s)).collect();
     code.push('\n');
     let tokens = skeleton(spec, opts, &cx, &map_tys, &data_tys);
     // The skeleton is a few dozen items: parsing its tokens costs nothing
@@ -238,64 +189,6 @@ pub fn generate(spec: &ObjectSpec, opts: &SkelOptions) -> Result<String, SkelErr
     Ok(code)
 }
 
-/// Types a build named for a map that has only sizes.
-fn named_types(opts: &SkelOptions, m: &MapSpec) -> (Option<String>, Option<String>) {
-    opts.map_types
-        .iter()
-        .find(|(name, _, _)| *name == m.name)
-        .map(|(_, k, v)| {
-            let some = |s: &String| (!s.is_empty()).then(|| s.clone());
-            (some(k), some(v))
-        })
-        .unwrap_or((None, None))
-}
-
-/// The BTF type for a key or value: the definition's, or one the build
-/// names (checked for size), or none (bytes).
-fn pick(
-    btf: &Btf,
-    own: Option<TypeId>,
-    named: Option<&str>,
-    size: u32,
-) -> Result<Option<TypeId>, String> {
-    if let Some(name) = named {
-        let id = find_type(btf, name)
-            .ok_or_else(|| format!("no C type `{name}` in the object's BTF"))?;
-        let actual = btf.size_of(id).map_err(|e| e.to_string())?;
-        if actual != size {
-            return Err(format!("`{name}` is {actual} bytes, the map's is {size}"));
-        }
-        return Ok(Some(id));
-    }
-    Ok(own)
-}
-
-/// A C type by name: `struct x`, `union x`, `enum x`, or a typedef/struct name.
-fn find_type(btf: &Btf, name: &str) -> Option<TypeId> {
-    let (kinds, bare): (&[Kind], &str) = if let Some(n) = name.strip_prefix("struct ") {
-        (&[Kind::Struct], n)
-    } else if let Some(n) = name.strip_prefix("union ") {
-        (&[Kind::Union], n)
-    } else if let Some(n) = name.strip_prefix("enum ") {
-        (&[Kind::Enum, Kind::Enum64], n)
-    } else {
-        (
-            &[
-                Kind::Typedef,
-                Kind::Struct,
-                Kind::Union,
-                Kind::Enum,
-                Kind::Enum64,
-                Kind::Int,
-            ],
-            name,
-        )
-    };
-    kinds
-        .iter()
-        .find_map(|k| btf.find_by_name(bare.trim(), *k).ok())
-}
-
 /// BTF with no types, for objects without BTF (legacy maps only).
 fn minimal_btf() -> Vec<u8> {
     let mut b = Vec::new();
@@ -306,53 +199,6 @@ fn minimal_btf() -> Vec<u8> {
     }
     b.push(0);
     b
-}
-
-/// The Rust handle type of a map, by kernel family.
-fn handle_ty(cx: &Cx, m: &MapSpec, t: &MapTys) -> TokenStream {
-    let k = qualified(cx, &t.key);
-    let v = qualified(cx, &t.value);
-    match m.map_type {
-        MapType::HASH => quote!(::bpf2rs::map::HashMap<#k, #v>),
-        MapType::LRU_HASH => quote!(::bpf2rs::map::LruHashMap<#k, #v>),
-        MapType::ARRAY if m.key_size == 4 => quote!(::bpf2rs::map::Array<#v>),
-        MapType::PERCPU_HASH => quote!(::bpf2rs::map::PerCpuHashMap<#k, #v>),
-        MapType::LRU_PERCPU_HASH => quote!(::bpf2rs::map::LruPerCpuHashMap<#k, #v>),
-        MapType::PERCPU_ARRAY if m.key_size == 4 => quote!(::bpf2rs::map::PerCpuArray<#v>),
-        MapType::QUEUE => quote!(::bpf2rs::map::Queue<#v>),
-        MapType::STACK => quote!(::bpf2rs::map::Stack<#v>),
-        MapType::BLOOM_FILTER => quote!(::bpf2rs::map::BloomFilter<#v>),
-        MapType::PROG_ARRAY => quote!(::bpf2rs::map::ProgArray),
-        MapType::RINGBUF => match &t.event {
-            Some(e) => {
-                let e = qualified(cx, e);
-                quote!(::bpf2rs::ringbuf::RingBuf<#e>)
-            }
-            None => quote!(::bpf2rs::ringbuf::RawRingBuf),
-        },
-        // Perf buffers are opened per CPU on demand
-        // (`bpf2rs::perf::PerfEventArray::from_map(map)`), not at load.
-        _ => quote!(::bpf2rs::map::Map),
-    }
-}
-
-/// A type as seen from outside the `types` module.
-fn qualified(cx: &Cx, t: &RustTy) -> TokenStream {
-    match t {
-        RustTy::Named(n) => {
-            let n = naming::ident(n);
-            quote!(types::#n)
-        }
-        RustTy::Array(e, len) => {
-            let e = qualified(cx, e);
-            let l = Literal::usize_unsuffixed(*len as usize);
-            quote!([#e; #l])
-        }
-        other => {
-            let t = emit::ty(cx, other);
-            quote!(#t)
-        }
-    }
 }
 
 fn skeleton(
@@ -392,9 +238,9 @@ fn skeleton(
         .zip(map_tys)
         .map(|(m, t)| {
             let f = naming::ident(&naming::escape(&m.name));
-            let ty = handle_ty(cx, m, t);
+            let ty = handle_ty(cx, m, t).unwrap_or_else(|| quote!(::bpf2rs::map::Map));
             let d = format!(
-                " Map `{}` ({}{}).",
+                " Map `{}` (`{}`{}).",
                 m.name,
                 m.map_type,
                 if m.origin == MapOrigin::Legacy {
@@ -413,10 +259,10 @@ fn skeleton(
         .map(|(m, t)| {
             let f = naming::ident(&naming::escape(&m.name));
             let name = &m.name;
-            if handle_ty(cx, m, t).to_string() == quote!(::bpf2rs::map::Map).to_string() {
-                quote!(#f: ::bpf2rs::__private::take_map(&mut object, #name)?)
-            } else {
+            if handle_ty(cx, m, t).is_some() {
                 quote!(#f: ::bpf2rs::__private::take_typed_map(&mut object, #name)?)
+            } else {
+                quote!(#f: ::bpf2rs::__private::take_map(&mut object, #name)?)
             }
         })
         .collect();
@@ -434,7 +280,7 @@ fn skeleton(
         .iter()
         .map(|m| {
             let f = naming::ident(&naming::escape(&m.name));
-            quote!(#f: ::core::default::Default::default())
+            quote!(#f: ::bpf2rs::load::MapSettings::default())
         })
         .collect();
     let open_map_applies: Vec<TokenStream> = spec
@@ -452,7 +298,7 @@ fn skeleton(
         .map(|p| {
             let f = naming::ident(&naming::escape(&p.name));
             let d = format!(
-                " Program `{}` (section `{}`, {}).",
+                " Program `{}` (section `{}`, `{}`).",
                 p.name,
                 p.section,
                 p.prog_type()
@@ -515,7 +361,7 @@ fn skeleton(
         .iter()
         .map(|p| {
             let f = naming::ident(&naming::escape(&p.name));
-            quote!(#f: ::core::default::Default::default())
+            quote!(#f: ::bpf2rs::load::ProgSettings::default())
         })
         .collect();
     let open_prog_applies: Vec<TokenStream> = spec
@@ -589,14 +435,19 @@ fn skeleton(
         quote!(let object = object.load()?;)
     };
     let map_names: Vec<&str> = spec.maps.iter().map(|m| m.name.as_str()).collect();
+    let user_checks = user_type_checks(spec, map_tys);
     let prog_names: Vec<&str> = spec.programs.iter().map(|p| p.name.as_str()).collect();
 
     quote! {
         /// The compiled object, embedded in the binary.
+        #[allow(dead_code)]
         pub const #object_const: &[u8] = include_bytes!(#path);
+
+        #(#user_checks)*
 
         #[doc = #doc]
         #[derive(Debug)]
+        #[allow(dead_code, non_snake_case, clippy::struct_field_names)]
         pub struct #skel {
             /// Maps, typed by their BTF key and value types.
             pub maps: #maps_ty,
@@ -609,24 +460,28 @@ fn skeleton(
 
         /// Links of the attached programs.
         #[derive(Debug)]
+        #[allow(dead_code, non_snake_case, clippy::struct_field_names)]
         pub struct #links_ty {
             #(#link_fields,)*
         }
 
         /// Maps of the loaded object.
         #[derive(Debug)]
+        #[allow(dead_code, non_snake_case, clippy::struct_field_names)]
         pub struct #maps_ty {
             #(#map_fields,)*
         }
 
         /// Programs of the loaded object.
         #[derive(Debug)]
+        #[allow(dead_code, non_snake_case, clippy::struct_field_names)]
         pub struct #progs_ty {
             #(#prog_fields,)*
         }
 
         /// The object opened but not loaded: set global data, map and program settings, then `load()`.
         #[derive(Debug)]
+        #[allow(dead_code, non_snake_case, clippy::struct_field_names)]
         pub struct #open_skel {
             /// Per-map settings: max entries, pin path, reuse of an existing map.
             pub maps: #open_maps_ty,
@@ -637,16 +492,19 @@ fn skeleton(
 
         /// Per-map settings before load.
         #[derive(Debug)]
+        #[allow(dead_code, non_snake_case, clippy::struct_field_names)]
         pub struct #open_maps_ty {
             #(#open_map_fields,)*
         }
 
         /// Per-program settings before load.
         #[derive(Debug)]
+        #[allow(dead_code, non_snake_case, clippy::struct_field_names)]
         pub struct #open_progs_ty {
             #(#open_prog_fields,)*
         }
 
+        #[allow(dead_code, clippy::too_many_lines)]
         impl #skel {
             /// Opens the embedded object: parsed, nothing in the kernel yet.
             pub fn open() -> ::core::result::Result<#open_skel, ::bpf2rs::load::LoadError> {
@@ -666,10 +524,11 @@ fn skeleton(
             }
 
             /// Attaches every program whose section names its target
-            /// (kprobe, tracepoint, raw_tp, tp_btf, fentry/fexit, lsm, iter,
-            /// uprobe with a path...), as libbpf's skeletons do; programs that
-            /// need a target only the caller knows (xdp, tc, cgroup, socket)
-            /// are left for `progs.<name>.attach_*`. Already attached ones stay.
+            /// (`kprobe`, `tracepoint`, `raw_tp`, `tp_btf`, `fentry`/`fexit`, `lsm`,
+            /// `iter`, `uprobe` with a path...), as libbpf's skeletons do;
+            /// programs that need a target only the caller knows (`xdp`, `tc`,
+            /// `cgroup`, socket) are left for `progs.<name>.attach_*`. Already
+            /// attached ones stay.
             pub fn attach(&mut self) -> ::core::result::Result<(), ::bpf2rs::link::LinkError> {
                 #(#attaches)*
                 Ok(())
@@ -678,6 +537,7 @@ fn skeleton(
             #(#loaded_data)*
         }
 
+        #[allow(dead_code, clippy::too_many_lines)]
         impl #open_skel {
             fn from_object(object: ::bpf2rs::load::OpenObject) -> ::core::result::Result<#open_skel, ::bpf2rs::load::LoadError> {
                 ::bpf2rs::__private::check_shape(&object, &[#(#map_names),*], &[#(#prog_names),*], &[#(#data_checks),*])?;

@@ -131,6 +131,20 @@ fn typedef_target(dump: &Dump, name: &str) -> Option<u32> {
 }
 
 #[test]
+fn typed() {
+    // `event` holds an aligned(16) member and a packed one; `packed_pair`
+    // is a packed struct placed as a global.
+    let layouts = bpf2rs_generated::typed::layouts::LAYOUTS;
+    let dump = check("typed", layouts);
+    assert_present(
+        "typed",
+        &dump,
+        layouts,
+        &["event", "wide", "packed_hdr", "packed_pair", "lpm_v4"],
+    );
+}
+
+#[test]
 fn programs() {
     let layouts = bpf2rs_generated::programs::layouts::LAYOUTS;
     check("programs", layouts);
