@@ -296,12 +296,12 @@ fn json_of_globals_object() {
             e("CONFIG_BPF_SYSCALL", "kconfig", "_Bool", true),
             e("CONFIG_HZ", "kconfig", "int", true),
             e("LINUX_KERNEL_VERSION", "kconfig", "unsigned int", false),
-            e("bpf_cast_to_kern_ctx", "ksym", "function", false),
+            e("bpf_cast_to_kern_ctx", "ksym", "function", true),
             e("do_unlinkat", "ksym", "const void", false),
         ])
     );
     assert_eq!(v["programs"][0]["name"], "glob_xdp");
-    assert_eq!(v["programs"][0]["insns"], 92);
+    assert_eq!(v["programs"][0]["insns"], 94);
     assert_eq!(v["programs"][0]["relocations"], 21);
 }
 

@@ -22,7 +22,8 @@
  *                  CONFIG_BPF_JIT       (enum libbpf_tristate, __weak)
  *   .ksyms         do_unlinkat          (typeless: extern const void,
  *                                        address from /proc/kallsyms)
- *                  bpf_cast_to_kern_ctx (kfunc: extern FUNC, BTF-typed)
+ *                  bpf_cast_to_kern_ctx (kfunc: extern FUNC, BTF-typed,
+ *                                        __weak: Linux 6.2+)
  *   license        "GPL"
  *   version        _version __u32 = 0x060c00 (396288, i.e. 6.12.0)
  *
@@ -69,7 +70,7 @@ extern enum libbpf_tristate CONFIG_BPF_JIT __kconfig __weak;
  * and a kfunc instead, so that the object loads everywhere.
  */
 extern const void do_unlinkat __ksym;
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 
 SEC("xdp")
 int glob_xdp(struct xdp_md *ctx)
@@ -99,9 +100,16 @@ int glob_xdp(struct xdp_md *ctx)
 	/* typeless ksym: just the address, as a scalar */
 	g_big += (__u64)&do_unlinkat;
 
-	kctx = bpf_cast_to_kern_ctx(ctx);
-	if (kctx)
-		bss_arr[3] = 1;
+	/*
+	 * The kfunc is new in 6.2. Older kernels lack it: the loader poisons
+	 * the call, and the version (a frozen .kconfig value) makes it dead
+	 * code for the verifier.
+	 */
+	if (LINUX_KERNEL_VERSION >= 0x060200) {
+		kctx = bpf_cast_to_kern_ctx(ctx);
+		if (kctx)
+			bss_arr[3] = 1;
+	}
 
 	return XDP_PASS;
 }

@@ -147,7 +147,7 @@ fn globals_externs() {
         ("CONFIG_BPF_SYSCALL",   Kconfig, true,  false, s("_Bool")),
         ("CONFIG_HZ",            Kconfig, true,  false, s("int")),
         ("LINUX_KERNEL_VERSION", Kconfig, false, false, s("unsigned int")),
-        ("bpf_cast_to_kern_ctx", Ksym,    false, true,  s("FUNC bpf_cast_to_kern_ctx")),
+        ("bpf_cast_to_kern_ctx", Ksym,    true,  true,  s("FUNC bpf_cast_to_kern_ctx")),
         ("do_unlinkat",          Ksym,    false, false, s("const void")),
     ];
     assert_eq!(got, want);
@@ -173,7 +173,7 @@ fn globals_license_version_and_program() {
     assert!(spec.subprograms.is_empty(), ".text is empty (size 0)");
     let p = spec.program("glob_xdp").unwrap();
     let at = (p.section.as_str(), p.section_insn_offset, p.insns.len());
-    assert_eq!(at, ("xdp", 0, 0x2e0 / 8));
+    assert_eq!(at, ("xdp", 0, 0x2f0 / 8));
     assert_eq!(p.func_info.len(), 1);
     assert_eq!(p.func_info[0].insn_off, 0);
     assert_eq!(p.line_info[0].insn_off, 0);
@@ -211,8 +211,8 @@ fn globals_data_and_extern_relocations() {
         (0x250, "bss_arr", data(".bss", 8)),
         (0x270, "do_unlinkat", ext("do_unlinkat")),
         (0x288, "g_big", data(".data", 8)),
-        (0x2a0, "bpf_cast_to_kern_ctx", ext("bpf_cast_to_kern_ctx")),
-        (0x2b0, "bss_arr", data(".bss", 8)),
+        (0x2b0, "bpf_cast_to_kern_ctx", ext("bpf_cast_to_kern_ctx")),
+        (0x2c0, "bss_arr", data(".bss", 8)),
     ];
     let want: Vec<(usize, &str, RelocTarget)> = want
         .into_iter()
