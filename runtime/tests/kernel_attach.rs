@@ -9,7 +9,10 @@ mod kernel_attach_util;
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
-use bpf2rs::link::{self, Link, LinkError, TcxAnchor, UprobeOpts, UprobeTarget, XdpFlags};
+use bpf2rs::link::{
+    self, Link, LinkError, TcMode, TcOpts, TcxAnchor, UprobeOpts, UprobeTarget, XdpFlags,
+};
+use bpf2rs::sys::netlink::{FilterInfo, RtNetlink, TC_PARENT_EGRESS, TC_PARENT_INGRESS};
 use common::unique;
 use kernel_attach_util::*;
 
@@ -258,11 +261,180 @@ fn xdp_on_lo_counts_udp_and_detaches_on_drop() {
 fn tcx_ingress_on_lo_counts_udp_and_detaches_on_drop() {
     let obj = load(FIXTURE);
     let prog = obj.program("tcx_count").unwrap();
-    let link = prog.attach_tcx(1, false, TcxAnchor::Last).unwrap();
-    assert_eq!(link.info().unwrap().link_type, 11, "a tcx link");
-    assert!(wait_hits(&obj, 7, udp_roundtrip) > 0, "tcx never ran");
+    // tcx where the kernel has it, else (Linux < 6.6) a netlink clsact filter.
+    let link = prog.attach_tc(1, false, TcOpts::default()).unwrap();
+    if link::kernel_has_tcx().unwrap() {
+        assert_eq!(link.info().unwrap().link_type, 11, "a tcx link");
+        assert_eq!(link.tc_filter(), None);
+    } else {
+        let f = link
+            .tc_filter()
+            .expect("a netlink filter where tcx is missing");
+        assert_eq!((f.ifindex, f.egress), (1, false));
+        // attach_tcx itself does not fall back, and says why.
+        let e = prog.attach_tcx(1, false, TcxAnchor::Last).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "program tcx_count: attach tcx to ingress of ifindex 1: the kernel has no tcx \
+             (Linux 6.6+); Program::attach_tc attaches through a netlink clsact filter there"
+        );
+    }
+    assert!(
+        wait_hits(&obj, 7, udp_roundtrip) > 0,
+        "tc program never ran"
+    );
     drop(link);
     assert_detached(&obj, 7, udp_roundtrip);
+}
+
+/// The filters on a clsact hook of lo, read back through netlink.
+fn lo_filters(egress: bool) -> Vec<FilterInfo> {
+    let parent = if egress {
+        TC_PARENT_EGRESS
+    } else {
+        TC_PARENT_INGRESS
+    };
+    RtNetlink::open().unwrap().filters(1, parent).unwrap()
+}
+
+/// `tc filter show dev lo ingress|egress` when iproute2's tc is installed
+/// (the vmtest image has only busybox's `tc`, which knows no clsact).
+fn tc_show_lo(egress: bool) -> Option<String> {
+    let version = std::process::Command::new("tc").arg("-V").output().ok()?;
+    if !String::from_utf8_lossy(&version.stdout).contains("iproute2") {
+        return None;
+    }
+    let dir = if egress { "egress" } else { "ingress" };
+    let out = std::process::Command::new("tc")
+        .args(["filter", "show", "dev", "lo", dir])
+        .output()
+        .ok()?;
+    assert!(out.status.success(), "tc filter show: {out:?}");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Whether program `prog_id` is a filter on lo's hook, by netlink and
+/// (when installed) by `tc filter show`; both must agree.
+fn lo_has_filter_of(egress: bool, prog_id: u32) -> Option<FilterInfo> {
+    let found = lo_filters(egress)
+        .into_iter()
+        .find(|f| f.prog_id == Some(prog_id));
+    if let Some(text) = tc_show_lo(egress) {
+        let line = text.lines().find(|l| {
+            l.split_whitespace()
+                .collect::<Vec<_>>()
+                .windows(2)
+                .any(|w| w == ["id", &prog_id.to_string()])
+        });
+        assert_eq!(
+            line.is_some(),
+            found.is_some(),
+            "tc and netlink disagree:\n{text}"
+        );
+        if let (Some(line), Some(f)) = (line, &found) {
+            assert!(line.contains(&format!("pref {} bpf", f.priority)), "{line}");
+            assert!(line.contains(&format!("handle {:#x}", f.handle)), "{line}");
+            assert!(line.contains("direct-action"), "{line}");
+        }
+    }
+    found
+}
+
+#[test]
+fn tc_forced_through_netlink_counts_udp_shows_in_tc_and_detaches_on_drop() {
+    let obj = load(FIXTURE);
+    let prog = obj.program("tcx_count").unwrap();
+    let id = prog.id().unwrap();
+    let opts = TcOpts {
+        mode: TcMode::Netlink,
+        ..Default::default()
+    };
+    // Forced even where the kernel has tcx, so this path runs everywhere.
+    let link = prog.attach_tc(1, false, opts).unwrap();
+    let f = link.tc_filter().expect("a netlink filter");
+    assert_eq!((f.ifindex, f.egress), (1, false));
+    assert!(f.priority > 0 && f.handle > 0, "{f:?}");
+    let shown = lo_has_filter_of(false, id).expect("the filter is on lo ingress");
+    assert_eq!(
+        (shown.priority, shown.handle, shown.kind.as_str()),
+        (f.priority, f.handle, "bpf")
+    );
+    assert_eq!(shown.name, Some(format!("tcx_count:[{id}]")));
+    assert!(shown.direct_action);
+    assert!(wait_hits(&obj, 7, udp_roundtrip) > 0, "tc filter never ran");
+    // A filter is not a bpf_link.
+    let path = std::path::Path::new("/sys/fs/bpf").join(unique("bpf2rs_link"));
+    let e = link.pin(&path).unwrap_err();
+    assert!(matches!(e, LinkError::NotBpfLink { .. }), "{e}");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "link tc tcx_count on ingress of ifindex 1 (netlink filter pref {} handle {:#x}): \
+             pin: a tc filter attached through netlink is not a BPF link and cannot be pinned",
+            f.priority, f.handle
+        )
+    );
+    assert!(!path.exists());
+    assert!(link.info().is_err() && link.fd().is_err());
+    drop(link);
+    assert_detached(&obj, 7, udp_roundtrip);
+    assert_eq!(
+        lo_has_filter_of(false, id),
+        None,
+        "the filter outlived its link"
+    );
+}
+
+#[test]
+fn tc_netlink_filter_refuses_a_taken_handle_updates_and_detaches() {
+    let (a, b) = (load(FIXTURE), load(FIXTURE));
+    let (pa, pb) = (
+        a.program("tcx_count").unwrap(),
+        b.program("tcx_count").unwrap(),
+    );
+    let netlink = TcOpts {
+        mode: TcMode::Netlink,
+        ..Default::default()
+    };
+    let link = pa.attach_tc(1, true, netlink).unwrap();
+    let f = link.tc_filter().unwrap();
+    assert!(f.egress);
+    assert!(lo_has_filter_of(true, pa.id().unwrap()).is_some());
+    // The same priority and handle again: the kernel says no, in its words.
+    let e = pb
+        .attach_tc(
+            1,
+            true,
+            TcOpts {
+                priority: f.priority,
+                handle: f.handle,
+                ..netlink
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(libc::EEXIST), "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with(
+            "program tcx_count: attach tc to egress of ifindex 1: RTM_NEWTFILTER bpf: File exists"
+        ),
+        "{msg}"
+    );
+    assert!(msg.ends_with(": Filter already exists"), "{msg}");
+    // Update: b's program takes the filter's place.
+    assert!(wait_hits(&a, 7, udp_roundtrip) > 0);
+    link.update(pb).unwrap();
+    assert!(
+        wait_hits(&b, 7, udp_roundtrip) > 0,
+        "the new program never ran"
+    );
+    assert_detached(&a, 7, udp_roundtrip);
+    let shown = lo_has_filter_of(true, pb.id().unwrap()).expect("b's program is the filter");
+    assert_eq!((shown.priority, shown.handle), (f.priority, f.handle));
+    // Explicit detach removes the filter now.
+    link.detach().unwrap();
+    assert_detached(&b, 7, udp_roundtrip);
+    assert_eq!(lo_has_filter_of(true, pb.id().unwrap()), None);
 }
 
 #[test]
@@ -388,17 +560,20 @@ fn pinned_link_outlives_its_fd_until_unpinned() {
     assert_detached(&obj, 1, getpid_syscalls);
 }
 
+/// A cgroup link: it exists on every kernel these tests run on (5.7+) and
+/// supports BPF_LINK_DETACH, where a tcx link would need Linux 6.6.
 #[test]
 fn explicit_detach_stops_a_pinned_link() {
     let obj = load(FIXTURE);
-    let prog = obj.program("tcx_count").unwrap();
+    let prog = obj.program("cg_egress").unwrap();
+    let cg = std::fs::File::open(own_cgroup()).unwrap();
     let path = std::path::Path::new("/sys/fs/bpf").join(unique("bpf2rs_link"));
-    let link = prog.attach_tcx(1, false, TcxAnchor::First).unwrap();
+    let link = prog.attach_cgroup(cg.as_fd(), None).unwrap();
     link.pin(&path).unwrap();
-    assert!(wait_hits(&obj, 7, udp_roundtrip) > 0);
+    assert!(wait_hits(&obj, 9, udp_roundtrip) > 0);
     // BPF_LINK_DETACH through another fd of the same link, while pinned.
     Link::from_pin(&path).unwrap().detach().unwrap();
-    assert_detached(&obj, 7, udp_roundtrip);
+    assert_detached(&obj, 9, udp_roundtrip);
     std::fs::remove_file(&path).unwrap();
     drop(link);
 }

@@ -92,7 +92,6 @@ fn task_iterator_prints_one_line_per_task() {
 
 #[test]
 fn map_iterator_reads_every_value_of_the_given_map() {
-    use std::os::fd::AsFd;
     let Some(obj) = load_or_refused(FIXTURE, "dump_values", "iter/bpf_map_elem") else {
         return;
     };
@@ -109,7 +108,7 @@ fn map_iterator_reads_every_value_of_the_given_map() {
         .map(|c| u64::from_ne_bytes(c.try_into().unwrap()))
         .collect();
     assert_eq!(values, [11, 22, 33, 44]);
-    let _ = l.as_fd();
+    let _ = l.fd().unwrap();
     // A map iterator without its map is refused by the kernel.
     let e = prog.attach_iter(None).unwrap_err();
     assert_eq!(e.errno(), Some(libc::EBADF), "{e}");

@@ -3,11 +3,13 @@
 //!
 //! In: a loaded [`Program`] and a target (an interface, a symbol, a
 //! tracepoint, a cgroup, ...). Out: a [`Link`] (an owned bpf_link fd: the
-//! program detaches when the last fd closes, unless the link is pinned).
+//! program detaches when the last fd closes, unless the link is pinned; or
+//! a tc filter attached through netlink, removed when the link drops).
 //!
-//! - network: [`Program::attach_xdp`], [`Program::attach_tcx`],
-//!   [`Program::attach_cgroup`], [`Program::attach_netns`],
-//!   [`Program::attach_socket_filter`];
+//! - network: [`Program::attach_xdp`], [`Program::attach_tc`] (tcx, or a
+//!   netlink clsact filter where the kernel has no tcx),
+//!   [`Program::attach_tcx`], [`Program::attach_cgroup`],
+//!   [`Program::attach_netns`], [`Program::attach_socket_filter`];
 //! - probes: [`Program::attach_kprobe`], [`Program::attach_kprobe_multi`],
 //!   [`Program::attach_uprobe`], [`Program::attach_uprobe_multi`],
 //!   [`Program::attach_tracepoint`];
@@ -32,6 +34,7 @@
 
 mod net;
 mod probe;
+mod tc;
 mod tracefs;
 mod tracing;
 mod uprobe;
@@ -49,6 +52,7 @@ use crate::sys::{self, SysError};
 
 pub use net::{detach_socket_filter, TcxAnchor, XdpFlags};
 pub use probe::KprobeOpts;
+pub use tc::{kernel_has_tcx, TcFilter, TcMode, TcOpts};
 pub use uprobe::{symbol_file_offset, UprobeOpts, UprobeTarget};
 pub use usdt::{
     parse_usdt_args, usdt_notes, usdt_notes_in, UsdtArg, UsdtLocation, UsdtNote, UsdtOpts,
@@ -86,6 +90,14 @@ pub enum LinkError {
         #[source]
         source: SysError,
     },
+    /// An operation only a bpf_link has (pin, info, fd, iterators), on a
+    /// tc filter attached through netlink ([`Program::attach_tc`]).
+    #[error("link {what}: {op}: {reason}")]
+    NotBpfLink {
+        what: String,
+        op: &'static str,
+        reason: String,
+    },
 }
 
 impl LinkError {
@@ -94,7 +106,7 @@ impl LinkError {
         match self {
             LinkError::Attach { source, .. } | LinkError::Link { source, .. } => source.errno(),
             LinkError::Program(p) => p.source.errno(),
-            LinkError::Target { .. } => None,
+            LinkError::Target { .. } | LinkError::NotBpfLink { .. } => None,
         }
     }
 }
@@ -129,13 +141,26 @@ impl Ctx<'_> {
 
 /// A program attached to something. Dropping it closes the link fd, which
 /// detaches the program unless the link was pinned (or its fd duplicated).
+///
+/// A tc program attached through netlink where the kernel has no tcx
+/// ([`Program::attach_tc`]) is a filter, not a bpf_link: dropping the link
+/// removes the filter, and the bpf_link operations (pin, info, fd,
+/// iterators) say that they do not apply.
 #[derive(Debug)]
 pub struct Link {
-    fd: OwnedFd,
+    kind: LinkKind,
     /// What was attached where, for errors (`xdp on ifindex 1`).
     what: String,
     /// A USDT link's spec slots, freed with the link.
     usdt: Option<usdt::SpecSlots>,
+}
+
+#[derive(Debug)]
+enum LinkKind {
+    /// A bpf_link (or, for old-style attachments, the fd that holds it).
+    Fd(OwnedFd),
+    /// A tc filter attached through netlink (boxed: most links are fds).
+    TcFilter(Box<tc::NetlinkFilter>),
 }
 
 /// What the kernel says about a link.
@@ -151,7 +176,15 @@ pub struct LinkInfo {
 impl Link {
     fn new(fd: OwnedFd, what: String) -> Link {
         Link {
-            fd,
+            kind: LinkKind::Fd(fd),
+            what,
+            usdt: None,
+        }
+    }
+
+    fn new_tc(filter: tc::NetlinkFilter, what: String) -> Link {
+        Link {
+            kind: LinkKind::TcFilter(Box::new(filter)),
             what,
             usdt: None,
         }
@@ -181,27 +214,46 @@ impl Link {
         Ok(Link::new(fd, what))
     }
 
-    /// The link's fd.
-    pub fn fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
+    /// The link's fd; an error for a tc filter attached through netlink,
+    /// which has none.
+    pub fn fd(&self) -> Result<BorrowedFd<'_>, LinkError> {
+        self.bpf_fd("fd", "has no fd")
+    }
+
+    /// Where the filter is, for a tc program attached through netlink
+    /// ([`Program::attach_tc`] on a kernel without tcx, or forced);
+    /// `None` for a bpf_link.
+    pub fn tc_filter(&self) -> Option<TcFilter> {
+        match &self.kind {
+            LinkKind::TcFilter(f) => Some(f.filter()),
+            LinkKind::Fd(_) => None,
+        }
     }
 
     /// Gives up ownership: the program stays attached while the fd is open.
+    /// A tc filter attached through netlink has no fd: the link comes back
+    /// as the error, still attached.
     ///
     /// A USDT link's spec slots stay taken for the rest of the process: the
     /// fd may keep the probes attached.
-    pub fn into_fd(self) -> OwnedFd {
+    pub fn into_fd(self) -> Result<OwnedFd, Link> {
+        let fd = match self.kind {
+            LinkKind::Fd(fd) => fd,
+            kind @ LinkKind::TcFilter(_) => return Err(Link { kind, ..self }),
+        };
         if let Some(slots) = &self.usdt {
             slots.keep();
         }
-        self.fd
+        Ok(fd)
     }
 
     /// Pins the link at `path` in bpffs, so that the program stays attached
     /// after this process drops the link (remove the file to detach).
+    /// A tc filter attached through netlink cannot be pinned.
     pub fn pin(&self, path: impl AsRef<Path>) -> Result<(), LinkError> {
+        let fd = self.bpf_fd("pin", "cannot be pinned")?;
         let c = c_path(&self.what, path.as_ref(), "BPF_OBJ_PIN")?;
-        sys::obj_pin(self.fd(), &c).map_err(self.err("pin"))?;
+        sys::obj_pin(fd, &c).map_err(self.err("pin"))?;
         // The pinned link may outlive this handle: its USDT specs stay.
         if let Some(slots) = &self.usdt {
             slots.keep();
@@ -213,19 +265,36 @@ impl Link {
     /// (BPF_LINK_DETACH), then closes the fd. Only some link types support
     /// it (xdp, tcx, cgroup, netns, netfilter, netkit, sockmap); the others
     /// (perf event, raw tracepoint, tracing, iter) answer EOPNOTSUPP and
-    /// detach when their last fd and pin are gone.
+    /// detach when their last fd and pin are gone. A tc filter attached
+    /// through netlink is removed (RTM_DELTFILTER).
     pub fn detach(self) -> Result<(), LinkError> {
-        sys::link::link_detach(self.fd()).map_err(self.err("detach"))
+        match self.kind {
+            LinkKind::Fd(ref fd) => sys::link::link_detach(fd.as_fd()).map_err(self.err("detach")),
+            LinkKind::TcFilter(f) => f.remove().map_err(|source| LinkError::Link {
+                what: self.what,
+                op: "detach",
+                source,
+            }),
+        }
     }
 
-    /// Replaces the attached program with `prog` without a gap.
+    /// Replaces the attached program with `prog` without a gap (for a tc
+    /// filter attached through netlink: at the same priority and handle).
     pub fn update(&self, prog: &Program) -> Result<(), LinkError> {
-        sys::link::link_update(self.fd(), prog.fd()?).map_err(self.err("update"))
+        let prog_fd = prog.fd()?;
+        match &self.kind {
+            LinkKind::Fd(fd) => {
+                sys::link::link_update(fd.as_fd(), prog_fd).map_err(self.err("update"))
+            }
+            LinkKind::TcFilter(f) => f.replace(prog, prog_fd).map_err(self.err("update")),
+        }
     }
 
-    /// The link's id, type and program id.
+    /// The link's id, type and program id. A tc filter attached through
+    /// netlink has none: see [`Link::tc_filter`].
     pub fn info(&self) -> Result<LinkInfo, LinkError> {
-        let raw = sys::link::link_info(self.fd()).map_err(self.err("info"))?;
+        let fd = self.bpf_fd("info", "has no link info (see Link::tc_filter)")?;
+        let raw = sys::link::link_info(fd).map_err(self.err("info"))?;
         Ok(LinkInfo {
             id: raw.id,
             link_type: raw.link_type,
@@ -236,7 +305,8 @@ impl Link {
     /// For an iterator link ([`Program::attach_iter`]): a new iteration
     /// whose `read`s run the program (BPF_ITER_CREATE).
     pub fn open_iter(&self) -> Result<File, LinkError> {
-        let fd = sys::link::iter_create(self.fd()).map_err(self.err("iter_create"))?;
+        let link = self.bpf_fd("iter_create", "is no iterator")?;
+        let fd = sys::link::iter_create(link).map_err(self.err("iter_create"))?;
         Ok(File::from(fd))
     }
 
@@ -262,18 +332,24 @@ impl Link {
         Ok(out)
     }
 
+    /// The bpf_link fd, or why `op` does not apply to a netlink tc filter.
+    fn bpf_fd(&self, op: &'static str, why: &str) -> Result<BorrowedFd<'_>, LinkError> {
+        match &self.kind {
+            LinkKind::Fd(fd) => Ok(fd.as_fd()),
+            LinkKind::TcFilter(_) => Err(LinkError::NotBpfLink {
+                what: self.what.clone(),
+                op,
+                reason: format!("{} and {why}", tc::NOT_A_BPF_LINK),
+            }),
+        }
+    }
+
     fn err(&self, op: &'static str) -> impl FnOnce(SysError) -> LinkError + '_ {
         move |source| LinkError::Link {
             what: self.what.clone(),
             op,
             source,
         }
-    }
-}
-
-impl AsFd for Link {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
     }
 }
 

@@ -1,5 +1,5 @@
-//! Network attach points: XDP and tcx links on an interface, cgroup links,
-//! and socket filters.
+//! Network attach points: XDP links on an interface, cgroup and netns
+//! links, and socket filters (tc and tcx: `tc.rs`).
 //!
 //! In: a loaded program and an ifindex, a cgroup fd or a socket fd.
 //! Out: a [`Link`] (socket filters: attached to the socket itself).
@@ -37,9 +37,6 @@ pub enum TcxAnchor {
     First,
 }
 
-/// `BPF_F_BEFORE` (include/uapi/linux/bpf.h); no flag appends.
-const BPF_F_BEFORE: u32 = 1 << 3;
-
 impl Program {
     /// Attaches an XDP program to interface `ifindex` with a bpf_link.
     ///
@@ -68,57 +65,6 @@ impl Program {
         })
         .map_err(|e| ctx.sys(e))?;
         Ok(Link::new(fd, format!("xdp {} on {target}", self.name())))
-    }
-
-    /// Attaches a tc program to interface `ifindex` with tcx (Linux 6.6+):
-    /// ingress or egress as `egress` says. Several tcx programs run in
-    /// order; a program returning `TCX_NEXT` (-1) lets the next one run.
-    ///
-    /// ```no_run
-    /// # fn f(prog: &bpf2rs::prog::Program) -> Result<(), bpf2rs::link::LinkError> {
-    /// use bpf2rs::link::TcxAnchor;
-    /// let _link = prog.attach_tcx(1, false, TcxAnchor::Last)?; // ingress of lo
-    /// # Ok(()) }
-    /// ```
-    pub fn attach_tcx(
-        &self,
-        ifindex: u32,
-        egress: bool,
-        anchor: TcxAnchor,
-    ) -> Result<Link, LinkError> {
-        let dir = if egress { "egress" } else { "ingress" };
-        let target = format!("{dir} of ifindex {ifindex}");
-        let ctx = Ctx {
-            program: self.name(),
-            kind: "tcx",
-            target: &target,
-        };
-        if self.prog_type() != ProgType::SCHED_CLS {
-            return Err(ctx.target(format!(
-                "the program is {}, not sched_cls",
-                self.prog_type()
-            )));
-        }
-        let attach_type = if egress {
-            AttachType::TCX_EGRESS
-        } else {
-            AttachType::TCX_INGRESS
-        };
-        let fd = sys_link::link_create(&LinkCreate {
-            prog_fd: self.fd()?,
-            target: ifindex,
-            attach_type: attach_type.0,
-            flags: match anchor {
-                TcxAnchor::Last => 0,
-                TcxAnchor::First => BPF_F_BEFORE,
-            },
-            extra: LinkExtra::Tcx {
-                relative: 0,
-                expected_revision: 0,
-            },
-        })
-        .map_err(|e| ctx.sys(e))?;
-        Ok(Link::new(fd, format!("tcx {} on {target}", self.name())))
     }
 
     /// Attaches a cgroup program (cgroup_skb, cgroup/sock, cgroup/connect4,

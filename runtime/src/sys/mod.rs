@@ -8,6 +8,7 @@
 mod attr;
 pub mod events;
 pub mod link;
+pub mod netlink;
 pub mod perf_event;
 
 use std::ffi::CStr;
@@ -28,9 +29,15 @@ pub struct SysError {
 }
 
 impl SysError {
-    /// The errno, if the kernel returned one.
+    /// The errno, if the kernel returned one (also when it came with the
+    /// kernel's own message, [`netlink::KernelMessage`]).
     pub fn errno(&self) -> Option<i32> {
-        self.source.raw_os_error()
+        self.source.raw_os_error().or_else(|| {
+            self.source
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<netlink::KernelMessage>())
+                .map(|k| k.errno)
+        })
     }
 
     fn last(op: &'static str) -> SysError {
