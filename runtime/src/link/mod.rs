@@ -36,6 +36,7 @@ mod tracefs;
 mod tracing;
 mod uprobe;
 mod usdt;
+mod usdt_by_ip;
 
 use std::ffi::CString;
 use std::fs::File;
@@ -53,7 +54,7 @@ pub use uprobe::{symbol_file_offset, UprobeOpts, UprobeTarget};
 pub use usdt::{
     parse_usdt_args, usdt_notes, usdt_notes_in, UsdtArg, UsdtLocation, UsdtNote, UsdtOpts,
 };
-pub(crate) use usdt::{UsdtSpecs, SPEC_MAP as USDT_SPEC_MAP};
+pub(crate) use usdt::{UsdtSpecs, IP_MAP as USDT_IP_MAP, SPEC_MAP as USDT_SPEC_MAP};
 
 /// An attach or link operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -129,9 +130,19 @@ impl Ctx<'_> {
 
 /// A program attached to something. Dropping it closes the link fd, which
 /// detaches the program unless the link was pinned (or its fd duplicated).
+///
+/// One `Link` may own several kernel links: a `usdt` or `uprobe.multi`
+/// program attached with one uprobe per site, on kernels without
+/// `uprobe_multi` links (before Linux 6.6) or when asked to
+/// ([`ProgSettings::set_uprobe_multi`](crate::load::ProgSettings::set_uprobe_multi)).
+/// Dropping it detaches them all.
 #[derive(Debug)]
 pub struct Link {
+    // Fields drop in this order: the kernel links go before the USDT spec
+    // slots they read are freed.
     fd: OwnedFd,
+    /// The other kernel links of a link made of several.
+    more: Vec<OwnedFd>,
     /// What was attached where, for errors (`xdp on ifindex 1`).
     what: String,
     /// A USDT link's spec slots, freed with the link.
@@ -152,9 +163,19 @@ impl Link {
     fn new(fd: OwnedFd, what: String) -> Link {
         Link {
             fd,
+            more: Vec::new(),
             what,
             usdt: None,
         }
+    }
+
+    /// A link made of the kernel links `fds`; `None` when there are none.
+    fn group(fds: Vec<OwnedFd>, what: String) -> Option<Link> {
+        let mut fds = fds.into_iter();
+        let first = fds.next()?;
+        let mut link = Link::new(first, what);
+        link.more = fds.collect();
+        Some(link)
     }
 
     /// Wraps the fd of an existing bpf_link.
@@ -181,25 +202,79 @@ impl Link {
         Ok(Link::new(fd, what))
     }
 
-    /// The link's fd.
+    /// The link's fd (the first one's, for a link made of several).
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
+    }
+
+    /// The fds of every kernel link this link owns: one, or one per probe
+    /// site for a `usdt` or `uprobe.multi` program attached one uprobe per
+    /// site.
+    ///
+    /// ```no_run
+    /// # fn f(link: &bpf2rs::link::Link) -> Result<(), bpf2rs::link::LinkError> {
+    /// println!("{} kernel links", link.fds().count());
+    /// # Ok(()) }
+    /// ```
+    pub fn fds(&self) -> impl Iterator<Item = BorrowedFd<'_>> {
+        std::iter::once(&self.fd)
+            .chain(&self.more)
+            .map(|fd| fd.as_fd())
     }
 
     /// Gives up ownership: the program stays attached while the fd is open.
     ///
     /// A USDT link's spec slots stay taken for the rest of the process: the
-    /// fd may keep the probes attached.
+    /// fd may keep the probes attached. A link made of several keeps the
+    /// others open for the rest of the process too; [`Link::into_fds`]
+    /// gives them all.
     pub fn into_fd(self) -> OwnedFd {
         if let Some(slots) = &self.usdt {
             slots.keep();
         }
+        for other in self.more {
+            // Kept attached, as the caller asked: closing would detach.
+            let _ = std::os::fd::IntoRawFd::into_raw_fd(other);
+        }
         self.fd
+    }
+
+    /// Gives up ownership of every kernel link (see [`Link::fds`]): the
+    /// program stays attached while they are open. A USDT link's spec slots
+    /// stay taken for the rest of the process.
+    pub fn into_fds(mut self) -> Vec<OwnedFd> {
+        if let Some(slots) = &self.usdt {
+            slots.keep();
+        }
+        let mut fds = Vec::with_capacity(1 + self.more.len());
+        fds.push(self.fd);
+        fds.append(&mut self.more);
+        fds
     }
 
     /// Pins the link at `path` in bpffs, so that the program stays attached
     /// after this process drops the link (remove the file to detach).
+    ///
+    /// A link made of several (see [`Link::fds`]) cannot be pinned as one:
+    /// an error says so.
     pub fn pin(&self, path: impl AsRef<Path>) -> Result<(), LinkError> {
+        if !self.more.is_empty() {
+            return Err(LinkError::Link {
+                what: self.what.clone(),
+                op: "pin",
+                source: SysError {
+                    op: "BPF_OBJ_PIN",
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::Unsupported,
+                        format!(
+                            "the link is {} kernel links (one uprobe per site, for lack of \
+                             uprobe_multi); pin their fds (Link::fds) one by one",
+                            1 + self.more.len()
+                        ),
+                    ),
+                },
+            });
+        }
         let c = c_path(&self.what, path.as_ref(), "BPF_OBJ_PIN")?;
         sys::obj_pin(self.fd(), &c).map_err(self.err("pin"))?;
         // The pinned link may outlive this handle: its USDT specs stay.
@@ -213,17 +288,31 @@ impl Link {
     /// (BPF_LINK_DETACH), then closes the fd. Only some link types support
     /// it (xdp, tcx, cgroup, netns, netfilter, netkit, sockmap); the others
     /// (perf event, raw tracepoint, tracing, iter) answer EOPNOTSUPP and
-    /// detach when their last fd and pin are gone.
+    /// detach when their last fd and pin are gone. A link made of several
+    /// detaches each; the first error is returned.
     pub fn detach(self) -> Result<(), LinkError> {
-        sys::link::link_detach(self.fd()).map_err(self.err("detach"))
+        let mut result = Ok(());
+        for fd in self.fds() {
+            let r = sys::link::link_detach(fd).map_err(self.err("detach"));
+            result = result.and(r);
+        }
+        result
     }
 
-    /// Replaces the attached program with `prog` without a gap.
+    /// Replaces the attached program with `prog` without a gap (in each
+    /// kernel link of a link made of several; the first error is returned).
     pub fn update(&self, prog: &Program) -> Result<(), LinkError> {
-        sys::link::link_update(self.fd(), prog.fd()?).map_err(self.err("update"))
+        let prog_fd = prog.fd()?;
+        let mut result = Ok(());
+        for fd in self.fds() {
+            let r = sys::link::link_update(fd, prog_fd).map_err(self.err("update"));
+            result = result.and(r);
+        }
+        result
     }
 
-    /// The link's id, type and program id.
+    /// The link's id, type and program id (the first one's, for a link
+    /// made of several).
     pub fn info(&self) -> Result<LinkInfo, LinkError> {
         let raw = sys::link::link_info(self.fd()).map_err(self.err("info"))?;
         Ok(LinkInfo {
