@@ -3,6 +3,7 @@
 //! - [`btf`] reads BTF (object, vmlinux, split module BTF) into a checked model.
 //! - [`obj`] reads a compiled BPF object (ELF) into an [`obj::ObjectSpec`]:
 //!   maps, global data, programs, relocations.
+//! - [`probe`] says what the running kernel supports (probed once, cached).
 //! - [`Pod`] marks types that are plain bytes; [`ctypes`] holds the C types
 //!   generated code uses (`_Bool`, C strings).
 //!
@@ -24,6 +25,7 @@ pub mod mmap;
 pub mod obj;
 pub mod perf;
 mod pod;
+pub mod probe;
 pub mod prog;
 pub mod ringbuf;
 pub mod sys;

@@ -186,12 +186,40 @@ pub extern "C" fn bpf2rs_multi_target_b(x: u64) -> u64 {
 
 #[test]
 fn uprobe_multi_by_glob_counts_both_functions_and_detaches_on_drop() {
-    let obj = load(FIXTURE);
+    // One uprobe_multi link where the kernel has them (6.6+), else one
+    // uprobe per function; then the per-function way forced on any kernel.
+    // One test, not two: both call the same functions of this process.
+    let without_multi = !bpf2rs::probe::has_uprobe_multi_link();
+    uprobe_multi_by_glob(load(FIXTURE), without_multi);
+    let forced = load_configured(FIXTURE, |open| {
+        open.program_mut("on_uprobe_multi")
+            .unwrap()
+            .set_uprobe_multi(false);
+    });
+    uprobe_multi_by_glob(forced, true);
+}
+
+/// `on_uprobe_multi` of `obj` on both `bpf2rs_multi_target_*` functions:
+/// with one uprobe_multi link, or a uprobe (perf_event link) per function.
+fn uprobe_multi_by_glob(obj: bpf2rs::load::Object, per_function: bool) {
     let prog = obj.program("on_uprobe_multi").unwrap();
     let link = prog
         .attach_uprobe_multi(exe(), &["bpf2rs_multi_target_*"], false, None)
         .unwrap();
-    assert_eq!(link.info().unwrap().link_type, 12, "a uprobe_multi link");
+    let link_types: Vec<u32> = link
+        .fds()
+        .map(|fd| {
+            let dup = Link::from_fd(fd.try_clone_to_owned().unwrap());
+            dup.info().unwrap().link_type
+        })
+        .collect();
+    if per_function {
+        assert_eq!(link_types, [7, 7], "a perf_event link per function");
+        let e = link.pin("/sys/fs/bpf/unused").unwrap_err().to_string();
+        assert!(e.contains("pin their fds (Link::fds) one by one"), "{e}");
+    } else {
+        assert_eq!(link_types, [12], "a uprobe_multi link");
+    }
     let call_both = || {
         bpf2rs_multi_target_a(std::hint::black_box(1));
         bpf2rs_multi_target_b(std::hint::black_box(1));
@@ -207,6 +235,24 @@ fn uprobe_multi_by_glob_counts_both_functions_and_detaches_on_drop() {
         e.to_string().ends_with(": no function symbol matches"),
         "{e}"
     );
+}
+
+#[test]
+fn feature_probes_match_the_kernel_release() {
+    require_root();
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut parts = release.trim().split(|c: char| !c.is_ascii_digit());
+    let major: u32 = parts.next().unwrap().parse().unwrap();
+    let minor: u32 = parts.next().unwrap().parse().unwrap();
+    let since = |a: u32, b: u32| (major, minor) >= (a, b);
+    assert_eq!(bpf2rs::probe::has_bpf_cookie(), since(5, 15), "{release}");
+    // uprobe_multi came in 6.6; the probe also counts the first releases'
+    // thread (not process) PID filtering as missing, fixed in 6.10 and in
+    // some stable 6.6+ kernels.
+    let multi = bpf2rs::probe::has_uprobe_multi_link();
+    if !since(6, 6) || since(6, 10) {
+        assert_eq!(multi, since(6, 6), "{release}");
+    }
 }
 
 #[test]

@@ -198,7 +198,11 @@ fn globals_externs_resolve_and_run() {
     let has_kfunc = vmlinux
         .find_by_name("bpf_cast_to_kern_ctx", bpf2rs::btf::Kind::Func)
         .is_ok();
-    assert_eq!(arr(3), u32::from(has_kfunc), "kfunc call ran iff the kernel has it");
+    assert_eq!(
+        arr(3),
+        u32::from(has_kfunc),
+        "kfunc call ran iff the kernel has it"
+    );
     // .data: g_counter 5 + 1, + 2 when LINUX_KERNEL_VERSION >= 6.0.
     let data = obj
         .data(".data")

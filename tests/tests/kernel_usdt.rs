@@ -1,13 +1,26 @@
 //! USDT probes against the kernel, through the generated skeleton: this
 //! test binary defines probes the way `<sys/sdt.h>` does (a `nop` plus a
 //! `.note.stapsdt` note, with a semaphore), and tests/bpf/usdt.bpf.c reads
-//! their arguments through libbpf's `<bpf/usdt.bpf.h>`.
+//! their arguments through libbpf's `<bpf/usdt.bpf.h>`. Each probe test
+//! runs the way this kernel attaches (one uprobe_multi link on 6.6+, a
+//! uprobe per site before), and the per-site way forced on any kernel,
+//! with and without BPF cookies.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 #![cfg(target_arch = "x86_64")]
 
+use std::sync::{Mutex, MutexGuard};
+
 use bpf2rs::link::{self, UsdtLocation, UsdtOpts};
 use bpf2rs_tests::require_root;
-use bpf2rs_tests::skel::usdt::{types, UsdtSkel};
+use bpf2rs_tests::skel::usdt::{types, OpenUsdtSkel, UsdtSkel};
+
+/// Held by the tests that attach to `bpf2rs_test:probe`: a program
+/// attached there counts every firing in this process, whichever test fires.
+static PROBE: Mutex<()> = Mutex::new(());
+
+fn probe_lock() -> MutexGuard<'static, ()> {
+    PROBE.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// The semaphore of probe `bpf2rs_test:probe`: the kernel counts it up
 /// while a uprobe is attached to the probe.
@@ -97,10 +110,36 @@ fn attach_probe(prog: &bpf2rs::prog::Program, pid: Option<u32>, cookie: u64) -> 
 
 /// The fixture loaded, counting only this process.
 fn load() -> UsdtSkel {
+    load_with(|_| {})
+}
+
+/// [`load`], with settings changed by `configure` first.
+fn load_with(configure: impl FnOnce(&mut OpenUsdtSkel)) -> UsdtSkel {
     require_root();
     let mut open = UsdtSkel::open().unwrap();
     open.rodata_mut().target_tgid = std::process::id();
+    configure(&mut open);
     open.load().unwrap()
+}
+
+/// The kernel links of `link`: one uprobe_multi link (type 12), or one
+/// perf_event link (type 7) per site of `bpf2rs_test:probe`.
+fn assert_link_kind(link: &link::Link, per_site: bool) {
+    let types: Vec<u32> = link
+        .fds()
+        .map(|fd| {
+            let l = link::Link::from_fd(fd.try_clone_to_owned().unwrap());
+            let t = l.info().unwrap().link_type;
+            // from_fd owns a dup: closing it leaves the link attached.
+            drop(l);
+            t
+        })
+        .collect();
+    if per_site {
+        assert_eq!(types, [7, 7], "one perf_event link per site");
+    } else {
+        assert_eq!(types, [12], "one uprobe_multi link");
+    }
 }
 
 /// `seen[i]`: (args, cookie, arg_cnt, err).
@@ -142,10 +181,30 @@ fn notes_of_this_binary() {
 
 #[test]
 fn arguments_cookie_and_semaphore_reach_the_program_and_end_with_the_link() {
+    let _probe = probe_lock();
     let skel = load();
+    // uprobe_multi where the kernel has it (6.6+), else a uprobe per site.
+    let per_site = !bpf2rs::probe::has_uprobe_multi_link();
+    arguments_cookie_and_semaphore(&skel, per_site);
+}
+
+#[test]
+fn per_site_uprobes_carry_the_same_arguments_cookie_and_semaphore() {
+    // What kernels before 6.6 get, forced on this one.
+    let _probe = probe_lock();
+    let skel = load_with(|open| open.progs.on_probe.set_uprobe_multi(false));
+    assert_eq!(skel.progs.on_probe.expected_attach_type(), None);
+    arguments_cookie_and_semaphore(&skel, true);
+}
+
+/// `on_probe` attached to both sites of `bpf2rs_test:probe`, twice: the
+/// arguments, cookie and semaphore reach the program while a link lives,
+/// and nothing does after.
+fn arguments_cookie_and_semaphore(skel: &UsdtSkel, per_site: bool) {
     let prog = &skel.progs.on_probe;
     assert_eq!(semaphore(), 0);
     let link = attach_probe(prog, Some(std::process::id()), 0xfeed_f00d);
+    assert_link_kind(&link, per_site);
     // Both sites share the semaphore: each site's uprobe counts it up.
     assert_eq!(semaphore(), 2, "the kernel counts the semaphore up");
     let mem = [0, 0x1122_3344_5566_7788];
@@ -153,11 +212,11 @@ fn arguments_cookie_and_semaphore_reach_the_program_and_end_with_the_link() {
     fire_second(i32::MIN, &[0, u64::MAX], 7);
     assert_eq!(skel.bss().fired, 2, "one run per firing");
     assert_eq!(
-        seen(&skel, 0),
+        seen(skel, 0),
         ([-5, 0x1122_3344_5566_7788, 0xbeef, -7], 0xfeed_f00d, 4, 0)
     );
     assert_eq!(
-        seen(&skel, 1),
+        seen(skel, 1),
         ([i32::MIN as i64, -1, 7, -7], 0xfeed_f00d, 4, 0)
     );
     // The spec the program read, as the generated type sees it.
@@ -193,7 +252,7 @@ fn arguments_cookie_and_semaphore_reach_the_program_and_end_with_the_link() {
     assert_eq!(semaphore(), 2);
     fire_first(1, &mem, 1);
     assert_eq!(skel.bss().fired, 4);
-    let mut cookies = [seen(&skel, 2).1, seen(&skel, 3).1];
+    let mut cookies = [seen(skel, 2).1, seen(skel, 3).1];
     cookies.sort_unstable();
     assert_eq!(cookies, [2, 0xfeed_f00d]);
 
@@ -213,6 +272,72 @@ fn arguments_cookie_and_semaphore_reach_the_program_and_end_with_the_link() {
     let third = attach_probe(prog, None, 3);
     assert_eq!(skel.maps.__bpf_usdt_specs.get(0).unwrap().usdt_cookie, 3);
     drop(third);
+}
+
+#[test]
+fn without_bpf_cookies_sites_are_found_by_address() {
+    // What kernels before 5.15 get, forced on this one: the program's
+    // LINUX_HAS_BPF_COOKIE is false and <bpf/usdt.bpf.h> looks each site's
+    // spec up by address in __bpf_usdt_ip_to_spec_id.
+    let _probe = probe_lock();
+    let skel = load_with(|open| {
+        open.object_mut().set_bpf_cookie(false);
+        open.progs.on_probe.set_uprobe_multi(false);
+    });
+    let prog = &skel.progs.on_probe;
+    let ips = || skel.maps.__bpf_usdt_ip_to_spec_id.iter().count();
+    assert_eq!(ips(), 0);
+
+    // This test binary is position-independent: its sites' addresses
+    // depend on the process, so a pid is needed.
+    let e = prog
+        .attach_usdt(exe(), "bpf2rs_test", "probe", UsdtOpts::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("needs a pid"), "{e}");
+    assert_eq!(ips(), 0, "a failed attach leaves no address behind");
+
+    let link = attach_probe(prog, Some(std::process::id()), 0xfeed_f00d);
+    assert_link_kind(&link, true);
+    assert_eq!(ips(), 2, "one address per site");
+    assert_eq!(semaphore(), 2);
+    let mem = [0, 0x1122_3344_5566_7788];
+    fire_first(-5, &mem, 0xbeef);
+    fire_second(9, &mem, 7);
+    assert_eq!(skel.bss().fired, 2);
+    assert_eq!(
+        seen(&skel, 0),
+        ([-5, 0x1122_3344_5566_7788, 0xbeef, -7], 0xfeed_f00d, 4, 0)
+    );
+    assert_eq!(
+        seen(&skel, 1),
+        ([9, 0x1122_3344_5566_7788, 7, -7], 0xfeed_f00d, 4, 0)
+    );
+
+    // An address takes one link at a time, as with libbpf.
+    let e = prog
+        .attach_usdt(
+            exe(),
+            "bpf2rs_test",
+            "probe",
+            UsdtOpts {
+                pid: Some(std::process::id()),
+                cookie: 2,
+            },
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("__bpf_usdt_ip_to_spec_id already"), "{e}");
+
+    drop(link);
+    assert_eq!(semaphore(), 0);
+    assert_eq!(ips(), 0, "the link's addresses go with it");
+    fire_first(1, &mem, 1);
+    assert_eq!(
+        skel.bss().fired,
+        2,
+        "nothing runs after the link is dropped"
+    );
 }
 
 #[test]

@@ -39,6 +39,7 @@ mod tracefs;
 mod tracing;
 mod uprobe;
 mod usdt;
+mod usdt_by_ip;
 
 use std::ffi::CString;
 use std::fs::File;
@@ -57,7 +58,7 @@ pub use uprobe::{symbol_file_offset, UprobeOpts, UprobeTarget};
 pub use usdt::{
     parse_usdt_args, usdt_notes, usdt_notes_in, UsdtArg, UsdtLocation, UsdtNote, UsdtOpts,
 };
-pub(crate) use usdt::{UsdtSpecs, SPEC_MAP as USDT_SPEC_MAP};
+pub(crate) use usdt::{UsdtSpecs, IP_MAP as USDT_IP_MAP, SPEC_MAP as USDT_SPEC_MAP};
 
 /// An attach or link operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -146,8 +147,16 @@ impl Ctx<'_> {
 /// ([`Program::attach_tc`]) is a filter, not a bpf_link: dropping the link
 /// removes the filter, and the bpf_link operations (pin, info, fd,
 /// iterators) say that they do not apply.
+///
+/// One `Link` may own several kernel links: a `usdt` or `uprobe.multi`
+/// program attached with one uprobe per site, on kernels without
+/// `uprobe_multi` links (before Linux 6.6) or when asked to
+/// ([`ProgSettings::set_uprobe_multi`](crate::load::ProgSettings::set_uprobe_multi)).
+/// Dropping it detaches them all.
 #[derive(Debug)]
 pub struct Link {
+    // Fields drop in this order: the kernel links go before the USDT spec
+    // slots they read are freed.
     kind: LinkKind,
     /// What was attached where, for errors (`xdp on ifindex 1`).
     what: String,
@@ -157,8 +166,9 @@ pub struct Link {
 
 #[derive(Debug)]
 enum LinkKind {
-    /// A bpf_link (or, for old-style attachments, the fd that holds it).
-    Fd(OwnedFd),
+    /// A bpf_link (or, for old-style attachments, the fd that holds it),
+    /// and the other kernel links of a link made of several.
+    Fd { fd: OwnedFd, more: Vec<OwnedFd> },
     /// A tc filter attached through netlink (boxed: most links are fds).
     TcFilter(Box<tc::NetlinkFilter>),
 }
@@ -176,7 +186,10 @@ pub struct LinkInfo {
 impl Link {
     fn new(fd: OwnedFd, what: String) -> Link {
         Link {
-            kind: LinkKind::Fd(fd),
+            kind: LinkKind::Fd {
+                fd,
+                more: Vec::new(),
+            },
             what,
             usdt: None,
         }
@@ -188,6 +201,17 @@ impl Link {
             what,
             usdt: None,
         }
+    }
+
+    /// A link made of the kernel links `fds`; `None` when there are none.
+    fn group(fds: Vec<OwnedFd>, what: String) -> Option<Link> {
+        let mut fds = fds.into_iter();
+        let first = fds.next()?;
+        let mut link = Link::new(first, what);
+        if let LinkKind::Fd { more, .. } = &mut link.kind {
+            more.extend(fds);
+        }
+        Some(link)
     }
 
     /// Wraps the fd of an existing bpf_link.
@@ -214,8 +238,8 @@ impl Link {
         Ok(Link::new(fd, what))
     }
 
-    /// The link's fd; an error for a tc filter attached through netlink,
-    /// which has none.
+    /// The link's fd (the first one's, for a link made of several); an
+    /// error for a tc filter attached through netlink, which has none.
     pub fn fd(&self) -> Result<BorrowedFd<'_>, LinkError> {
         self.bpf_fd("fd", "has no fd")
     }
@@ -226,8 +250,25 @@ impl Link {
     pub fn tc_filter(&self) -> Option<TcFilter> {
         match &self.kind {
             LinkKind::TcFilter(f) => Some(f.filter()),
-            LinkKind::Fd(_) => None,
+            LinkKind::Fd { .. } => None,
         }
+    }
+
+    /// The fds of every kernel link this link owns: one, or one per probe
+    /// site for a `usdt` or `uprobe.multi` program attached one uprobe per
+    /// site.
+    ///
+    /// ```no_run
+    /// # fn f(link: &bpf2rs::link::Link) -> Result<(), bpf2rs::link::LinkError> {
+    /// println!("{} kernel links", link.fds().count());
+    /// # Ok(()) }
+    /// ```
+    pub fn fds(&self) -> impl Iterator<Item = BorrowedFd<'_>> {
+        let (first, more): (Option<&OwnedFd>, &[OwnedFd]) = match &self.kind {
+            LinkKind::Fd { fd, more } => (Some(fd), more),
+            LinkKind::TcFilter(_) => (None, &[]),
+        };
+        first.into_iter().chain(more).map(AsFd::as_fd)
     }
 
     /// Gives up ownership: the program stays attached while the fd is open.
@@ -235,23 +276,68 @@ impl Link {
     /// as the error, still attached.
     ///
     /// A USDT link's spec slots stay taken for the rest of the process: the
-    /// fd may keep the probes attached.
+    /// fd may keep the probes attached. A link made of several keeps the
+    /// others open for the rest of the process too; [`Link::into_fds`]
+    /// gives them all.
     pub fn into_fd(self) -> Result<OwnedFd, Link> {
-        let fd = match self.kind {
-            LinkKind::Fd(fd) => fd,
+        let (fd, more) = match self.kind {
+            LinkKind::Fd { fd, more } => (fd, more),
             kind @ LinkKind::TcFilter(_) => return Err(Link { kind, ..self }),
         };
         if let Some(slots) = &self.usdt {
             slots.keep();
         }
+        for other in more {
+            // Kept attached, as the caller asked: closing would detach.
+            let _ = std::os::fd::IntoRawFd::into_raw_fd(other);
+        }
         Ok(fd)
+    }
+
+    /// Gives up ownership of every kernel link (see [`Link::fds`]): the
+    /// program stays attached while they are open. A USDT link's spec slots
+    /// stay taken for the rest of the process.
+    /// A tc filter attached through netlink has no fd: the link comes back
+    /// as the error, still attached.
+    pub fn into_fds(self) -> Result<Vec<OwnedFd>, Link> {
+        let (fd, mut more) = match self.kind {
+            LinkKind::Fd { fd, more } => (fd, more),
+            kind @ LinkKind::TcFilter(_) => return Err(Link { kind, ..self }),
+        };
+        if let Some(slots) = &self.usdt {
+            slots.keep();
+        }
+        let mut fds = Vec::with_capacity(1 + more.len());
+        fds.push(fd);
+        fds.append(&mut more);
+        Ok(fds)
     }
 
     /// Pins the link at `path` in bpffs, so that the program stays attached
     /// after this process drops the link (remove the file to detach).
-    /// A tc filter attached through netlink cannot be pinned.
+    /// A tc filter attached through netlink cannot be pinned, nor can a
+    /// link made of several (see [`Link::fds`]) as one: an error says so.
     pub fn pin(&self, path: impl AsRef<Path>) -> Result<(), LinkError> {
         let fd = self.bpf_fd("pin", "cannot be pinned")?;
+        if let LinkKind::Fd { more, .. } = &self.kind {
+            if !more.is_empty() {
+                return Err(LinkError::Link {
+                    what: self.what.clone(),
+                    op: "pin",
+                    source: SysError {
+                        op: "BPF_OBJ_PIN",
+                        source: std::io::Error::new(
+                            std::io::ErrorKind::Unsupported,
+                            format!(
+                                "the link is {} kernel links (one uprobe per site, for lack of \
+                                 uprobe_multi); pin their fds (Link::fds) one by one",
+                                1 + more.len()
+                            ),
+                        ),
+                    },
+                });
+            }
+        }
         let c = c_path(&self.what, path.as_ref(), "BPF_OBJ_PIN")?;
         sys::obj_pin(fd, &c).map_err(self.err("pin"))?;
         // The pinned link may outlive this handle: its USDT specs stay.
@@ -265,11 +351,19 @@ impl Link {
     /// (BPF_LINK_DETACH), then closes the fd. Only some link types support
     /// it (xdp, tcx, cgroup, netns, netfilter, netkit, sockmap); the others
     /// (perf event, raw tracepoint, tracing, iter) answer EOPNOTSUPP and
-    /// detach when their last fd and pin are gone. A tc filter attached
+    /// detach when their last fd and pin are gone. A link made of several
+    /// detaches each (the first error is returned); a tc filter attached
     /// through netlink is removed (RTM_DELTFILTER).
     pub fn detach(self) -> Result<(), LinkError> {
         match self.kind {
-            LinkKind::Fd(ref fd) => sys::link::link_detach(fd.as_fd()).map_err(self.err("detach")),
+            LinkKind::Fd { ref fd, ref more } => {
+                let mut result = Ok(());
+                for fd in std::iter::once(fd).chain(more) {
+                    let r = sys::link::link_detach(fd.as_fd()).map_err(self.err("detach"));
+                    result = result.and(r);
+                }
+                result
+            }
             LinkKind::TcFilter(f) => f.remove().map_err(|source| LinkError::Link {
                 what: self.what,
                 op: "detach",
@@ -278,20 +372,28 @@ impl Link {
         }
     }
 
-    /// Replaces the attached program with `prog` without a gap (for a tc
-    /// filter attached through netlink: at the same priority and handle).
+    /// Replaces the attached program with `prog` without a gap (in each
+    /// kernel link of a link made of several, the first error returned; for
+    /// a tc filter attached through netlink: at the same priority and
+    /// handle).
     pub fn update(&self, prog: &Program) -> Result<(), LinkError> {
         let prog_fd = prog.fd()?;
         match &self.kind {
-            LinkKind::Fd(fd) => {
-                sys::link::link_update(fd.as_fd(), prog_fd).map_err(self.err("update"))
+            LinkKind::Fd { .. } => {
+                let mut result = Ok(());
+                for fd in self.fds() {
+                    let r = sys::link::link_update(fd, prog_fd).map_err(self.err("update"));
+                    result = result.and(r);
+                }
+                result
             }
             LinkKind::TcFilter(f) => f.replace(prog, prog_fd).map_err(self.err("update")),
         }
     }
 
-    /// The link's id, type and program id. A tc filter attached through
-    /// netlink has none: see [`Link::tc_filter`].
+    /// The link's id, type and program id (the first one's, for a link
+    /// made of several). A tc filter attached through netlink has none:
+    /// see [`Link::tc_filter`].
     pub fn info(&self) -> Result<LinkInfo, LinkError> {
         let fd = self.bpf_fd("info", "has no link info (see Link::tc_filter)")?;
         let raw = sys::link::link_info(fd).map_err(self.err("info"))?;
@@ -335,7 +437,7 @@ impl Link {
     /// The bpf_link fd, or why `op` does not apply to a netlink tc filter.
     fn bpf_fd(&self, op: &'static str, why: &str) -> Result<BorrowedFd<'_>, LinkError> {
         match &self.kind {
-            LinkKind::Fd(fd) => Ok(fd.as_fd()),
+            LinkKind::Fd { fd, .. } => Ok(fd.as_fd()),
             LinkKind::TcFilter(_) => Err(LinkError::NotBpfLink {
                 what: self.what.clone(),
                 op,

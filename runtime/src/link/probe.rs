@@ -6,7 +6,7 @@
 //! name. Out: a [`Link`] (the link keeps the perf event alive).
 
 use std::ffi::CString;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{BorrowedFd, OwnedFd};
 
 use super::{tracefs, Ctx, Link, LinkError};
 use crate::obj::{AttachType, ProgType};
@@ -50,19 +50,29 @@ pub(super) fn perf_link(
     perf: BorrowedFd<'_>,
     cookie: u64,
 ) -> Result<super::Link, LinkError> {
+    let fd = perf_link_fd(prog, ctx, perf, cookie)?;
+    Ok(Link::new(
+        fd,
+        format!("{} {} on {}", ctx.kind, prog.name(), ctx.target),
+    ))
+}
+
+/// [`perf_link`]'s bpf_link fd (which keeps the perf event alive).
+pub(super) fn perf_link_fd(
+    prog: &Program,
+    ctx: Ctx<'_>,
+    perf: BorrowedFd<'_>,
+    cookie: u64,
+) -> Result<OwnedFd, LinkError> {
     use std::os::fd::AsRawFd;
-    let fd = sys_link::link_create(&LinkCreate {
+    sys_link::link_create(&LinkCreate {
         prog_fd: prog.fd()?,
         target: perf.as_raw_fd() as u32,
         attach_type: AttachType::PERF_EVENT.0,
         flags: 0,
         extra: LinkExtra::PerfEvent { cookie },
     })
-    .map_err(|e| ctx.sys(e))?;
-    Ok(Link::new(
-        fd,
-        format!("{} {} on {}", ctx.kind, prog.name(), ctx.target),
-    ))
+    .map_err(|e| ctx.sys(e))
 }
 
 fn check_type(prog: &Program, ctx: Ctx<'_>, want: ProgType) -> Result<(), LinkError> {

@@ -1,16 +1,19 @@
 //! User-space probes: uprobe/uretprobe through the uprobe PMU, on a file
 //! by symbol (resolved to a file offset from the ELF symbol tables) or by
-//! raw file offset.
+//! raw file offset; uprobe.multi on every function matching a glob, with
+//! one `uprobe_multi` link or, where the program was loaded without it
+//! (kernels before 6.6), one uprobe per function.
 //!
-//! In: a loaded kprobe-type program, a path, a symbol or offset. Out: a
-//! [`Link`] bound to the uprobe perf event.
+//! In: a loaded kprobe-type program, a path, a symbol, offset or globs.
+//! Out: a [`Link`] bound to the uprobe perf event(s) or uprobe_multi link.
 
 use std::ffi::CString;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 use object::{Object, ObjectSection, ObjectSymbol};
 
-use super::{probe::perf_link, tracefs, Ctx, Link, LinkError};
+use super::{probe::perf_link_fd, tracefs, Ctx, Link, LinkError};
 use crate::obj::{AttachType, ProgType};
 use crate::prog::Program;
 use crate::sys::link::{self as sys_link, LinkCreate, LinkExtra};
@@ -141,32 +144,85 @@ impl Program {
                 .ok_or_else(|| ctx.target("offset overflows"))?,
             UprobeTarget::Offset(o) => o,
         };
+        let fd = Uprobes::new(self, ctx, path, opts.retprobe, opts.pid)?.attach(
+            ctx,
+            offset,
+            opts.ref_ctr_offset,
+            opts.cookie,
+        )?;
+        Ok(Link::new(
+            fd,
+            format!("{} {} on {}", ctx.kind, self.name(), ctx.target),
+        ))
+    }
+}
+
+/// Uprobes of one program on one file: each a uprobe PMU perf event at a
+/// file offset, with the program bound to it by a BPF_PERF_EVENT link.
+#[derive(Debug)]
+pub(super) struct Uprobes<'a> {
+    prog: &'a Program,
+    path: CString,
+    pmu_type: u32,
+    /// What every event's `config` has: the retprobe bit, or nothing.
+    config: u64,
+    pid: i32,
+    cpu: i32,
+}
+
+impl<'a> Uprobes<'a> {
+    /// `pid`: only that process; `None` for every process.
+    pub(super) fn new(
+        prog: &'a Program,
+        ctx: Ctx<'_>,
+        path: &Path,
+        retprobe: bool,
+        pid: Option<i32>,
+    ) -> Result<Uprobes<'a>, LinkError> {
         let (pmu_type, ret_bit) = tracefs::pmu("uprobe").map_err(|r| ctx.target(r))?;
         use std::os::unix::ffi::OsStrExt;
-        let c = CString::new(path.as_os_str().as_bytes())
+        let path = CString::new(path.as_os_str().as_bytes())
             .map_err(|_| ctx.target("the path contains a NUL byte"))?;
-        // ref_ctr_offset lives in config bits 32..63 (format/ref_ctr_offset).
-        let mut config = opts.ref_ctr_offset << 32;
-        if opts.retprobe {
-            config |= 1 << ret_bit;
-        }
-        let (pid, cpu) = match opts.pid {
+        // A process's uprobe follows its threads (the kernel filters by
+        // mm); every process's is a CPU-wide event, which still fires on
+        // every CPU (libbpf opens it on CPU 0 too).
+        let (pid, cpu) = match pid {
             Some(pid) => (pid, -1),
             None => (-1, 0),
         };
-        let perf = perf_event_open(&PerfEventOpen {
+        Ok(Uprobes {
+            prog,
+            path,
             pmu_type,
-            config,
-            config1_str: Some(&c),
-            config2: offset,
-            sample_period: 1,
+            config: if retprobe { 1 << ret_bit } else { 0 },
             pid,
             cpu,
+        })
+    }
+
+    /// A uprobe at file offset `offset`. `ref_ctr_offset`: the file offset
+    /// of a USDT semaphore the kernel counts up while the uprobe is there
+    /// (0 for none); `cookie`: what `bpf_get_attach_cookie()` returns.
+    pub(super) fn attach(
+        &self,
+        ctx: Ctx<'_>,
+        offset: u64,
+        ref_ctr_offset: u64,
+        cookie: u64,
+    ) -> Result<OwnedFd, LinkError> {
+        // ref_ctr_offset lives in config bits 32..63 (format/ref_ctr_offset).
+        let perf = perf_event_open(&PerfEventOpen {
+            pmu_type: self.pmu_type,
+            config: self.config | ref_ctr_offset << 32,
+            config1_str: Some(&self.path),
+            config2: offset,
+            sample_period: 1,
+            pid: self.pid,
+            cpu: self.cpu,
             ..Default::default()
         })
         .map_err(|e| ctx.sys(e))?;
-        use std::os::fd::AsFd;
-        perf_link(self, ctx, perf.as_fd(), opts.cookie)
+        perf_link_fd(self.prog, ctx, perf.as_fd(), cookie)
     }
 }
 
@@ -177,6 +233,13 @@ impl Program {
     /// Attaches a `uprobe.multi` program to every function of the ELF file
     /// at `path` whose name matches one of `patterns` (globs with `*` and
     /// `?`), with one BPF_TRACE_UPROBE_MULTI link (Linux 6.6+).
+    ///
+    /// On older kernels (or with
+    /// [`ProgSettings::set_uprobe_multi`](crate::load::ProgSettings::set_uprobe_multi)
+    /// off) the program was loaded as a plain kprobe program and gets one
+    /// uprobe per function instead, all owned by the one [`Link`]; libbpf
+    /// has no such fallback. The program runs at the same places; only
+    /// `bpf_get_func_ip()` differs (0 in a plain uprobe).
     ///
     /// ```no_run
     /// # fn f(prog: &bpf2rs::prog::Program) -> Result<(), bpf2rs::link::LinkError> {
@@ -212,6 +275,22 @@ impl Program {
             return Err(ctx.target("no function symbol matches"));
         }
         let offsets: Vec<u64> = found.iter().map(|(_, o)| *o).collect();
+        let what = format!(
+            "{} {} on {} functions of {}",
+            ctx.kind,
+            self.name(),
+            offsets.len(),
+            path.display()
+        );
+        if self.expected_attach_type() != Some(AttachType::TRACE_UPROBE_MULTI) {
+            // Loaded for plain uprobes (see crate::load's expected_attach_type).
+            let uprobes = Uprobes::new(self, ctx, path, retprobe, perf_pid(ctx, pid)?)?;
+            let fds = offsets
+                .iter()
+                .map(|&offset| uprobes.attach(ctx, offset, 0, 0))
+                .collect::<Result<Vec<_>, _>>()?;
+            return Link::group(fds, what).ok_or_else(|| ctx.target("no function symbol matches"));
+        }
         let fd = self.uprobe_multi_link(
             &ctx,
             path,
@@ -227,16 +306,18 @@ impl Program {
             },
             pid,
         )?;
-        Ok(Link::new(
-            fd,
-            format!(
-                "{} {} on {} functions of {}",
-                ctx.kind,
-                self.name(),
-                offsets.len(),
-                path.display()
-            ),
-        ))
+        Ok(Link::new(fd, what))
+    }
+}
+
+/// A `uprobe_multi` PID filter as a perf event's: 0 and `None` both mean
+/// every process there.
+pub(super) fn perf_pid(ctx: Ctx<'_>, pid: Option<u32>) -> Result<Option<i32>, LinkError> {
+    match pid {
+        None | Some(0) => Ok(None),
+        Some(p) => i32::try_from(p)
+            .map(Some)
+            .map_err(|_| ctx.target(format!("pid {p} is out of range"))),
     }
 }
 

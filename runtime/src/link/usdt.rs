@@ -3,18 +3,23 @@
 //!
 //! In: a loaded program written with libbpf's `<bpf/usdt.bpf.h>` (section
 //! `usdt` or `usdt/PATH:PROVIDER:NAME`), and the ELF file that holds the
-//! probe. Out: one `uprobe_multi` [`Link`] covering every site of the probe
-//! (Linux 6.6+).
+//! probe. Out: one [`Link`] covering every site of the probe: a single
+//! `uprobe_multi` link (Linux 6.6+), or one uprobe per site where the
+//! program was loaded without `uprobe_multi` (older kernels, or
+//! `ProgSettings::set_uprobe_multi(false)`), as libbpf does.
 //!
 //! The protocol is libbpf's: each probe site's argument locations, decoded
 //! from the `.note.stapsdt` argument string (`-4@%eax 8@-16(%rbp) 4@$5`),
 //! become a spec written into the object's `__bpf_usdt_specs` array, and
 //! the uprobe's BPF cookie is the spec's index, which `bpf_usdt_arg()`
-//! and friends read. Spec slots are shared between links with identical
-//! specs and freed when the last such link is dropped. The spec's layout is
-//! read from the object's own BTF, so any header version with the same
-//! field names works. A probe with a semaphore gets it counted up by the
-//! kernel (the uprobe's reference counter) while the link lives.
+//! and friends read. Without BPF cookies (before Linux 5.15) the program
+//! looks the index up by the site's address in `__bpf_usdt_ip_to_spec_id`
+//! instead, which [`super::usdt_by_ip`] fills. Spec slots are shared
+//! between links with identical specs and freed when the last such link is
+//! dropped. The spec's layout is read from the object's own BTF, so any
+//! header version with the same field names works. A probe with a
+//! semaphore gets it counted up by the kernel (the uprobe's reference
+//! counter) while the link lives.
 //!
 //! Argument decoding covers x86-64 (constants, registers, register plus
 //! offset); other architectures and index-register addressing give an
@@ -26,15 +31,19 @@ use std::sync::{Arc, Mutex};
 
 use object::{Object, ObjectSection, ObjectSegment};
 
-use super::uprobe::UprobeMultiSites;
+use super::uprobe::{perf_pid, UprobeMultiSites, Uprobes};
+use super::usdt_by_ip::SiteAddresses;
 use super::{Ctx, Link, LinkError};
 use crate::btf::{Btf, Type, TypeId};
 use crate::map::{Map, MapFlags};
-use crate::obj::ProgType;
+use crate::obj::{AttachType, ProgType};
 use crate::prog::Program;
 
 /// Name of the spec array `<bpf/usdt.bpf.h>` declares.
 pub(crate) const SPEC_MAP: &str = "__bpf_usdt_specs";
+/// Name of the address -> spec index map `<bpf/usdt.bpf.h>` declares for
+/// kernels without BPF cookies.
+pub(crate) const IP_MAP: &str = "__bpf_usdt_ip_to_spec_id";
 
 /// One probe site from an ELF file's `.note.stapsdt` notes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,12 +98,19 @@ pub fn usdt_notes(path: &Path) -> Result<Vec<UsdtNote>, String> {
 
 /// Every USDT probe site of the ELF file `data`.
 pub fn usdt_notes_in(data: &[u8]) -> Result<Vec<UsdtNote>, String> {
+    parse_notes(data).map(|(notes, _)| notes)
+}
+
+/// The probe sites of the ELF file `data`, and whether it is
+/// position-independent (a shared library or PIE executable: ET_DYN).
+fn parse_notes(data: &[u8]) -> Result<(Vec<UsdtNote>, bool), String> {
     let file = object::File::parse(data).map_err(|e| format!("not an ELF file: {e}"))?;
     if !file.is_64() {
         return Err("32-bit ELF files are not supported for USDT".into());
     }
+    let dynamic = file.kind() == object::ObjectKind::Dynamic;
     let Some(notes) = file.section_by_name(".note.stapsdt") else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), dynamic));
     };
     let raw = notes
         .data()
@@ -194,7 +210,7 @@ pub fn usdt_notes_in(data: &[u8]) -> Result<Vec<UsdtNote>, String> {
         }
         pos = next;
     }
-    Ok(out)
+    Ok((out, dynamic))
 }
 
 /// Decodes an x86-64 USDT argument string (`-4@%eax 8@-16(%rbp) 4@$5`).
@@ -449,6 +465,10 @@ pub(crate) struct UsdtSpecs {
     layout: Result<SpecLayout, String>,
     /// Per slot: the spec written there and how many links use it.
     slots: Mutex<Vec<Option<Slot>>>,
+    /// Where the programs find a site's spec index: `None` in the uprobe's
+    /// BPF cookie, else by the site's address in this map (the object's
+    /// `LINUX_HAS_BPF_COOKIE` is false), or an error saying why it can't.
+    by_ip: Option<Result<Map, String>>,
 }
 
 /// A spec slot in use.
@@ -460,7 +480,15 @@ struct Slot {
 
 impl UsdtSpecs {
     /// The spec array `map`, whose BTF value type is `value` in `btf`.
-    pub(crate) fn new(map: Map, btf: Option<&Btf>, value: Option<TypeId>) -> UsdtSpecs {
+    /// `by_ip`: the object's address map when its programs find specs by
+    /// address (no BPF cookies); `Some(None)` when they would but the
+    /// object has no such map.
+    pub(crate) fn new(
+        map: Map,
+        btf: Option<&Btf>,
+        value: Option<TypeId>,
+        by_ip: Option<Option<Map>>,
+    ) -> UsdtSpecs {
         let layout = match (btf, value) {
             (Some(btf), Some(v)) => {
                 SpecLayout::from_btf(btf, v).map_err(|e| format!("map {SPEC_MAP}: value type: {e}"))
@@ -468,7 +496,17 @@ impl UsdtSpecs {
             _ => Err(format!("map {SPEC_MAP} has no BTF value type")),
         };
         let slots = Mutex::new(vec![None; map.info().max_entries as usize]);
-        UsdtSpecs { map, layout, slots }
+        let by_ip = by_ip.map(|m| {
+            m.ok_or_else(|| {
+                format!("without BPF cookies the spec is found by address, and the object has no {IP_MAP} map")
+            })
+        });
+        UsdtSpecs {
+            map,
+            layout,
+            slots,
+            by_ip,
+        }
     }
 
     /// A slot holding `spec`: an existing identical one, or a free one,
@@ -513,11 +551,14 @@ impl UsdtSpecs {
     }
 }
 
-/// Spec slots a USDT link uses, released when the link is dropped.
+/// Spec slots a USDT link uses, released when the link is dropped (after
+/// its kernel links: see [`Link`]'s field order).
 #[derive(Debug)]
 pub(crate) struct SpecSlots {
     specs: Arc<UsdtSpecs>,
     ids: Vec<u32>,
+    /// Keys of the address map this link added (no BPF cookies).
+    addresses: Vec<u64>,
     /// Set once the link is pinned: it may outlive this process's handle.
     kept: AtomicBool,
 }
@@ -531,17 +572,37 @@ impl SpecSlots {
 
 impl Drop for SpecSlots {
     fn drop(&mut self) {
-        if !self.kept.load(Ordering::Relaxed) {
-            self.specs.release(&self.ids);
+        if self.kept.load(Ordering::Relaxed) {
+            return;
         }
+        // The next link on these sites adds them again (libbpf deletes them
+        // on detach too, or they would collide).
+        if let Some(Ok(map)) = &self.specs.by_ip {
+            for ip in &self.addresses {
+                let _ = map.delete(&ip.to_ne_bytes());
+            }
+        }
+        self.specs.release(&self.ids);
     }
 }
 
+/// Where the uprobe PMU says it can count a USDT semaphore (Linux 4.20+);
+/// libbpf checks the same file.
+const REF_CTR_FORMAT: &str = "/sys/bus/event_source/devices/uprobe/format/ref_ctr_offset";
+
 impl Program {
     /// Attaches a `usdt` program to every site of probe `provider:name` in
-    /// the ELF file at `path` (an executable or a shared library), with one
-    /// `uprobe_multi` link (Linux 6.6+). The program reads the probe's
-    /// arguments with `<bpf/usdt.bpf.h>`'s `BPF_USDT()`/`bpf_usdt_arg()`.
+    /// the ELF file at `path` (an executable or a shared library). The
+    /// program reads the probe's arguments with `<bpf/usdt.bpf.h>`'s
+    /// `BPF_USDT()`/`bpf_usdt_arg()`.
+    ///
+    /// One `uprobe_multi` link covers every site (Linux 6.6+). Where the
+    /// program was loaded without it (older kernels, or
+    /// [`ProgSettings::set_uprobe_multi`](crate::load::ProgSettings::set_uprobe_multi)
+    /// off), each site gets a uprobe of its own, all owned by the returned
+    /// [`Link`], as libbpf does. Without BPF cookies too (before Linux
+    /// 5.15), a probe in a shared library or a position-independent
+    /// executable needs `opts.pid`: its sites' addresses differ per process.
     ///
     /// ```no_run
     /// # fn f(prog: &bpf2rs::prog::Program) -> Result<(), bpf2rs::link::LinkError> {
@@ -572,7 +633,8 @@ impl Program {
             ))
         })?;
         let layout = specs.layout.as_ref().map_err(|e| ctx.target(e.clone()))?;
-        let notes = usdt_notes(path).map_err(|r| ctx.target(r))?;
+        let data = std::fs::read(path).map_err(|e| ctx.target(e.to_string()))?;
+        let (notes, dynamic) = parse_notes(&data).map_err(|r| ctx.target(r))?;
         let sites: Vec<&UsdtNote> = notes
             .iter()
             .filter(|n| n.provider == provider && n.name == name)
@@ -583,38 +645,105 @@ impl Program {
                 notes.len()
             )));
         }
+        // Without BPF cookies: the address map, and where the sites are.
+        let by_ip = match &specs.by_ip {
+            None => None,
+            Some(Ok(map)) => {
+                let addresses =
+                    SiteAddresses::new(path, dynamic, opts.pid).map_err(|r| ctx.target(r))?;
+                Some((map, addresses))
+            }
+            Some(Err(why)) => return Err(ctx.target(why.clone())),
+        };
+        // The kind of link the program was loaded for (crate::load's
+        // expected_attach_type): one uprobe_multi link, or a uprobe per site.
+        let uprobes = if self.expected_attach_type() == Some(AttachType::TRACE_UPROBE_MULTI) {
+            None
+        } else {
+            if sites.iter().any(|s| s.semaphore_offset != 0) && !Path::new(REF_CTR_FORMAT).exists()
+            {
+                return Err(ctx.target(format!(
+                    "the probe has a semaphore, and this kernel's uprobes cannot count one \
+                     (no {REF_CTR_FORMAT}: Linux 4.20+)"
+                )));
+            }
+            Some(Uprobes::new(
+                self,
+                ctx,
+                path,
+                false,
+                perf_pid(ctx, opts.pid)?,
+            )?)
+        };
+        // Declared before the kernel links, so dropped after them on error.
         let mut slots = SpecSlots {
             specs: Arc::clone(specs),
             ids: Vec::with_capacity(sites.len()),
+            addresses: Vec::new(),
             kept: AtomicBool::new(false),
         };
+        let mut per_site = Vec::new();
         let mut offsets = Vec::with_capacity(sites.len());
         let mut ref_ctrs = Vec::with_capacity(sites.len());
+        let mut cookies = Vec::with_capacity(sites.len());
         for site in &sites {
-            let at = |r: String| ctx.target(format!("site at {:#x}: {r}", site.address));
+            let site_desc = format!("{desc} (site at {:#x})", site.address);
+            let site_ctx = Ctx {
+                target: &site_desc,
+                ..ctx
+            };
+            let at = |r: String| site_ctx.target(r);
             let args = parse_usdt_args(&site.args).map_err(at)?;
             let spec = layout.encode(&args, opts.cookie).map_err(at)?;
-            slots.ids.push(specs.acquire(spec).map_err(at)?);
-            offsets.push(site.file_offset);
-            ref_ctrs.push(site.semaphore_offset);
+            let id = specs.acquire(spec).map_err(at)?;
+            slots.ids.push(id);
+            if let Some((map, addresses)) = &by_ip {
+                let ip = addresses.of(site).map_err(at)?;
+                // The program reads a `long` key and a `__u32` value.
+                match map.update(&ip.to_ne_bytes(), &id.to_ne_bytes(), MapFlags::NOEXIST) {
+                    Ok(()) => slots.addresses.push(ip),
+                    Err(e) if e.errno() == Some(libc::EEXIST) => {
+                        return Err(at(format!(
+                            "address {ip:#x} is in {IP_MAP} already: without BPF cookies a \
+                             site takes one USDT link at a time"
+                        )))
+                    }
+                    Err(e) => return Err(at(e.to_string())),
+                }
+            }
+            let cookie = if by_ip.is_some() { 0 } else { u64::from(id) };
+            match &uprobes {
+                Some(uprobes) => per_site.push(uprobes.attach(
+                    site_ctx,
+                    site.file_offset,
+                    site.semaphore_offset,
+                    cookie,
+                )?),
+                None => {
+                    offsets.push(site.file_offset);
+                    ref_ctrs.push(site.semaphore_offset);
+                    cookies.push(cookie);
+                }
+            }
         }
-        let cookies: Vec<u64> = slots.ids.iter().map(|&i| u64::from(i)).collect();
-        let has_semaphore = ref_ctrs.iter().any(|&r| r != 0);
-        let fd = self.uprobe_multi_link(
-            &ctx,
-            path,
-            UprobeMultiSites {
-                offsets: &offsets,
-                ref_ctr_offsets: has_semaphore.then_some(&ref_ctrs[..]),
-                cookies: Some(&cookies),
-            },
-            0,
-            opts.pid,
-        )?;
-        let mut link = Link::new(
-            fd,
-            format!("usdt {} on {} sites of {desc}", self.name(), offsets.len()),
-        );
+        let what = format!("usdt {} on {} sites of {desc}", self.name(), sites.len());
+        let mut link = if uprobes.is_some() {
+            Link::group(per_site, what).ok_or_else(|| ctx.target("no such probe"))?
+        } else {
+            let has_semaphore = ref_ctrs.iter().any(|&r| r != 0);
+            let fd = self.uprobe_multi_link(
+                &ctx,
+                path,
+                UprobeMultiSites {
+                    offsets: &offsets,
+                    ref_ctr_offsets: has_semaphore.then_some(&ref_ctrs[..]),
+                    cookies: Some(&cookies),
+                },
+                0,
+                opts.pid,
+            )?;
+            Link::new(fd, what)
+        };
         link.usdt = Some(slots);
         Ok(link)
     }

@@ -68,9 +68,12 @@ impl Externs {
     /// naming it, and so is an extern that is neither `__kconfig` nor
     /// `__ksym` (the reader keeps those so `inspect` can show them; loading
     /// is where they are refused, each named with the reason).
+    /// `bpf_cookie`: whether the programs may use BPF cookies where the
+    /// kernel has them (`LINUX_HAS_BPF_COOKIE`).
     pub(crate) fn resolve(
         spec: &ObjectSpec,
         target: Option<&CoreTarget>,
+        bpf_cookie: bool,
     ) -> Result<Externs, String> {
         let mut out = Externs::default();
         if spec.externs.is_empty() {
@@ -81,7 +84,7 @@ impl Externs {
             return Err(unresolved.join("; "));
         }
         let local = spec.btf.as_deref().ok_or("externs without BTF")?;
-        out.layout_kconfig(spec, local)?;
+        out.layout_kconfig(spec, local, bpf_cookie)?;
         let mut kallsyms: Option<HashMap<String, u64>> = None;
         for (idx, e) in spec.externs.iter().enumerate() {
             if e.kind != ExternKind::Ksym {
@@ -125,7 +128,12 @@ impl Externs {
         Ok(out)
     }
 
-    fn layout_kconfig(&mut self, spec: &ObjectSpec, local: &Btf) -> Result<(), String> {
+    fn layout_kconfig(
+        &mut self,
+        spec: &ObjectSpec,
+        local: &Btf,
+        bpf_cookie: bool,
+    ) -> Result<(), String> {
         let mut kcfg: Vec<(&str, TypeId, u32, u32, bool)> = Vec::new();
         for e in spec
             .externs
@@ -158,9 +166,13 @@ impl Externs {
             let slot = &mut slot[..size as usize];
             let value = match name {
                 "LINUX_KERNEL_VERSION" => Some(kernel_version()?.to_string()),
-                // Virtual values libbpf provides: this kernel has both.
-                // "y" reads as 1 in a `_Bool` (usdt.bpf.h's type) and in an int.
-                "LINUX_HAS_BPF_COOKIE" | "LINUX_HAS_SYSCALL_WRAPPER" => Some("y".to_owned()),
+                // Virtual values libbpf provides. "y" reads as 1 in a
+                // `_Bool` (usdt.bpf.h's type) and in an int, "n" as 0.
+                "LINUX_HAS_BPF_COOKIE" => {
+                    let has = bpf_cookie && crate::probe::has_bpf_cookie();
+                    Some(if has { "y" } else { "n" }.to_owned())
+                }
+                "LINUX_HAS_SYSCALL_WRAPPER" => Some("y".to_owned()),
                 _ => config
                     .as_ref()
                     .ok()

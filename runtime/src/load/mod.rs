@@ -31,7 +31,7 @@ pub use link::CoreApplied;
 
 use crate::map::Map;
 use crate::mmap::Mmap;
-use crate::obj::{DataKind, ObjectSpec, ProgramSpec};
+use crate::obj::{AttachType, DataKind, ObjectSpec, ProgramSpec, SectionDef};
 use crate::pod::AlignedBytes;
 use crate::prog::Program;
 use crate::sys;
@@ -83,6 +83,11 @@ pub struct ProgSettings {
     /// Verifier log level when loading succeeds too (0: only on failure);
     /// the log is then [`Program::verifier_log`].
     pub log_level: u32,
+    /// Load `usdt` and `uprobe.multi` programs for one `uprobe_multi` link
+    /// when the kernel has them (true by default). False, or a kernel
+    /// before 6.6, loads them as plain kprobe programs that attach one
+    /// uprobe per site.
+    pub uprobe_multi: bool,
 }
 
 impl ProgSettings {
@@ -96,6 +101,23 @@ impl ProgSettings {
     pub fn set_log_level(&mut self, level: u32) {
         self.log_level = level;
     }
+
+    /// Whether a `usdt` or `uprobe.multi` program may use one
+    /// `uprobe_multi` link for all its sites (the default, where the kernel
+    /// has them: Linux 6.6+). With `false` it attaches one uprobe per site,
+    /// as it must on older kernels; the program sees the same arguments and
+    /// cookies either way.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut open = bpf2rs::load::OpenObject::open_file("usdt.bpf.o")?;
+    /// open.program_mut("on_probe").unwrap().set_uprobe_multi(false);
+    /// let obj = open.load()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn set_uprobe_multi(&mut self, uprobe_multi: bool) {
+        self.uprobe_multi = uprobe_multi;
+    }
 }
 
 impl Default for ProgSettings {
@@ -103,6 +125,7 @@ impl Default for ProgSettings {
         ProgSettings {
             autoload: true,
             log_level: 0,
+            uprobe_multi: true,
         }
     }
 }
@@ -117,6 +140,8 @@ pub struct OpenObject {
     data: Vec<AlignedBytes>,
     pin_root: PathBuf,
     core_target: Option<PathBuf>,
+    /// Whether programs may use BPF cookies where the kernel has them.
+    bpf_cookie: bool,
 }
 
 impl OpenObject {
@@ -151,6 +176,7 @@ impl OpenObject {
                 .collect(),
             pin_root: PathBuf::from(DEFAULT_PIN_ROOT),
             core_target: None,
+            bpf_cookie: true,
             spec,
         }
     }
@@ -229,6 +255,25 @@ impl OpenObject {
         self.core_target = Some(path.into());
     }
 
+    /// Whether the object's `LINUX_HAS_BPF_COOKIE` says the kernel has BPF
+    /// cookies when it does (true by default; Linux 5.15+). With `false` it
+    /// reads false, as on older kernels, and [`Program::attach_usdt`] fills
+    /// `<bpf/usdt.bpf.h>`'s address map so that the programs find each
+    /// site's spec by address, as libbpf does there. Mostly for testing
+    /// that path on a newer kernel; cookies given to other attach calls
+    /// still reach `bpf_get_attach_cookie()`.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut open = bpf2rs::load::OpenObject::open_file("usdt.bpf.o")?;
+    /// open.set_bpf_cookie(false);
+    /// let obj = open.load()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn set_bpf_cookie(&mut self, bpf_cookie: bool) {
+        self.bpf_cookie = bpf_cookie;
+    }
+
     /// Creates every map, fills static contents and global data, links and
     /// loads every program (with autoload). On error everything created so
     /// far is closed.
@@ -240,17 +285,19 @@ impl OpenObject {
             data,
             pin_root,
             core_target,
+            bpf_cookie,
         } = self;
         let object = spec.name.clone();
         let mut notes = Vec::new();
         struct_ops_unsupported(&spec, &prog_settings, &mut notes)?;
         let kernel = kernel_btf(&spec, &prog_settings, core_target.as_deref())?;
-        let mut externs = externs::Externs::resolve(&spec, kernel.as_ref()).map_err(|message| {
-            LoadError::Other {
-                object: object.clone(),
-                message,
-            }
-        })?;
+        let mut externs =
+            externs::Externs::resolve(&spec, kernel.as_ref(), bpf_cookie).map_err(|message| {
+                LoadError::Other {
+                    object: object.clone(),
+                    message,
+                }
+            })?;
         let btf_fd = load_btf(&spec, &mut notes);
         let mut maps: Vec<Map> = Vec::with_capacity(spec.maps.len());
         for (m, settings) in spec.maps.iter().zip(map_settings.iter_mut()) {
@@ -325,7 +372,7 @@ impl OpenObject {
             core.push((p.name.clone(), applied));
         }
         maps::fill_prog_slots(&object, &spec, &maps, &programs)?;
-        share_usdt_specs(&object, &spec, &maps, &mut programs)?;
+        share_usdt_specs(&object, &spec, &maps, &mut programs, bpf_cookie)?;
         Ok(Object {
             name: object,
             maps,
@@ -338,13 +385,14 @@ impl OpenObject {
     }
 }
 
-/// Gives the object's `usdt` programs its USDT spec array (see
-/// [`Program::attach_usdt`]).
+/// Gives the object's `usdt` programs its USDT spec array, and without BPF
+/// cookies its address map (see [`Program::attach_usdt`]).
 fn share_usdt_specs(
     object: &str,
     spec: &ObjectSpec,
     maps: &[Map],
     programs: &mut [Program],
+    bpf_cookie: bool,
 ) -> Result<(), LoadError> {
     let is_usdt = |p: &ProgramSpec| {
         p.def
@@ -360,21 +408,31 @@ fn share_usdt_specs(
     if !spec.programs.iter().any(is_usdt) {
         return Ok(());
     }
-    let fd = map
-        .as_fd()
-        .try_clone_to_owned()
-        .map_err(|e| LoadError::Other {
+    let dup = |map: &Map| {
+        let fd = map
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| LoadError::Other {
+                object: object.to_owned(),
+                message: format!("map {}: dup: {e}", map.name()),
+            })?;
+        Map::from_fd(map.name(), fd).map_err(|e| LoadError::Other {
             object: object.to_owned(),
-            message: format!("map {}: dup: {e}", crate::link::USDT_SPEC_MAP),
-        })?;
-    let handle = Map::from_fd(crate::link::USDT_SPEC_MAP, fd).map_err(|e| LoadError::Other {
-        object: object.to_owned(),
-        message: e.to_string(),
-    })?;
+            message: e.to_string(),
+        })
+    };
+    // The same answer the programs' LINUX_HAS_BPF_COOKIE got (externs).
+    let by_ip = if bpf_cookie && crate::probe::has_bpf_cookie() {
+        None
+    } else {
+        let ip_map = maps.iter().find(|m| m.name() == crate::link::USDT_IP_MAP);
+        Some(ip_map.map(dup).transpose()?)
+    };
     let shared = std::sync::Arc::new(crate::link::UsdtSpecs::new(
-        handle,
+        dup(map)?,
         spec.btf.as_deref(),
         map_spec.value_type,
+        by_ip,
     ));
     for (p, prog) in spec.programs.iter().zip(programs.iter_mut()) {
         if is_usdt(p) {
@@ -493,6 +551,7 @@ fn load_program(
                 .collect::<Vec<u8>>()
         })
         .collect();
+    let expected_attach_type = expected_attach_type(def, settings);
     let mut flags = 0u32;
     if def.sleepable {
         flags |= 1 << 4; // BPF_F_SLEEPABLE
@@ -503,7 +562,7 @@ fn load_program(
     let attrs = sys::ProgLoad {
         name: &p.name,
         prog_type: def.prog_type.0,
-        expected_attach_type: def.expected_attach_type.map(|a| a.0).unwrap_or(0),
+        expected_attach_type: expected_attach_type.map_or(0, |a| a.0),
         insns: &insns,
         license,
         kern_version: spec.kern_version.unwrap_or(0),
@@ -569,7 +628,7 @@ fn load_program(
         p.name.clone(),
         p.section.clone(),
         def.prog_type,
-        def.expected_attach_type,
+        expected_attach_type,
         Some(fd),
     );
     if settings.log_level > 0 {
@@ -580,6 +639,24 @@ fn load_program(
         );
     }
     Ok((program, linked.core))
+}
+
+/// The expected attach type a program of section `def` is loaded with:
+/// the section's, except that `usdt` and `uprobe.multi` programs are loaded
+/// for a `uprobe_multi` link only where the kernel has them and the
+/// settings allow it, else as plain kprobe programs (attach type 0), which
+/// attach one uprobe per site (libbpf does the same for `usdt`; see
+/// `libbpf_prepare_prog_load`). The attach functions read which it was from
+/// [`Program::expected_attach_type`].
+fn expected_attach_type(def: &SectionDef, settings: &ProgSettings) -> Option<AttachType> {
+    match def.expected_attach_type {
+        Some(AttachType::TRACE_UPROBE_MULTI)
+            if !settings.uprobe_multi || !crate::probe::has_uprobe_multi_link() =>
+        {
+            None
+        }
+        t => t,
+    }
 }
 
 /// When the verifier reached a poisoned instruction (`123: (85) call

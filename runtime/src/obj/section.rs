@@ -117,7 +117,8 @@ static TABLE: &[Row] = &[
     row("ksyscall", Target, P::KPROBE, None, K::Ksyscall),
     row("kretsyscall", Target, P::KPROBE, None, K::Kretsyscall),
     // USDT sites are attached with one uprobe_multi link (Linux 6.6+), which
-    // needs the program loaded for it.
+    // needs the program loaded for it; the loader drops the attach type
+    // (one uprobe per site) on older kernels, like libbpf.
     row("usdt", Target, P::KPROBE, Some(A::TRACE_UPROBE_MULTI), K::Usdt),
     sleepable(row("usdt.s", Target, P::KPROBE, Some(A::TRACE_UPROBE_MULTI), K::Usdt)),
     row("tc/ingress", Exact, P::SCHED_CLS, Some(A::TCX_INGRESS), K::Manual),

@@ -135,6 +135,9 @@ impl Program {
         self.prog_type
     }
 
+    /// The expected attach type it was loaded with: its section's, except
+    /// for `usdt` and `uprobe.multi` programs loaded for one uprobe per site
+    /// (`None`; see [`ProgSettings::set_uprobe_multi`](crate::load::ProgSettings::set_uprobe_multi)).
     pub fn expected_attach_type(&self) -> Option<AttachType> {
         self.expected_attach_type
     }

@@ -35,19 +35,37 @@ pub fn load_only(name: &str, only: Option<&str>) -> Object {
 
 /// [`load_only`], returning the loader's error.
 pub fn try_load_only(name: &str, only: Option<&str>) -> Result<Object, bpf2rs::load::LoadError> {
+    try_load_configured(name, |open| {
+        if let Some(only) = only {
+            let names: Vec<String> = open
+                .spec()
+                .programs
+                .iter()
+                .map(|p| p.name.clone())
+                .collect();
+            for n in names {
+                open.program_mut(&n).unwrap().set_autoload(n == only);
+            }
+        }
+    })
+}
+
+/// [`load`], with settings changed by `configure` first.
+pub fn load_configured(name: &str, configure: impl FnOnce(&mut OpenObject)) -> Object {
+    match try_load_configured(name, configure) {
+        Ok(o) => o,
+        Err(e) => panic!("loading {name}: {e}"),
+    }
+}
+
+/// [`load_configured`], returning the loader's error.
+pub fn try_load_configured(
+    name: &str,
+    configure: impl FnOnce(&mut OpenObject),
+) -> Result<Object, bpf2rs::load::LoadError> {
     require_root();
     let mut open = OpenObject::open_file(fixture(name)).unwrap();
-    if let Some(only) = only {
-        let names: Vec<String> = open
-            .spec()
-            .programs
-            .iter()
-            .map(|p| p.name.clone())
-            .collect();
-        for n in names {
-            open.program_mut(&n).unwrap().set_autoload(n == only);
-        }
-    }
+    configure(&mut open);
     let rodata = open.data_mut(".rodata").expect("fixture has .rodata");
     rodata[..4].copy_from_slice(&std::process::id().to_ne_bytes());
     open.load()
