@@ -10,7 +10,9 @@
 //!   [`Program::attach_socket_filter`];
 //! - probes: [`Program::attach_kprobe`], [`Program::attach_kprobe_multi`],
 //!   [`Program::attach_uprobe`], [`Program::attach_uprobe_multi`],
-//!   [`Program::attach_tracepoint`];
+//!   [`Program::attach_tracepoint`] (these and [`Program::attach_perf_event`]
+//!   bind the program to a perf event: with a BPF perf link, or by ioctl on
+//!   kernels without perf links; see [`PerfAttachMode`]);
 //! - tracing: [`Program::attach_raw_tracepoint`], [`Program::attach_tracing`]
 //!   (tp_btf, fentry, fexit, fmod_ret, lsm), [`Program::attach_perf_event`],
 //!   [`Program::attach_iter`] and [`Link::read_iter`];
@@ -31,6 +33,7 @@
 //! ```
 
 mod net;
+mod perf_attach;
 mod probe;
 mod tracefs;
 mod tracing;
@@ -48,7 +51,8 @@ use crate::prog::{ProgError, Program};
 use crate::sys::{self, SysError};
 
 pub use net::{detach_socket_filter, TcxAnchor, XdpFlags};
-pub use probe::KprobeOpts;
+pub use perf_attach::{kernel_has_perf_links, PerfAttachMode};
+pub use probe::{KprobeOpts, TracepointOpts};
 pub use uprobe::{symbol_file_offset, UprobeOpts, UprobeTarget};
 pub use usdt::{
     parse_usdt_args, usdt_notes, usdt_notes_in, UsdtArg, UsdtLocation, UsdtNote, UsdtOpts,
@@ -129,13 +133,29 @@ impl Ctx<'_> {
 
 /// A program attached to something. Dropping it closes the link fd, which
 /// detaches the program unless the link was pinned (or its fd duplicated).
+///
+/// Almost always a bpf_link. The exception: a kprobe, uprobe, tracepoint or
+/// perf_event program attached by ioctl ([`PerfAttachMode::Ioctl`], or a
+/// kernel without BPF perf links) is held as its perf event's fd instead;
+/// dropping it disables the event and closes the fd. Such a link cannot be
+/// pinned, updated or asked for [`Link::info`] ([`Link::is_bpf_link`] says
+/// which kind this is).
 #[derive(Debug)]
 pub struct Link {
-    fd: OwnedFd,
+    fd: LinkFd,
     /// What was attached where, for errors (`xdp on ifindex 1`).
     what: String,
     /// A USDT link's spec slots, freed with the link.
     usdt: Option<usdt::SpecSlots>,
+}
+
+/// What a [`Link`] holds.
+#[derive(Debug)]
+enum LinkFd {
+    /// A bpf_link.
+    Bpf(OwnedFd),
+    /// A perf event with the program set on it by PERF_EVENT_IOC_SET_BPF.
+    PerfIoctl(sys::perf_event::PerfEventBpf),
 }
 
 /// What the kernel says about a link.
@@ -151,7 +171,15 @@ pub struct LinkInfo {
 impl Link {
     fn new(fd: OwnedFd, what: String) -> Link {
         Link {
-            fd,
+            fd: LinkFd::Bpf(fd),
+            what,
+            usdt: None,
+        }
+    }
+
+    fn perf_ioctl(attached: sys::perf_event::PerfEventBpf, what: String) -> Link {
+        Link {
+            fd: LinkFd::PerfIoctl(attached),
             what,
             usdt: None,
         }
@@ -181,25 +209,77 @@ impl Link {
         Ok(Link::new(fd, what))
     }
 
-    /// The link's fd.
+    /// Opens the link with kernel id `id` (as `bpftool link` lists them).
+    /// ENOENT once the link is gone.
+    ///
+    /// ```no_run
+    /// let link = bpf2rs::link::Link::from_id(42)?;
+    /// println!("{:?}", link.info()?);
+    /// # Ok::<(), bpf2rs::link::LinkError>(())
+    /// ```
+    pub fn from_id(id: u32) -> Result<Link, LinkError> {
+        let what = format!("id {id}");
+        let fd = sys::link::link_fd_by_id(id).map_err(|source| LinkError::Link {
+            what: what.clone(),
+            op: "from_id",
+            source,
+        })?;
+        Ok(Link::new(fd, what))
+    }
+
+    /// The link's fd: a bpf_link, or the perf event of a program attached
+    /// by ioctl.
     pub fn fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
+        match &self.fd {
+            LinkFd::Bpf(fd) => fd.as_fd(),
+            LinkFd::PerfIoctl(p) => p.fd(),
+        }
+    }
+
+    /// Whether this is a bpf_link; false for a program attached to its perf
+    /// event by ioctl ([`PerfAttachMode`]).
+    pub fn is_bpf_link(&self) -> bool {
+        matches!(self.fd, LinkFd::Bpf(_))
     }
 
     /// Gives up ownership: the program stays attached while the fd is open.
     ///
     /// A USDT link's spec slots stay taken for the rest of the process: the
-    /// fd may keep the probes attached.
+    /// fd may keep the probes attached. For a program attached by ioctl,
+    /// the fd is its perf event's, still enabled.
     pub fn into_fd(self) -> OwnedFd {
         if let Some(slots) = &self.usdt {
             slots.keep();
         }
-        self.fd
+        match self.fd {
+            LinkFd::Bpf(fd) => fd,
+            LinkFd::PerfIoctl(p) => p.into_fd(),
+        }
+    }
+
+    /// The error of an operation that needs a bpf_link, on a program that
+    /// was attached to its perf event by ioctl.
+    fn no_bpf_link(&self, op: &'static str) -> Result<(), LinkError> {
+        if self.is_bpf_link() {
+            return Ok(());
+        }
+        Err(LinkError::Link {
+            what: self.what.clone(),
+            op,
+            source: SysError {
+                op: "PERF_EVENT_IOC_SET_BPF",
+                source: std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "the program was attached to its perf event by ioctl: there is no bpf_link",
+                ),
+            },
+        })
     }
 
     /// Pins the link at `path` in bpffs, so that the program stays attached
     /// after this process drops the link (remove the file to detach).
     pub fn pin(&self, path: impl AsRef<Path>) -> Result<(), LinkError> {
+        self.no_bpf_link("pin")?;
         let c = c_path(&self.what, path.as_ref(), "BPF_OBJ_PIN")?;
         sys::obj_pin(self.fd(), &c).map_err(self.err("pin"))?;
         // The pinned link may outlive this handle: its USDT specs stay.
@@ -214,17 +294,26 @@ impl Link {
     /// it (xdp, tcx, cgroup, netns, netfilter, netkit, sockmap); the others
     /// (perf event, raw tracepoint, tracing, iter) answer EOPNOTSUPP and
     /// detach when their last fd and pin are gone.
+    ///
+    /// A program attached to its perf event by ioctl is detached here as on
+    /// drop: the event is disabled and its fd closed.
     pub fn detach(self) -> Result<(), LinkError> {
+        if !self.is_bpf_link() {
+            drop(self);
+            return Ok(());
+        }
         sys::link::link_detach(self.fd()).map_err(self.err("detach"))
     }
 
     /// Replaces the attached program with `prog` without a gap.
     pub fn update(&self, prog: &Program) -> Result<(), LinkError> {
+        self.no_bpf_link("update")?;
         sys::link::link_update(self.fd(), prog.fd()?).map_err(self.err("update"))
     }
 
     /// The link's id, type and program id.
     pub fn info(&self) -> Result<LinkInfo, LinkError> {
+        self.no_bpf_link("info")?;
         let raw = sys::link::link_info(self.fd()).map_err(self.err("info"))?;
         Ok(LinkInfo {
             id: raw.id,
@@ -236,6 +325,7 @@ impl Link {
     /// For an iterator link ([`Program::attach_iter`]): a new iteration
     /// whose `read`s run the program (BPF_ITER_CREATE).
     pub fn open_iter(&self) -> Result<File, LinkError> {
+        self.no_bpf_link("iter_create")?;
         let fd = sys::link::iter_create(self.fd()).map_err(self.err("iter_create"))?;
         Ok(File::from(fd))
     }
@@ -273,7 +363,7 @@ impl Link {
 
 impl AsFd for Link {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
+        self.fd()
     }
 }
 

@@ -10,7 +10,8 @@ use std::path::Path;
 
 use object::{Object, ObjectSection, ObjectSymbol};
 
-use super::{probe::perf_link, tracefs, Ctx, Link, LinkError};
+use super::perf_attach::attach_new_event;
+use super::{tracefs, Ctx, Link, LinkError, PerfAttachMode};
 use crate::obj::{AttachType, ProgType};
 use crate::prog::Program;
 use crate::sys::link::{self as sys_link, LinkCreate, LinkExtra};
@@ -32,10 +33,13 @@ pub struct UprobeOpts {
     pub retprobe: bool,
     /// Only this process; `None` for every process that maps the file.
     pub pid: Option<i32>,
-    /// Value of `bpf_get_attach_cookie()` in the program.
+    /// Value of `bpf_get_attach_cookie()` in the program (needs a perf
+    /// link: an error with [`PerfAttachMode::Ioctl`]).
     pub cookie: u64,
     /// File offset of a USDT semaphore to increment while attached.
     pub ref_ctr_offset: u64,
+    /// Perf link or ioctl; `Auto` picks what the kernel has.
+    pub attach_mode: PerfAttachMode,
 }
 
 /// `uprobe` section targets: `/path/to/bin:func` or `/path:func+0x10`.
@@ -102,7 +106,8 @@ fn sym_offset<'d>(
 
 impl Program {
     /// Attaches a uprobe (or uretprobe) program to a function of the ELF
-    /// file at `path` (an executable or a shared library).
+    /// file at `path` (an executable or a shared library), with a perf link
+    /// or by ioctl as `opts.attach_mode` says.
     ///
     /// ```no_run
     /// # fn f(prog: &bpf2rs::prog::Program) -> Result<(), bpf2rs::link::LinkError> {
@@ -154,19 +159,19 @@ impl Program {
             Some(pid) => (pid, -1),
             None => (-1, 0),
         };
-        let perf = perf_event_open(&PerfEventOpen {
-            pmu_type,
-            config,
-            config1_str: Some(&c),
-            config2: offset,
-            sample_period: 1,
-            pid,
-            cpu,
-            ..Default::default()
+        attach_new_event(self, ctx, opts.cookie, opts.attach_mode, || {
+            perf_event_open(&PerfEventOpen {
+                pmu_type,
+                config,
+                config1_str: Some(&c),
+                config2: offset,
+                sample_period: 1,
+                pid,
+                cpu,
+                ..Default::default()
+            })
+            .map_err(|e| ctx.sys(e))
         })
-        .map_err(|e| ctx.sys(e))?;
-        use std::os::fd::AsFd;
-        perf_link(self, ctx, perf.as_fd(), opts.cookie)
     }
 }
 
