@@ -10,6 +10,21 @@
  *   hits[3]  lsm_file_open    lsm/file_open (allows every open)
  *   hits[4]  dump_task        iter/task (writes one line per task)
  *            dump_values      iter/bpf_map_elem (writes each u64 value of a map)
+ *   hits[5]  fmod_ret_test    fmod_ret/bpf_modify_return_test (returns
+ *                             FMOD_RET_VALUE: the kernel skips the function)
+ *   hits[6]  fexit_modify_return  fexit/bpf_modify_return_test
+ *   hits[7]  (set by fexit_modify_return: the return value it saw)
+ *   hits[8]  fmod_ret_file_open   fmod_ret/security_file_open (fails the opens
+ *                                 of thread fail_open_tid with -FAIL_OPEN_ERRNO)
+ *   hits[9]  fexit_file_open      fexit/security_file_open (thread fail_open_tid)
+ *   hits[10] (set by fexit_file_open: the return value it saw, as a u32)
+ *
+ * bpf_modify_return_test(int a, int *b) is the kernel's own target for these
+ * (net/bpf/test_run.c): BPF_PROG_TEST_RUN of an fmod_ret program calls it
+ * with a = 1, *b = 2; unmodified it does *b += 1 and returns a + *b = 4.
+ * Before Linux 6.2 fmod_ret may only modify functions on the error-injection
+ * list (CONFIG_FUNCTION_ERROR_INJECTION) and security_* functions, hence the
+ * second pair on security_file_open.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -45,7 +60,12 @@ struct {
 
 const volatile __u32 target_tgid = 0;
 
-__u64 hits[8];
+__u64 hits[16];
+
+/* The thread whose file opens fmod_ret_file_open fails (set by the test
+ * after load; 0: none). In .data, so that hits[] stays the only .bss
+ * variable. */
+__u32 fail_open_tid SEC(".data") = 0;
 
 static __always_inline int mine(void)
 {
@@ -83,6 +103,59 @@ int lsm_file_open(__u64 *ctx)
 {
 	if (mine())
 		COUNT(3);
+	return 0;
+}
+
+/* The kernel's calling context gives tracing programs each argument (and
+ * for fexit/fmod_ret the return value so far) as one u64 in ctx[]. */
+#define FMOD_RET_VALUE 21
+
+SEC("fmod_ret/bpf_modify_return_test")
+int fmod_ret_test(__u64 *ctx)
+{
+	if (mine())
+		COUNT(5);
+	return FMOD_RET_VALUE;
+}
+
+SEC("fexit/bpf_modify_return_test")
+int fexit_modify_return(__u64 *ctx)
+{
+	if (mine()) {
+		COUNT(6);
+		/* ctx[0] = a, ctx[1] = b, ctx[2] = the int it returned */
+		hits[7] = (__u32)ctx[2];
+	}
+	return 0;
+}
+
+/* ENOTUNIQ: no open(2) fails with it by itself. */
+#define FAIL_OPEN_ERRNO 76
+
+static __always_inline int failing_thread(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	return (id >> 32) == target_tgid && (__u32)id == fail_open_tid;
+}
+
+SEC("fmod_ret/security_file_open")
+int fmod_ret_file_open(__u64 *ctx)
+{
+	if (!failing_thread())
+		return 0; /* security_file_open runs as usual */
+	COUNT(8);
+	return -FAIL_OPEN_ERRNO;
+}
+
+SEC("fexit/security_file_open")
+int fexit_file_open(__u64 *ctx)
+{
+	if (failing_thread()) {
+		COUNT(9);
+		/* ctx[0] = file, ctx[1] = the int it returned */
+		hits[10] = (__u32)ctx[1];
+	}
 	return 0;
 }
 

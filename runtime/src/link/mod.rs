@@ -12,7 +12,9 @@
 //!   [`Program::attach_netns`], [`Program::attach_socket_filter`];
 //! - probes: [`Program::attach_kprobe`], [`Program::attach_kprobe_multi`],
 //!   [`Program::attach_uprobe`], [`Program::attach_uprobe_multi`],
-//!   [`Program::attach_tracepoint`];
+//!   [`Program::attach_tracepoint`] (these and [`Program::attach_perf_event`]
+//!   bind the program to a perf event: with a BPF perf link, or by ioctl on
+//!   kernels without perf links; see [`PerfAttachMode`]);
 //! - tracing: [`Program::attach_raw_tracepoint`], [`Program::attach_tracing`]
 //!   (tp_btf, fentry, fexit, fmod_ret, lsm), [`Program::attach_perf_event`],
 //!   [`Program::attach_iter`] and [`Link::read_iter`];
@@ -33,6 +35,7 @@
 //! ```
 
 mod net;
+mod perf_attach;
 mod probe;
 mod tc;
 mod tracefs;
@@ -52,7 +55,8 @@ use crate::prog::{ProgError, Program};
 use crate::sys::{self, SysError};
 
 pub use net::{detach_socket_filter, TcxAnchor, XdpFlags};
-pub use probe::KprobeOpts;
+pub use perf_attach::{kernel_has_perf_links, PerfAttachMode};
+pub use probe::{KprobeOpts, TracepointOpts};
 pub use tc::{kernel_has_tcx, TcFilter, TcMode, TcOpts};
 pub use uprobe::{symbol_file_offset, UprobeOpts, UprobeTarget};
 pub use usdt::{
@@ -153,6 +157,12 @@ impl Ctx<'_> {
 /// `uprobe_multi` links (before Linux 6.6) or when asked to
 /// ([`ProgSettings::set_uprobe_multi`](crate::load::ProgSettings::set_uprobe_multi)).
 /// Dropping it detaches them all.
+///
+/// A kprobe, uprobe, tracepoint or perf_event program attached by ioctl
+/// ([`PerfAttachMode::Ioctl`], or a kernel without BPF perf links) is held
+/// as its perf event's fd instead; dropping it disables the event and
+/// closes the fd. Such a link cannot be pinned, updated or asked for
+/// [`Link::info`] ([`Link::is_bpf_link`] says which kind this is).
 #[derive(Debug)]
 pub struct Link {
     // Fields drop in this order: the kernel links go before the USDT spec
@@ -171,6 +181,8 @@ enum LinkKind {
     Fd { fd: OwnedFd, more: Vec<OwnedFd> },
     /// A tc filter attached through netlink (boxed: most links are fds).
     TcFilter(Box<tc::NetlinkFilter>),
+    /// A perf event with the program set on it by PERF_EVENT_IOC_SET_BPF.
+    PerfIoctl(sys::perf_event::PerfEventBpf),
 }
 
 /// What the kernel says about a link.
@@ -190,6 +202,14 @@ impl Link {
                 fd,
                 more: Vec::new(),
             },
+            what,
+            usdt: None,
+        }
+    }
+
+    fn perf_ioctl(attached: sys::perf_event::PerfEventBpf, what: String) -> Link {
+        Link {
+            kind: LinkKind::PerfIoctl(attached),
             what,
             usdt: None,
         }
@@ -238,10 +258,39 @@ impl Link {
         Ok(Link::new(fd, what))
     }
 
-    /// The link's fd (the first one's, for a link made of several); an
-    /// error for a tc filter attached through netlink, which has none.
+    /// Opens the link with kernel id `id` (as `bpftool link` lists them).
+    /// ENOENT once the link is gone.
+    ///
+    /// ```no_run
+    /// let link = bpf2rs::link::Link::from_id(42)?;
+    /// println!("{:?}", link.info()?);
+    /// # Ok::<(), bpf2rs::link::LinkError>(())
+    /// ```
+    pub fn from_id(id: u32) -> Result<Link, LinkError> {
+        let what = format!("id {id}");
+        let fd = sys::link::link_fd_by_id(id).map_err(|source| LinkError::Link {
+            what: what.clone(),
+            op: "from_id",
+            source,
+        })?;
+        Ok(Link::new(fd, what))
+    }
+
+    /// The link's fd: a bpf_link (the first one's, for a link made of
+    /// several), or the perf event of a program attached by ioctl; an error
+    /// for a tc filter attached through netlink, which has none.
     pub fn fd(&self) -> Result<BorrowedFd<'_>, LinkError> {
-        self.bpf_fd("fd", "has no fd")
+        match &self.kind {
+            LinkKind::PerfIoctl(p) => Ok(p.fd()),
+            _ => self.bpf_fd("fd", "has no fd"),
+        }
+    }
+
+    /// Whether this is a bpf_link; false for a program attached to its perf
+    /// event by ioctl ([`PerfAttachMode`]) and for a tc filter attached
+    /// through netlink.
+    pub fn is_bpf_link(&self) -> bool {
+        matches!(self.kind, LinkKind::Fd { .. })
     }
 
     /// Where the filter is, for a tc program attached through netlink
@@ -250,7 +299,7 @@ impl Link {
     pub fn tc_filter(&self) -> Option<TcFilter> {
         match &self.kind {
             LinkKind::TcFilter(f) => Some(f.filter()),
-            LinkKind::Fd { .. } => None,
+            LinkKind::Fd { .. } | LinkKind::PerfIoctl(_) => None,
         }
     }
 
@@ -264,11 +313,12 @@ impl Link {
     /// # Ok(()) }
     /// ```
     pub fn fds(&self) -> impl Iterator<Item = BorrowedFd<'_>> {
-        let (first, more): (Option<&OwnedFd>, &[OwnedFd]) = match &self.kind {
-            LinkKind::Fd { fd, more } => (Some(fd), more),
+        let (first, more): (Option<BorrowedFd<'_>>, &[OwnedFd]) = match &self.kind {
+            LinkKind::Fd { fd, more } => (Some(fd.as_fd()), more),
+            LinkKind::PerfIoctl(p) => (Some(p.fd()), &[]),
             LinkKind::TcFilter(_) => (None, &[]),
         };
-        first.into_iter().chain(more).map(AsFd::as_fd)
+        first.into_iter().chain(more.iter().map(AsFd::as_fd))
     }
 
     /// Gives up ownership: the program stays attached while the fd is open.
@@ -282,6 +332,7 @@ impl Link {
     pub fn into_fd(self) -> Result<OwnedFd, Link> {
         let (fd, more) = match self.kind {
             LinkKind::Fd { fd, more } => (fd, more),
+            LinkKind::PerfIoctl(p) => (p.into_fd(), Vec::new()),
             kind @ LinkKind::TcFilter(_) => return Err(Link { kind, ..self }),
         };
         if let Some(slots) = &self.usdt {
@@ -302,6 +353,7 @@ impl Link {
     pub fn into_fds(self) -> Result<Vec<OwnedFd>, Link> {
         let (fd, mut more) = match self.kind {
             LinkKind::Fd { fd, more } => (fd, more),
+            LinkKind::PerfIoctl(p) => (p.into_fd(), Vec::new()),
             kind @ LinkKind::TcFilter(_) => return Err(Link { kind, ..self }),
         };
         if let Some(slots) = &self.usdt {
@@ -369,6 +421,11 @@ impl Link {
                 op: "detach",
                 source,
             }),
+            // As on drop: the event is disabled and its fd closed.
+            LinkKind::PerfIoctl(p) => {
+                drop(p);
+                Ok(())
+            }
         }
     }
 
@@ -388,6 +445,7 @@ impl Link {
                 result
             }
             LinkKind::TcFilter(f) => f.replace(prog, prog_fd).map_err(self.err("update")),
+            LinkKind::PerfIoctl(_) => self.bpf_fd("update", "cannot be updated").map(drop),
         }
     }
 
@@ -442,6 +500,12 @@ impl Link {
                 what: self.what.clone(),
                 op,
                 reason: format!("{} and {why}", tc::NOT_A_BPF_LINK),
+            }),
+            LinkKind::PerfIoctl(_) => Err(LinkError::NotBpfLink {
+                what: self.what.clone(),
+                op,
+                reason: "the program was attached to its perf event by ioctl: there is no bpf_link"
+                    .into(),
             }),
         }
     }

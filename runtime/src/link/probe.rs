@@ -1,14 +1,15 @@
 //! Kernel probes and tracepoints: kprobe/kretprobe through the kprobe PMU,
 //! kprobe.multi links, ksyscall, tracepoints; all but kprobe.multi are a
-//! perf event with the program bound to it by BPF_LINK_CREATE.
+//! perf event with the program bound to it by a perf link or by ioctl
+//! ([`PerfAttachMode`]).
 //!
 //! In: a loaded kprobe or tracepoint program and a symbol or tracepoint
 //! name. Out: a [`Link`] (the link keeps the perf event alive).
 
 use std::ffi::CString;
-use std::os::fd::{BorrowedFd, OwnedFd};
 
-use super::{tracefs, Ctx, Link, LinkError};
+use super::perf_attach::attach_new_event;
+use super::{tracefs, Ctx, Link, LinkError, PerfAttachMode};
 use crate::obj::{AttachType, ProgType};
 use crate::prog::Program;
 use crate::sys::link::{self as sys_link, LinkCreate, LinkExtra};
@@ -21,8 +22,21 @@ pub struct KprobeOpts {
     pub retprobe: bool,
     /// Bytes into the function (kprobes only).
     pub offset: u64,
-    /// Value of `bpf_get_attach_cookie()` in the program.
+    /// Value of `bpf_get_attach_cookie()` in the program (needs a perf
+    /// link: an error with [`PerfAttachMode::Ioctl`]).
     pub cookie: u64,
+    /// Perf link or ioctl; `Auto` picks what the kernel has.
+    pub attach_mode: PerfAttachMode,
+}
+
+/// Options of [`Program::attach_tracepoint_with`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TracepointOpts {
+    /// Value of `bpf_get_attach_cookie()` in the program (needs a perf
+    /// link: an error with [`PerfAttachMode::Ioctl`]).
+    pub cookie: u64,
+    /// Perf link or ioctl; `Auto` picks what the kernel has.
+    pub attach_mode: PerfAttachMode,
 }
 
 /// `BPF_F_KPROBE_MULTI_RETURN`.
@@ -43,38 +57,6 @@ pub(super) fn split_symbol_offset(target: &str) -> (&str, u64) {
     (target, 0)
 }
 
-/// Binds `prog` to the perf event `perf` with a BPF_PERF_EVENT link.
-pub(super) fn perf_link(
-    prog: &Program,
-    ctx: Ctx<'_>,
-    perf: BorrowedFd<'_>,
-    cookie: u64,
-) -> Result<super::Link, LinkError> {
-    let fd = perf_link_fd(prog, ctx, perf, cookie)?;
-    Ok(Link::new(
-        fd,
-        format!("{} {} on {}", ctx.kind, prog.name(), ctx.target),
-    ))
-}
-
-/// [`perf_link`]'s bpf_link fd (which keeps the perf event alive).
-pub(super) fn perf_link_fd(
-    prog: &Program,
-    ctx: Ctx<'_>,
-    perf: BorrowedFd<'_>,
-    cookie: u64,
-) -> Result<OwnedFd, LinkError> {
-    use std::os::fd::AsRawFd;
-    sys_link::link_create(&LinkCreate {
-        prog_fd: prog.fd()?,
-        target: perf.as_raw_fd() as u32,
-        attach_type: AttachType::PERF_EVENT.0,
-        flags: 0,
-        extra: LinkExtra::PerfEvent { cookie },
-    })
-    .map_err(|e| ctx.sys(e))
-}
-
 fn check_type(prog: &Program, ctx: Ctx<'_>, want: ProgType) -> Result<(), LinkError> {
     if prog.prog_type() != want {
         return Err(ctx.target(format!("the program is {}, not {want}", prog.prog_type())));
@@ -84,7 +66,8 @@ fn check_type(prog: &Program, ctx: Ctx<'_>, want: ProgType) -> Result<(), LinkEr
 
 impl Program {
     /// Attaches a kprobe (or, with `opts.retprobe`, a kretprobe) program to
-    /// kernel function `symbol` through the kprobe PMU.
+    /// kernel function `symbol` through the kprobe PMU, with a perf link or
+    /// by ioctl as `opts.attach_mode` says.
     ///
     /// ```no_run
     /// # fn f(prog: &bpf2rs::prog::Program) -> Result<(), bpf2rs::link::LinkError> {
@@ -100,19 +83,19 @@ impl Program {
         check_type(self, ctx, ProgType::KPROBE)?;
         let (pmu_type, ret_bit) = tracefs::pmu("kprobe").map_err(|r| ctx.target(r))?;
         let c = CString::new(symbol).map_err(|_| ctx.target("the symbol contains a NUL byte"))?;
-        let perf = perf_event_open(&PerfEventOpen {
-            pmu_type,
-            config: if opts.retprobe { 1 << ret_bit } else { 0 },
-            config1_str: Some(&c),
-            config2: opts.offset,
-            sample_period: 1,
-            pid: -1,
-            cpu: 0,
-            ..Default::default()
+        attach_new_event(self, ctx, opts.cookie, opts.attach_mode, || {
+            perf_event_open(&PerfEventOpen {
+                pmu_type,
+                config: if opts.retprobe { 1 << ret_bit } else { 0 },
+                config1_str: Some(&c),
+                config2: opts.offset,
+                sample_period: 1,
+                pid: -1,
+                cpu: 0,
+                ..Default::default()
+            })
+            .map_err(|e| ctx.sys(e))
         })
-        .map_err(|e| ctx.sys(e))?;
-        use std::os::fd::AsFd;
-        perf_link(self, ctx, perf.as_fd(), opts.cookie)
     }
 
     /// Attaches to the syscall `name` (`unlinkat`) through its
@@ -217,6 +200,25 @@ impl Program {
     /// # Ok(()) }
     /// ```
     pub fn attach_tracepoint(&self, category: &str, name: &str) -> Result<Link, LinkError> {
+        self.attach_tracepoint_with(category, name, TracepointOpts::default())
+    }
+
+    /// [`Program::attach_tracepoint`] with a cookie or a forced
+    /// [`PerfAttachMode`].
+    ///
+    /// ```no_run
+    /// # fn f(prog: &bpf2rs::prog::Program) -> Result<(), bpf2rs::link::LinkError> {
+    /// use bpf2rs::link::{PerfAttachMode, TracepointOpts};
+    /// let opts = TracepointOpts { attach_mode: PerfAttachMode::Ioctl, ..Default::default() };
+    /// let _link = prog.attach_tracepoint_with("syscalls", "sys_enter_getpid", opts)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn attach_tracepoint_with(
+        &self,
+        category: &str,
+        name: &str,
+        opts: TracepointOpts,
+    ) -> Result<Link, LinkError> {
         let target = format!("{category}/{name}");
         let ctx = Ctx {
             program: self.name(),
@@ -225,17 +227,17 @@ impl Program {
         };
         check_type(self, ctx, ProgType::TRACEPOINT)?;
         let id = tracefs::tracepoint_id(category, name).map_err(|r| ctx.target(r))?;
-        let perf = perf_event_open(&PerfEventOpen {
-            pmu_type: PERF_TYPE_TRACEPOINT,
-            config: id,
-            sample_period: 1,
-            pid: -1,
-            cpu: 0,
-            ..Default::default()
+        attach_new_event(self, ctx, opts.cookie, opts.attach_mode, || {
+            perf_event_open(&PerfEventOpen {
+                pmu_type: PERF_TYPE_TRACEPOINT,
+                config: id,
+                sample_period: 1,
+                pid: -1,
+                cpu: 0,
+                ..Default::default()
+            })
+            .map_err(|e| ctx.sys(e))
         })
-        .map_err(|e| ctx.sys(e))?;
-        use std::os::fd::AsFd;
-        perf_link(self, ctx, perf.as_fd(), 0)
     }
 }
 

@@ -8,7 +8,8 @@
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-use super::{probe::perf_link, Ctx, Link, LinkError};
+use super::perf_attach::attach_borrowed_event;
+use super::{Ctx, Link, LinkError, PerfAttachMode};
 use crate::obj::{AttachType, ProgType};
 use crate::prog::Program;
 use crate::sys::link::{self as sys_link, LinkCreate, LinkExtra};
@@ -141,7 +142,11 @@ impl Program {
 
     /// Attaches a program to a perf event the caller opened (a
     /// `perf_event` program on a sampling event, or a kprobe/tracepoint
-    /// program on its probe event).
+    /// program on its probe event), with a perf link when the kernel has
+    /// them ([`PerfAttachMode::Auto`]). Without perf links the program is
+    /// set on the event by ioctl: it then stays set on the event until the
+    /// caller's fd is closed as well, and dropping the link disables the
+    /// event.
     ///
     /// ```no_run
     /// # fn f(prog: &bpf2rs::prog::Program, ev: std::os::fd::BorrowedFd<'_>) -> Result<(), bpf2rs::link::LinkError> {
@@ -155,6 +160,6 @@ impl Program {
             kind: "perf_event",
             target: &target,
         };
-        perf_link(self, ctx, event, cookie)
+        attach_borrowed_event(self, ctx, event, cookie, PerfAttachMode::Auto)
     }
 }

@@ -13,7 +13,8 @@ use std::path::Path;
 
 use object::{Object, ObjectSection, ObjectSymbol};
 
-use super::{probe::perf_link_fd, tracefs, Ctx, Link, LinkError};
+use super::perf_attach::{attach_new_event, perf_link_fd};
+use super::{tracefs, Ctx, Link, LinkError, PerfAttachMode};
 use crate::obj::{AttachType, ProgType};
 use crate::prog::Program;
 use crate::sys::link::{self as sys_link, LinkCreate, LinkExtra};
@@ -35,10 +36,13 @@ pub struct UprobeOpts {
     pub retprobe: bool,
     /// Only this process; `None` for every process that maps the file.
     pub pid: Option<i32>,
-    /// Value of `bpf_get_attach_cookie()` in the program.
+    /// Value of `bpf_get_attach_cookie()` in the program (needs a perf
+    /// link: an error with [`PerfAttachMode::Ioctl`]).
     pub cookie: u64,
     /// File offset of a USDT semaphore to increment while attached.
     pub ref_ctr_offset: u64,
+    /// Perf link or ioctl; `Auto` picks what the kernel has.
+    pub attach_mode: PerfAttachMode,
 }
 
 /// `uprobe` section targets: `/path/to/bin:func` or `/path:func+0x10`.
@@ -105,7 +109,8 @@ fn sym_offset<'d>(
 
 impl Program {
     /// Attaches a uprobe (or uretprobe) program to a function of the ELF
-    /// file at `path` (an executable or a shared library).
+    /// file at `path` (an executable or a shared library), with a perf link
+    /// or by ioctl as `opts.attach_mode` says.
     ///
     /// ```no_run
     /// # fn f(prog: &bpf2rs::prog::Program) -> Result<(), bpf2rs::link::LinkError> {
@@ -144,16 +149,10 @@ impl Program {
                 .ok_or_else(|| ctx.target("offset overflows"))?,
             UprobeTarget::Offset(o) => o,
         };
-        let fd = Uprobes::new(self, ctx, path, opts.retprobe, opts.pid)?.attach(
-            ctx,
-            offset,
-            opts.ref_ctr_offset,
-            opts.cookie,
-        )?;
-        Ok(Link::new(
-            fd,
-            format!("{} {} on {}", ctx.kind, self.name(), ctx.target),
-        ))
+        let uprobes = Uprobes::new(self, ctx, path, opts.retprobe, opts.pid)?;
+        attach_new_event(self, ctx, opts.cookie, opts.attach_mode, || {
+            uprobes.open_event(ctx, offset, opts.ref_ctr_offset)
+        })
     }
 }
 
@@ -200,18 +199,17 @@ impl<'a> Uprobes<'a> {
         })
     }
 
-    /// A uprobe at file offset `offset`. `ref_ctr_offset`: the file offset
-    /// of a USDT semaphore the kernel counts up while the uprobe is there
-    /// (0 for none); `cookie`: what `bpf_get_attach_cookie()` returns.
-    pub(super) fn attach(
+    /// Opens the uprobe perf event at file offset `offset`.
+    /// `ref_ctr_offset`: the file offset of a USDT semaphore the kernel
+    /// counts up while the uprobe is there (0 for none).
+    fn open_event(
         &self,
         ctx: Ctx<'_>,
         offset: u64,
         ref_ctr_offset: u64,
-        cookie: u64,
     ) -> Result<OwnedFd, LinkError> {
         // ref_ctr_offset lives in config bits 32..63 (format/ref_ctr_offset).
-        let perf = perf_event_open(&PerfEventOpen {
+        perf_event_open(&PerfEventOpen {
             pmu_type: self.pmu_type,
             config: self.config | ref_ctr_offset << 32,
             config1_str: Some(&self.path),
@@ -221,7 +219,19 @@ impl<'a> Uprobes<'a> {
             cpu: self.cpu,
             ..Default::default()
         })
-        .map_err(|e| ctx.sys(e))?;
+        .map_err(|e| ctx.sys(e))
+    }
+
+    /// A uprobe at file offset `offset` bound to the program with a BPF
+    /// perf link; `cookie`: what `bpf_get_attach_cookie()` returns.
+    pub(super) fn attach(
+        &self,
+        ctx: Ctx<'_>,
+        offset: u64,
+        ref_ctr_offset: u64,
+        cookie: u64,
+    ) -> Result<OwnedFd, LinkError> {
+        let perf = self.open_event(ctx, offset, ref_ctr_offset)?;
         perf_link_fd(self.prog, ctx, perf.as_fd(), cookie)
     }
 }

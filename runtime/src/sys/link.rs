@@ -1,6 +1,7 @@
 //! bpf(2) commands of links and attachment: BPF_LINK_CREATE,
-//! BPF_RAW_TRACEPOINT_OPEN, BPF_ITER_CREATE, BPF_LINK_DETACH, link info,
-//! and `setsockopt(SO_ATTACH_BPF)` for socket filters.
+//! BPF_RAW_TRACEPOINT_OPEN, BPF_ITER_CREATE, BPF_LINK_DETACH,
+//! BPF_LINK_GET_FD_BY_ID, link info, and `setsockopt(SO_ATTACH_BPF)` for
+//! socket filters.
 //!
 //! In: fds and checked values. Out: owned link fds and [`SysError`]s.
 
@@ -218,6 +219,16 @@ pub fn link_detach(link: BorrowedFd<'_>) -> Result<()> {
     bpf(Cmd::LinkDetach, &mut a)
         .map(|_| ())
         .map_err(|()| SysError::last("BPF_LINK_DETACH"))
+}
+
+/// BPF_LINK_GET_FD_BY_ID: a new fd of the link with kernel id `id`
+/// (ENOENT once the link is gone).
+pub fn link_fd_by_id(id: u32) -> Result<OwnedFd> {
+    let mut a = super::attr::IdAttr {
+        id,
+        ..Default::default()
+    };
+    fd_result("BPF_LINK_GET_FD_BY_ID", bpf(Cmd::LinkGetFdById, &mut a))
 }
 
 /// `link_update` of `union bpf_attr`.

@@ -84,6 +84,7 @@ enum Cmd {
     MapDeleteBatch = 27,
     LinkCreate = 28,
     LinkUpdate = 29,
+    LinkGetFdById = 30,
     IterCreate = 33,
     LinkDetach = 34,
 }

@@ -1,12 +1,16 @@
 //! `perf_event_open` for attaching programs: kprobe/uprobe PMU events,
-//! tracepoints and software/hardware events; and mounting tracefs.
+//! tracepoints and software/hardware events; the perf event ioctls that set
+//! a program on an event without a bpf_link; and mounting tracefs.
 //!
-//! In: a [`PerfEventOpen`] with checked strings. Out: an owned perf event
-//! fd (the program is then bound to it with BPF_LINK_CREATE).
+//! In: a [`PerfEventOpen`] with checked strings, or an event fd and a
+//! program fd. Out: an owned perf event fd (the program is then bound to it
+//! with BPF_LINK_CREATE), or a [`PerfEventBpf`] that owns an event with a
+//! program set on it.
 
 use std::ffi::CStr;
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::mem::ManuallyDrop;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use super::{Result, SysError};
 
@@ -119,6 +123,87 @@ pub fn perf_event_open(p: &PerfEventOpen<'_>) -> Result<OwnedFd> {
         op: "perf_event_open",
         source,
     })
+}
+
+/// `PERF_EVENT_IOC_*` (include/uapi/linux/perf_event.h); libc's `_IO`/`_IOW`
+/// give each architecture's encoding.
+const PERF_EVENT_IOC_ENABLE: libc::Ioctl = libc::_IO(b'$' as u32, 0);
+const PERF_EVENT_IOC_DISABLE: libc::Ioctl = libc::_IO(b'$' as u32, 1);
+const PERF_EVENT_IOC_SET_BPF: libc::Ioctl = libc::_IOW::<u32>(b'$' as u32, 8);
+
+/// `ioctl(fd, request, arg)` on a perf event.
+fn perf_ioctl(
+    fd: BorrowedFd<'_>,
+    request: libc::Ioctl,
+    arg: libc::c_int,
+    op: &'static str,
+) -> Result<()> {
+    // SAFETY: `fd` is a live fd for the call, and these perf event requests
+    // take an int argument by value (no pointer is passed).
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), request, arg) };
+    if r < 0 {
+        return Err(SysError::last(op));
+    }
+    Ok(())
+}
+
+/// A perf event with a BPF program set on it by PERF_EVENT_IOC_SET_BPF and
+/// enabled: how programs were attached to kprobes, uprobes and tracepoints
+/// before BPF perf links (Linux 5.15). Dropping it disables the event and
+/// closes the fd, as libbpf's perf link detach does; the kernel releases
+/// the program with the event's last fd.
+#[derive(Debug)]
+pub struct PerfEventBpf {
+    fd: OwnedFd,
+}
+
+impl PerfEventBpf {
+    /// PERF_EVENT_IOC_SET_BPF of `prog` on `event`, then
+    /// PERF_EVENT_IOC_ENABLE. On error `event` is closed.
+    pub fn attach(event: OwnedFd, prog: BorrowedFd<'_>) -> Result<PerfEventBpf> {
+        perf_ioctl(
+            event.as_fd(),
+            PERF_EVENT_IOC_SET_BPF,
+            prog.as_raw_fd(),
+            "ioctl(PERF_EVENT_IOC_SET_BPF)",
+        )?;
+        // From here on a failure disables the event again on drop.
+        let attached = PerfEventBpf { fd: event };
+        perf_ioctl(
+            attached.fd.as_fd(),
+            PERF_EVENT_IOC_ENABLE,
+            0,
+            "ioctl(PERF_EVENT_IOC_ENABLE)",
+        )?;
+        Ok(attached)
+    }
+
+    /// The perf event's fd.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// Gives up ownership without disabling the event: the program stays
+    /// attached while the fd is open.
+    pub fn into_fd(self) -> OwnedFd {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped, so the fd is moved out of it
+        // exactly once and closed only by the returned OwnedFd.
+        unsafe { std::ptr::read(&this.fd) }
+    }
+}
+
+impl Drop for PerfEventBpf {
+    fn drop(&mut self) {
+        // Nothing to report to: the close that follows detaches anyway
+        // when this was the event's last fd.
+        let _ = perf_ioctl(
+            self.fd.as_fd(),
+            PERF_EVENT_IOC_DISABLE,
+            0,
+            "ioctl(PERF_EVENT_IOC_DISABLE)",
+        );
+    }
 }
 
 /// Mounts tracefs at `/sys/kernel/tracing` (for tracepoint ids and

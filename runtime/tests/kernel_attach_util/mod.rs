@@ -78,10 +78,18 @@ pub fn try_load_configured(
 /// verifier log, and the refusal is printed, so the test is not skipped
 /// silently.
 pub fn load_or_refused(name: &str, program: &str, section: &str) -> Option<Object> {
-    let e = match try_load_only(name, Some(program)) {
-        Ok(o) => return Some(o),
-        Err(e) => e,
-    };
+    match try_load_only(name, Some(program)) {
+        Ok(o) => Some(o),
+        Err(e) => {
+            assert_refused(name, program, section, &e);
+            None
+        }
+    }
+}
+
+/// The checks of [`load_or_refused`] on the loader's error `e`, and the
+/// NOT RUN note.
+pub fn assert_refused(name: &str, program: &str, section: &str, e: &bpf2rs::load::LoadError) {
     let text = e.to_string();
     let object = name.trim_end_matches(".bpf.o");
     let head = format!(
@@ -90,7 +98,7 @@ pub fn load_or_refused(name: &str, program: &str, section: &str) -> Option<Objec
     assert!(text.starts_with(&head), "{text}");
     assert!(text.contains("\n--- verifier log ---\n"), "{text}");
     assert!(e.verifier_log().is_some(), "{text}");
-    let errno = match &e {
+    let errno = match e {
         bpf2rs::load::LoadError::Verifier(v) => v.source.errno(),
         _ => None,
     };
@@ -107,7 +115,6 @@ pub fn load_or_refused(name: &str, program: &str, section: &str) -> Option<Objec
         assert!(log.contains("need BPF trampolines"), "{log}");
     }
     not_run(program, &text);
-    None
 }
 
 /// Says that `what` could not run on this kernel, and why. Straight to
@@ -174,4 +181,38 @@ pub fn udp_roundtrip() {
     tx.send_to(b"bpf2rs", rx.local_addr().unwrap()).unwrap();
     let mut buf = [0u8; 16];
     let _ = rx.recv_from(&mut buf);
+}
+
+/// Whether the kernel has the dynamic PMU `name` (`kprobe`, `uprobe`).
+pub fn has_pmu(name: &str) -> bool {
+    std::path::Path::new("/sys/bus/event_source/devices")
+        .join(name)
+        .join("type")
+        .exists()
+}
+
+/// The running kernel's (major, minor), from /proc/sys/kernel/osrelease.
+pub fn kernel_version() -> (u32, u32) {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut parts = release
+        .trim()
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+/// After its last fd closes, link `id` is gone: BPF_LINK_GET_FD_BY_ID
+/// answers ENOENT (within 2 s; the kernel may free it from a work item).
+pub fn assert_link_gone(id: u32) {
+    let start = Instant::now();
+    loop {
+        match bpf2rs::link::Link::from_id(id) {
+            Err(e) if e.errno() == Some(libc::ENOENT) => return,
+            Err(e) => panic!("link {id}: {e}"),
+            Ok(_) if start.elapsed() > Duration::from_secs(2) => {
+                panic!("link {id} still exists after its last fd closed")
+            }
+            Ok(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
 }
