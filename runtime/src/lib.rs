@@ -3,6 +3,8 @@
 //! - [`btf`] reads BTF (object, vmlinux, split module BTF) into a checked model.
 //! - [`obj`] reads a compiled BPF object (ELF) into an [`obj::ObjectSpec`]:
 //!   maps, global data, programs, relocations.
+//! - [`load`] brings an object into the kernel, [`link`] attaches its
+//!   programs and [`struct_ops`] registers its kernel operations structs.
 //! - [`Pod`] marks types that are plain bytes; [`ctypes`] holds the C types
 //!   generated code uses (`_Bool`, C strings).
 //!
@@ -26,6 +28,7 @@ pub mod perf;
 mod pod;
 pub mod prog;
 pub mod ringbuf;
+pub mod struct_ops;
 pub mod sys;
 
 pub use bpf2rs_macros::Pod;

@@ -78,6 +78,16 @@ pub enum LinkError {
     /// The program is not loaded.
     #[error(transparent)]
     Program(#[from] ProgError),
+    /// Registering a struct_ops map ([`crate::struct_ops::StructOpsMap::register`]).
+    #[error("{object}: struct_ops map {map} (struct {type_name}): {op}: {source}")]
+    StructOps {
+        object: String,
+        map: String,
+        type_name: String,
+        op: &'static str,
+        #[source]
+        source: SysError,
+    },
     /// An operation on an existing link.
     #[error("link {what}: {op}: {source}")]
     Link {
@@ -92,7 +102,9 @@ impl LinkError {
     /// The errno, when the kernel returned one.
     pub fn errno(&self) -> Option<i32> {
         match self {
-            LinkError::Attach { source, .. } | LinkError::Link { source, .. } => source.errno(),
+            LinkError::Attach { source, .. }
+            | LinkError::Link { source, .. }
+            | LinkError::StructOps { source, .. } => source.errno(),
             LinkError::Program(p) => p.source.errno(),
             LinkError::Target { .. } => None,
         }
@@ -149,7 +161,7 @@ pub struct LinkInfo {
 }
 
 impl Link {
-    fn new(fd: OwnedFd, what: String) -> Link {
+    pub(crate) fn new(fd: OwnedFd, what: String) -> Link {
         Link {
             fd,
             what,

@@ -20,6 +20,7 @@ mod externs;
 mod kconfig;
 mod link;
 mod maps;
+mod struct_ops;
 
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -34,6 +35,7 @@ use crate::mmap::Mmap;
 use crate::obj::{DataKind, ObjectSpec, ProgramSpec};
 use crate::pod::AlignedBytes;
 use crate::prog::Program;
+use crate::struct_ops::{StructOpsMap, StructOpsSettings};
 use crate::sys;
 
 /// Default root of LIBBPF_PIN_BY_NAME pins.
@@ -115,6 +117,7 @@ pub struct OpenObject {
     maps: Vec<MapSettings>,
     progs: Vec<ProgSettings>,
     data: Vec<AlignedBytes>,
+    struct_ops: Vec<StructOpsSettings>,
     pin_root: PathBuf,
     core_target: Option<PathBuf>,
 }
@@ -148,6 +151,11 @@ impl OpenObject {
                 .data
                 .iter()
                 .map(|d| AlignedBytes::new(&d.bytes))
+                .collect(),
+            struct_ops: spec
+                .struct_ops
+                .iter()
+                .map(|o| StructOpsSettings::new(&o.data))
                 .collect(),
             pin_root: PathBuf::from(DEFAULT_PIN_ROOT),
             core_target: None,
@@ -193,6 +201,29 @@ impl OpenObject {
         self.progs.get_mut(i)
     }
 
+    /// Settings and initial value of struct_ops variable `name` (a
+    /// `.struct_ops` / `.struct_ops.link` variable, created as a
+    /// BPF_MAP_TYPE_STRUCT_OPS map at load).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut open = bpf2rs::load::OpenObject::open_file("my_cc.bpf.o")?;
+    /// open.struct_ops_mut("my_cc_link").unwrap().set_autocreate(false);
+    /// let obj = open.load()?;
+    /// let _registration = obj.struct_ops("my_cc").unwrap().register()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn struct_ops_mut(&mut self, name: &str) -> Option<&mut StructOpsSettings> {
+        let i = self.spec.struct_ops.iter().position(|o| o.name == name)?;
+        self.struct_ops.get_mut(i)
+    }
+
+    /// Settings and initial value of struct_ops variable `name`.
+    pub fn struct_ops(&self, name: &str) -> Option<&StructOpsSettings> {
+        let i = self.spec.struct_ops.iter().position(|o| o.name == name)?;
+        self.struct_ops.get(i)
+    }
+
     /// Initial contents of a global data section (`.rodata`, `.data`,
     /// `.bss`, ...), writable until load.
     pub fn data_mut(&mut self, section: &str) -> Option<&mut [u8]> {
@@ -230,21 +261,28 @@ impl OpenObject {
     }
 
     /// Creates every map, fills static contents and global data, links and
-    /// loads every program (with autoload). On error everything created so
-    /// far is closed.
+    /// loads every program (with autoload), and creates the struct_ops
+    /// maps (the programs a created struct_ops map points at load whatever
+    /// their autoload says, as in libbpf; register the maps with
+    /// [`StructOpsMap::register`]). On error everything created so far is
+    /// closed.
     pub fn load(self) -> Result<Object, LoadError> {
         let OpenObject {
             spec,
             maps: mut map_settings,
             progs: prog_settings,
             data,
+            struct_ops: ops_settings,
             pin_root,
             core_target,
         } = self;
         let object = spec.name.clone();
         let mut notes = Vec::new();
-        struct_ops_unsupported(&spec, &prog_settings, &mut notes)?;
-        let kernel = kernel_btf(&spec, &prog_settings, core_target.as_deref())?;
+        let mut autoload: Vec<bool> = prog_settings.iter().map(|s| s.autoload).collect();
+        let with_ops = struct_ops::any_created(&spec, &ops_settings);
+        let kernel = kernel_btf(&spec, &autoload, with_ops, core_target.as_deref())?;
+        let ops_plans = struct_ops::plan(&spec, &ops_settings, kernel.as_ref(), &mut notes)?;
+        struct_ops::adjust_autoload(&spec, &ops_plans, &mut autoload, &mut notes)?;
         let mut externs = externs::Externs::resolve(&spec, kernel.as_ref()).map_err(|message| {
             LoadError::Other {
                 object: object.clone(),
@@ -262,6 +300,14 @@ impl OpenObject {
             maps.push(maps::create(&cx, m, settings, &mut notes)?);
         }
         maps::fill_map_slots(&object, &spec, &maps)?;
+        let mut ops_maps = Vec::with_capacity(ops_plans.plans.len());
+        for plan in &ops_plans.plans {
+            ops_maps.push(struct_ops::create_map(
+                &object,
+                plan,
+                btf_fd.as_ref().map(|f| f.as_fd()),
+            )?);
+        }
         let mut data_maps = Vec::with_capacity(spec.data.len());
         for (d, bytes) in spec.data.iter().zip(&data) {
             if d.size == 0 {
@@ -307,8 +353,8 @@ impl OpenObject {
         })?;
         let mut programs = Vec::new();
         let mut core = Vec::new();
-        for (p, settings) in spec.programs.iter().zip(&prog_settings) {
-            if !settings.autoload {
+        for ((p, settings), load) in spec.programs.iter().zip(&prog_settings).zip(&autoload) {
+            if !load {
                 let prog_type = p.prog_type();
                 programs.push(Program::new(
                     p.name.clone(),
@@ -319,18 +365,28 @@ impl OpenObject {
                 ));
                 continue;
             }
-            let (program, applied) =
-                load_program(&object, &spec, p, settings, &fds, btf_fd.as_ref(), &license)?;
+            let target = LoadTarget {
+                fds: &fds,
+                btf_fd: btf_fd.as_ref(),
+                license: &license,
+                struct_ops: ops_plans.bindings.get(&p.name),
+            };
+            let (program, applied) = load_program(&object, &spec, p, settings, &target)?;
             programs.push(program);
             core.push((p.name.clone(), applied));
         }
         maps::fill_prog_slots(&object, &spec, &maps, &programs)?;
         share_usdt_specs(&object, &spec, &maps, &mut programs)?;
+        let mut struct_ops = Vec::with_capacity(ops_maps.len());
+        for (plan, map) in ops_plans.plans.into_iter().zip(ops_maps) {
+            struct_ops.push(struct_ops::finish(&object, plan, map, &programs)?);
+        }
         Ok(Object {
             name: object,
             maps,
             data: data_maps,
             programs,
+            struct_ops,
             _btf_fd: btf_fd,
             notes,
             core,
@@ -385,17 +441,20 @@ fn share_usdt_specs(
 }
 
 /// The kernel's BTF, indexed, when anything needs it: CO-RE relocations
-/// of a program to load, `__ksym` externs, or attach targets by BTF id.
+/// of a program to load, `__ksym` externs, attach targets by BTF id, or
+/// struct_ops variables to create.
 fn kernel_btf(
     spec: &ObjectSpec,
-    progs: &[ProgSettings],
+    autoload: &[bool],
+    struct_ops: bool,
     path: Option<&Path>,
 ) -> Result<Option<co_re::CoreTarget>, LoadError> {
-    let loaded = spec.programs.iter().zip(progs).filter(|(_, s)| s.autoload);
-    let needed = spec
-        .externs
-        .iter()
-        .any(|e| e.kind == crate::obj::ExternKind::Ksym)
+    let loaded = spec.programs.iter().zip(autoload).filter(|(_, l)| **l);
+    let needed = struct_ops
+        || spec
+            .externs
+            .iter()
+            .any(|e| e.kind == crate::obj::ExternKind::Ksym)
         || !spec.subprograms.iter().all(|p| p.core_relos.is_empty())
         || loaded.into_iter().any(|(p, _)| {
             !p.core_relos.is_empty() || p.def.as_ref().is_some_and(attach_btf::needs_kernel_btf)
@@ -451,15 +510,28 @@ fn load_btf(spec: &ObjectSpec, notes: &mut Vec<String>) -> Option<OwnedFd> {
     }
 }
 
+/// What a program is loaded against besides its own spec.
+struct LoadTarget<'a> {
+    fds: &'a link::Fds<'a>,
+    btf_fd: Option<&'a OwnedFd>,
+    license: &'a CString,
+    /// The struct_ops member a struct_ops program implements.
+    struct_ops: Option<&'a struct_ops::Binding>,
+}
+
 fn load_program(
     object: &str,
     spec: &ObjectSpec,
     p: &ProgramSpec,
     settings: &ProgSettings,
-    fds: &link::Fds<'_>,
-    btf_fd: Option<&OwnedFd>,
-    license: &CString,
+    target: &LoadTarget<'_>,
 ) -> Result<(Program, Vec<CoreApplied>), LoadError> {
+    let LoadTarget {
+        fds,
+        btf_fd,
+        license,
+        struct_ops,
+    } = *target;
     let link_err = |message: String| LoadError::Link {
         object: object.to_owned(),
         program: p.name.clone(),
@@ -471,7 +543,13 @@ fn load_program(
             p.section
         ))
     })?;
-    let attach_btf_id = attach_btf::attach_btf_id(def, &p.section, fds.kernel).map_err(link_err)?;
+    let (attach_btf_id, expected_attach_type) = match struct_ops {
+        Some(b) => (Some(b.kern_type_id), b.member_index),
+        None => (
+            attach_btf::attach_btf_id(def, &p.section, fds.kernel).map_err(link_err)?,
+            def.expected_attach_type.map(|a| a.0).unwrap_or(0),
+        ),
+    };
     let linked = link::link(spec, p, fds).map_err(link_err)?;
     let insns: Vec<u8> = linked
         .insns
@@ -503,7 +581,7 @@ fn load_program(
     let attrs = sys::ProgLoad {
         name: &p.name,
         prog_type: def.prog_type.0,
-        expected_attach_type: def.expected_attach_type.map(|a| a.0).unwrap_or(0),
+        expected_attach_type,
         insns: &insns,
         license,
         kern_version: spec.kern_version.unwrap_or(0),
@@ -651,6 +729,7 @@ pub struct Object {
     maps: Vec<Map>,
     data: Vec<DataMap>,
     programs: Vec<Program>,
+    struct_ops: Vec<StructOpsMap>,
     _btf_fd: Option<OwnedFd>,
     notes: Vec<String>,
     /// CO-RE relocations applied, per loaded program.
@@ -692,6 +771,30 @@ impl Object {
     pub fn take_program(&mut self, name: &str) -> Option<Program> {
         let i = self.programs.iter().position(|p| p.name() == name)?;
         Some(self.programs.remove(i))
+    }
+
+    /// The struct_ops map of variable `name` (None if the object has no
+    /// such variable, or its autocreate was off).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let obj = bpf2rs::load::OpenObject::open_file("my_cc.bpf.o")?.load()?;
+    /// let registration = obj.struct_ops("my_cc").unwrap().register()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn struct_ops(&self, name: &str) -> Option<&StructOpsMap> {
+        self.struct_ops.iter().find(|o| o.name() == name)
+    }
+
+    /// Every struct_ops map created, in the object's order.
+    pub fn struct_ops_maps(&self) -> &[StructOpsMap] {
+        &self.struct_ops
+    }
+
+    /// Takes struct_ops map `name` out of the object.
+    pub fn take_struct_ops(&mut self, name: &str) -> Option<StructOpsMap> {
+        let i = self.struct_ops.iter().position(|o| o.name() == name)?;
+        Some(self.struct_ops.remove(i))
     }
 
     /// Global data section `section`.
@@ -743,45 +846,4 @@ fn silent_refusal(errno: Option<i32>) -> &'static str {
         }
         _ => "(no verifier output)",
     }
-}
-
-/// struct_ops maps are not created yet: an object whose struct_ops
-/// programs are to be loaded is refused up front, naming the variable; with
-/// those programs' autoload off, the rest loads and a note says what was
-/// left out.
-fn struct_ops_unsupported(
-    spec: &ObjectSpec,
-    progs: &[ProgSettings],
-    notes: &mut Vec<String>,
-) -> Result<(), LoadError> {
-    for ops in &spec.struct_ops {
-        let wanted: Vec<&str> = ops
-            .programs
-            .iter()
-            .filter(|slot| {
-                spec.programs
-                    .iter()
-                    .zip(progs)
-                    .any(|(p, s)| p.name == slot.program && s.autoload)
-            })
-            .map(|slot| slot.program.as_str())
-            .collect();
-        let what = format!(
-            "struct_ops map {} (struct {}, section {})",
-            ops.name, ops.type_name, ops.section
-        );
-        if wanted.is_empty() {
-            notes.push(format!("{what}: not created (its programs are not loaded)"));
-            continue;
-        }
-        return Err(LoadError::Other {
-            object: spec.name.clone(),
-            message: format!(
-                "{what}: this loader does not create struct_ops maps yet; turn off autoload of \
-                 its programs ({}) to load the rest of the object",
-                wanted.join(", ")
-            ),
-        });
-    }
-    Ok(())
 }
