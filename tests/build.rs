@@ -20,6 +20,7 @@ fn main() {
         ("events", |b| b.ringbuf_event("events", "struct event")),
         ("tools", |b| b.ringbuf_event("events", "struct event")),
         ("usdt", |b| b),
+        ("struct_ops", |b| b),
         ("typed", |b| {
             b.ringbuf_event("events", "struct event")
                 .perf_event("perf_events", "struct event")

@@ -444,6 +444,7 @@ fn load_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
     let longest = (obj.maps().iter().map(|m| m.name().len()))
         .chain(obj.data_maps().iter().map(|d| d.section.len()))
         .chain(obj.programs().iter().map(|p| p.name().len()))
+        .chain(obj.struct_ops_maps().iter().map(|o| o.name().len()))
         .max()
         .unwrap_or(0);
     let w = longest.max(19);
@@ -471,6 +472,24 @@ fn load_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
             i.map_type.to_string(),
             i.id,
             i.value_size
+        )?;
+    }
+    // struct_ops maps are created, not registered: `load` leaves nothing
+    // behind.
+    for o in obj.struct_ops_maps() {
+        let i = o.map().info();
+        writeln!(
+            out,
+            "  ops  {:<w$} {:<16} id {:<6} struct {}, {}",
+            o.name(),
+            i.map_type.to_string(),
+            i.id,
+            o.type_name(),
+            if o.is_link() {
+                "registers through a link"
+            } else {
+                "registers by map update"
+            }
         )?;
     }
     for p in obj.programs() {

@@ -25,8 +25,8 @@ pub struct Selection {
     pub layout_table: bool,
 }
 
-/// The roots an object implies: map keys and values and global variables,
-/// each with the name an anonymous type would get.
+/// The roots an object implies: map keys and values, global variables and
+/// struct_ops variables, each with the name an anonymous type would get.
 pub fn object_roots(spec: &ObjectSpec) -> Vec<Root> {
     let mut roots = Vec::new();
     for m in &spec.maps {
@@ -54,6 +54,12 @@ pub fn object_roots(spec: &ObjectSpec) -> Vec<Root> {
                 });
             }
         }
+    }
+    for o in &spec.struct_ops {
+        roots.push(Root {
+            id: o.btf_type,
+            context: format!("{}__type", o.name),
+        });
     }
     roots
 }

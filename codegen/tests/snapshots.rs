@@ -333,6 +333,21 @@ fn skeleton_typed() {
 }
 
 #[test]
+fn skeleton_struct_ops() {
+    // struct_ops variables: typed values (the object's tcp_congestion_ops)
+    // before load, the maps after, registrations in `links` by `attach()`.
+    let code = skeleton("struct_ops", |_| {});
+    assert!(
+        code.contains(
+            "pub reno_like: ::bpf2rs::struct_ops::OpenStructOps<types::tcp_congestion_ops>"
+        ),
+        "{code}"
+    );
+    assert!(code.contains("ops.register()?"), "{code}");
+    insta::assert_snapshot!(code);
+}
+
+#[test]
 fn skeleton_maps() {
     // Map-in-map templates, a raw perf event array, bloom filter, queue.
     insta::assert_snapshot!(skeleton("maps", |_| {}));

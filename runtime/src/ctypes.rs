@@ -49,3 +49,22 @@ pub fn c_str(bytes: &[u8]) -> &[u8] {
 pub fn c_str_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(c_str(bytes))
 }
+
+/// `s` as a NUL-terminated C string in a fixed `char` array (the form
+/// generated code gives `char name[N]`), or None if it does not fit with
+/// its NUL or contains one.
+///
+/// ```
+/// let name: [u8; 16] = bpf2rs::ctypes::c_str_array("my_cc").unwrap();
+/// assert_eq!(bpf2rs::ctypes::c_str(&name), b"my_cc");
+/// assert!(bpf2rs::ctypes::c_str_array::<4>("toolong").is_none());
+/// ```
+pub fn c_str_array<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let bytes = s.as_bytes();
+    if bytes.len() >= N || bytes.contains(&0) {
+        return None;
+    }
+    let mut out = [0u8; N];
+    out[..bytes.len()].copy_from_slice(bytes);
+    Some(out)
+}

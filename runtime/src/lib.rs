@@ -4,6 +4,8 @@
 //! - [`obj`] reads a compiled BPF object (ELF) into an [`obj::ObjectSpec`]:
 //!   maps, global data, programs, relocations.
 //! - [`probe`] says what the running kernel supports (probed once, cached).
+//! - [`load`] brings an object into the kernel, [`link`] attaches its
+//!   programs and [`struct_ops`] registers its kernel operations structs.
 //! - [`Pod`] marks types that are plain bytes; [`ctypes`] holds the C types
 //!   generated code uses (`_Bool`, C strings).
 //!
@@ -28,6 +30,7 @@ mod pod;
 pub mod probe;
 pub mod prog;
 pub mod ringbuf;
+pub mod struct_ops;
 pub mod sys;
 
 pub use bpf2rs_macros::Pod;

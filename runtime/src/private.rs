@@ -256,6 +256,63 @@ pub fn data_mut<'a, T: Pod>(object: &'a mut Object, section: &str) -> &'a mut T 
     }
 }
 
+/// A struct_ops variable's typed value before load; an error if the
+/// object has no such variable or its struct is not `T`'s size.
+pub fn open_struct_ops<T: Pod>(
+    object: &OpenObject,
+    name: &str,
+) -> Result<crate::struct_ops::OpenStructOps<T>, LoadError> {
+    let obj = &object.spec().name;
+    let settings = object
+        .struct_ops(name)
+        .ok_or_else(|| missing(obj, format!("struct_ops variable {name}")))?;
+    let bytes = Some(settings.value()).filter(|v| v.len() == core::mem::size_of::<T>());
+    let value = bytes
+        .and_then(T::from_bytes)
+        .ok_or_else(|| LoadError::Other {
+            object: obj.clone(),
+            message: format!(
+                "differs from the object the skeleton was generated from: struct_ops variable \
+             {name} is {} bytes, the skeleton's type {}",
+                settings.value().len(),
+                core::mem::size_of::<T>()
+            ),
+        })?;
+    Ok(crate::struct_ops::OpenStructOps {
+        value,
+        autocreate: settings.autocreate,
+    })
+}
+
+/// Writes a typed struct_ops value and its autocreate back before load.
+pub fn set_struct_ops<T: Pod>(
+    object: &mut OpenObject,
+    name: &str,
+    ops: &crate::struct_ops::OpenStructOps<T>,
+) -> Result<(), LoadError> {
+    let obj = object.spec().name.clone();
+    let settings = object
+        .struct_ops_mut(name)
+        .ok_or_else(|| missing(&obj, format!("struct_ops variable {name}")))?;
+    settings.set_autocreate(ops.autocreate);
+    match settings.value_mut() {
+        v if v.len() == core::mem::size_of::<T>() => v.copy_from_slice(ops.value.as_bytes()),
+        v => {
+            return Err(missing(
+                &obj,
+                format!("struct_ops variable {name} of {} bytes", v.len()),
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// Takes a struct_ops map out of the loaded object (None when its
+/// autocreate was off).
+pub fn take_struct_ops(object: &mut Object, name: &str) -> Option<crate::struct_ops::StructOpsMap> {
+    object.take_struct_ops(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

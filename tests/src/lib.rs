@@ -333,6 +333,11 @@ pub mod skel {
     pub mod usdt {
         include!(concat!(env!("OUT_DIR"), "/usdt.skel.rs"));
     }
+    /// `tests/bpf/struct_ops.bpf.o`: a TCP congestion control as struct_ops
+    /// (`reno_like` through a link, `plain_ops` without), counting its calls.
+    pub mod struct_ops {
+        include!(concat!(env!("OUT_DIR"), "/struct_ops.skel.rs"));
+    }
     /// `tests/bpf/typed.bpf.o`: C alignment 16 in .bss and in event records,
     /// and one map of every family the skeleton types.
     pub mod typed {
@@ -362,6 +367,16 @@ pub fn require_root() {
         root,
         "this kernel test needs root (CAP_BPF and CAP_SYS_ADMIN): run the tests as root"
     );
+}
+
+/// Says on stderr that `what` could not run on this kernel and why (the
+/// first line of `why`). scripts/vmtest counts these lines: a test that
+/// calls this returns without failing, but is never counted as passed
+/// silently. Call it only after checking the refusal is the expected one.
+pub fn not_run(what: &str, why: &str) {
+    let first_line = why.lines().next().unwrap_or_default();
+    let line = format!("note: {what} NOT RUN on this kernel: {first_line}\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
 }
 
 /// A fresh directory in bpffs (mounted at /sys/fs/bpf) for pins, removed on drop.

@@ -1,6 +1,6 @@
 //! A program the verifier rejects: the error carries the verifier log and
-//! every fd the load created is closed; an object with struct_ops maps is
-//! refused by name. Its own test binary (and one test at a time), so
+//! every fd the load created is closed, also with struct_ops maps; errors
+//! of struct_ops variables name the variable and member. Its own test binary (and one test at a time), so
 //! counting this process's fds is not disturbed by other tests.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
@@ -41,40 +41,96 @@ fn rejected_program_returns_the_verifier_log_and_leaks_nothing() {
     );
 }
 
-/// struct_ops maps are not created yet: the load is refused before anything
-/// is created, naming the variable; with its programs' autoload off the
-/// rest of the object loads and a note says what was left out.
+/// An object with struct_ops variables whose last program fails to load
+/// (after the BTF, .bss, both struct_ops maps and three programs were
+/// created): the error names the program and every fd is closed.
 #[test]
-fn struct_ops_objects_are_refused_by_name_and_load_without_their_programs() {
+fn struct_ops_load_failure_leaks_nothing() {
     // Lock first: require_root opens /proc/self/status, which the other
     // test would count as an fd.
     let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     require_root();
-    let before = open_fds();
-    let err = OpenObject::open_file(fixture("struct_ops.bpf.o"))
+    let mut spec = bpf2rs_tests::open("struct_ops.bpf.o");
+    let last = spec.programs.last_mut().unwrap();
+    assert_eq!(last.name, "cc_undo_cwnd");
+    last.insns.pop(); // no final exit: the verifier refuses it
+    let mut open = OpenObject::from_spec(spec);
+    // .struct_ops.link needs Linux 6.4: only plain_ops is created on 6.1.
+    open.struct_ops_mut("reno_like")
         .unwrap()
-        .load()
-        .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "struct_ops: struct_ops map reno_like (struct tcp_congestion_ops, section \
-         .struct_ops.link): this loader does not create struct_ops maps yet; turn off \
-         autoload of its programs (cc_ssthresh, cc_cong_avoid, cc_undo_cwnd, cc_init) to \
-         load the rest of the object"
+        .set_autocreate(false);
+    let before = open_fds();
+    let err = open.load().unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("struct_ops: program cc_undo_cwnd (section struct_ops/cc_undo_cwnd)"),
+        "{err}"
     );
-    assert_eq!(open_fds(), before, "nothing was created");
+    assert_eq!(
+        open_fds(),
+        before,
+        "a failed load must close its BTF, map, struct_ops map and program fds"
+    );
+}
+
+/// Errors of struct_ops variables name the object, the variable and the
+/// member; a struct_ops program no variable points at is not loadable;
+/// with every variable's autocreate off, their programs are not loaded.
+#[test]
+fn struct_ops_errors_name_the_variable_and_member() {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    require_root();
+    let load_err = |edit: &dyn Fn(&mut bpf2rs::obj::ObjectSpec)| {
+        let mut spec = bpf2rs_tests::open("struct_ops.bpf.o");
+        edit(&mut spec);
+        OpenObject::from_spec(spec).load().unwrap_err().to_string()
+    };
+    let err = load_err(&|s| s.struct_ops[0].type_name = "bpf2rs_no_ops".into());
+    assert_eq!(
+        err,
+        "struct_ops: struct_ops map reno_like: struct bpf2rs_no_ops: the kernel BTF has no \
+         struct bpf_struct_ops_bpf2rs_no_ops: this kernel cannot take struct bpf2rs_no_ops \
+         from BPF (too old, or the subsystem is not built in)"
+    );
+    // One program for two different members.
+    let err = load_err(&|s| {
+        let slot = s.struct_ops[1]
+            .programs
+            .iter_mut()
+            .find(|p| p.member == "ssthresh")
+            .unwrap();
+        slot.program = "cc_undo_cwnd".into();
+    });
+    assert!(
+        err.starts_with(
+            "struct_ops: struct_ops map plain_ops: struct tcp_congestion_ops: member ssthresh: \
+             program cc_undo_cwnd is also "
+        ),
+        "{err}"
+    );
+    // A struct_ops program no variable points at.
+    let err = load_err(&|s| {
+        for o in &mut s.struct_ops {
+            o.programs.retain(|p| p.program != "cc_init");
+        }
+    });
+    assert!(
+        err.starts_with(
+            "struct_ops: program cc_init: section `struct_ops/cc_init`: a struct_ops program \
+             loads only as a member of a `.struct_ops` / `.struct_ops.link` variable"
+        ),
+        "{err}"
+    );
+    // No variable created: nothing needs their programs.
     let mut open = OpenObject::open_file(fixture("struct_ops.bpf.o")).unwrap();
-    for p in ["cc_init", "cc_ssthresh", "cc_cong_avoid", "cc_undo_cwnd"] {
-        open.program_mut(p).unwrap().set_autoload(false);
+    for name in ["reno_like", "plain_ops"] {
+        open.struct_ops_mut(name).unwrap().set_autocreate(false);
     }
     let obj = open.load().unwrap();
+    assert!(obj.struct_ops_maps().is_empty());
+    assert!(obj.programs().iter().all(|p| !p.is_loaded()));
     for name in ["reno_like", "plain_ops"] {
-        let note = format!("struct_ops map {name} (struct tcp_congestion_ops, section ");
-        assert!(
-            obj.notes().iter().any(|n| n.starts_with(&note)
-                && n.ends_with(": not created (its programs are not loaded)")),
-            "{:?}",
-            obj.notes()
-        );
+        let note = format!("struct_ops map {name}: not created (autocreate is off)");
+        assert!(obj.notes().contains(&note), "{:?}", obj.notes());
     }
 }

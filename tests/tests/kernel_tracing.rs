@@ -298,7 +298,7 @@ fn attach_targets_missing_from_the_kernel_are_named() {
         d.prog_type = bpf2rs::obj::ProgType::STRUCT_OPS
     });
     assert!(
-        err.contains("struct_ops programs are loaded through their struct_ops map"),
+        err.contains("no variable of this object points at it"),
         "{err}"
     );
 }

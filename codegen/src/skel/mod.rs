@@ -1,6 +1,8 @@
 //! The typed skeleton of an object: `{Name}Skel::open()` -> `Open{Name}Skel`
-//! (typed global data before load, per-map and per-program settings) ->
-//! `.load()` -> `{Name}Skel` with typed maps, programs and mmapped data.
+//! (typed global data and struct_ops values before load, per-map and
+//! per-program settings) -> `.load()` -> `{Name}Skel` with typed maps,
+//! programs, mmapped data and struct_ops maps; `attach()` attaches the
+//! programs and registers the struct_ops maps.
 //!
 //! In: an [`ObjectSpec`] and [`SkelOptions`]. Out: formatted Rust: the
 //! `types` module plus the skeleton items.
@@ -8,6 +10,7 @@
 use std::path::PathBuf;
 
 mod maps;
+mod struct_ops;
 
 use bpf2rs::btf::Btf;
 use bpf2rs::obj::{DataKind, MapOrigin, ObjectSpec};
@@ -163,6 +166,18 @@ pub fn generate(spec: &ObjectSpec, opts: &SkelOptions) -> Result<String, SkelErr
             _ => data_slots.push(None),
         }
     }
+    // struct_ops variables: their struct, typed in the open skeleton.
+    let ops_slots: Vec<usize> = spec
+        .struct_ops
+        .iter()
+        .map(|o| {
+            roots.push(Root {
+                id: o.btf_type,
+                context: format!("{}__type", o.name),
+            });
+            roots.len() - 1
+        })
+        .collect();
     let items = ir::build(btf, &roots, opts.rename_duplicates).map_err(types_err)?;
     let ty_at = |slot: Option<usize>| -> Option<RustTy> {
         slot.and_then(|i| items.root_tys.get(i).cloned().flatten())
@@ -177,8 +192,23 @@ pub fn generate(spec: &ObjectSpec, opts: &SkelOptions) -> Result<String, SkelErr
     let cx = Cx::new(&items);
     let mut code = crate::types::module_text(&cx, &items);
     let data_tys: Vec<Option<RustTy>> = data_slots.iter().map(|s| ty_at(*s)).collect();
+    let mut ops_tys = Vec::with_capacity(ops_slots.len());
+    for (o, slot) in spec.struct_ops.iter().zip(&ops_slots) {
+        match ty_at(Some(*slot)) {
+            Some(RustTy::Named(n)) => ops_tys.push(naming::ident(&n)),
+            _ => {
+                return Err(SkelError::Other {
+                    object: object.clone(),
+                    message: format!(
+                        "struct_ops variable {}: struct {} has no Rust type",
+                        o.name, o.type_name
+                    ),
+                })
+            }
+        }
+    }
     code.push('\n');
-    let tokens = skeleton(spec, opts, &cx, &map_tys, &data_tys);
+    let tokens = skeleton(spec, opts, &cx, &map_tys, &data_tys, &ops_tys);
     // The skeleton is a few dozen items: parsing its tokens costs nothing
     // next to the types.
     let file: syn::File = syn::parse2(tokens).map_err(|e| SkelError::Other {
@@ -207,6 +237,7 @@ fn skeleton(
     cx: &Cx,
     map_tys: &[MapTys],
     data_tys: &[Option<RustTy>],
+    ops_tys: &[syn::Ident],
 ) -> TokenStream {
     let prefix = camel(&spec.name);
     let skel = format_ident!("{}Skel", prefix);
@@ -423,7 +454,31 @@ fn skeleton(
             _ => None,
         })
         .collect();
-    let any_settings = !spec.maps.is_empty() || !spec.programs.is_empty();
+    let ops = struct_ops::tokens(spec, ops_tys, &prefix);
+    let struct_ops::OpsTokens {
+        items: ops_items,
+        open_field: ops_open_field,
+        open_init: ops_open_init,
+        open_binding: ops_open_binding,
+        open_applies: ops_open_applies,
+        loaded_field: ops_loaded_field,
+        loaded_init: ops_loaded_init,
+        link_fields: ops_link_fields,
+        link_inits: ops_link_inits,
+        attaches: ops_attaches,
+    } = ops;
+    let attach_doc = if spec.struct_ops.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            ///
+            /// Then registers every struct_ops map not registered yet
+            /// (libbpf's skeletons leave them to the caller); the
+            /// registrations are in `links`, and dropping one unregisters.
+        }
+    };
+    let any_settings =
+        !spec.maps.is_empty() || !spec.programs.is_empty() || !spec.struct_ops.is_empty();
     let mut_object = if any_settings {
         quote!(mut object)
     } else {
@@ -455,6 +510,7 @@ fn skeleton(
             pub progs: #progs_ty,
             /// Links made by `attach()`; dropping one detaches its program.
             pub links: #links_ty,
+            #ops_loaded_field
             object: ::bpf2rs::load::Object,
         }
 
@@ -463,6 +519,7 @@ fn skeleton(
         #[allow(dead_code, non_snake_case, clippy::struct_field_names)]
         pub struct #links_ty {
             #(#link_fields,)*
+            #(#ops_link_fields,)*
         }
 
         /// Maps of the loaded object.
@@ -487,6 +544,7 @@ fn skeleton(
             pub maps: #open_maps_ty,
             /// Per-program settings: autoload, verifier log level.
             pub progs: #open_progs_ty,
+            #ops_open_field
             object: ::bpf2rs::load::OpenObject,
         }
 
@@ -503,6 +561,8 @@ fn skeleton(
         pub struct #open_progs_ty {
             #(#open_prog_fields,)*
         }
+
+        #ops_items
 
         #[allow(dead_code, clippy::too_many_lines)]
         impl #skel {
@@ -529,8 +589,10 @@ fn skeleton(
             /// programs that need a target only the caller knows (`xdp`, `tc`,
             /// `cgroup`, socket) are left for `progs.<name>.attach_*`. Already
             /// attached ones stay.
+            #attach_doc
             pub fn attach(&mut self) -> ::core::result::Result<(), ::bpf2rs::link::LinkError> {
                 #(#attaches)*
+                #(#ops_attaches)*
                 Ok(())
             }
 
@@ -544,6 +606,7 @@ fn skeleton(
                 Ok(#open_skel {
                     maps: #open_maps_ty { #(#open_map_inits,)* },
                     progs: #open_progs_ty { #(#open_prog_inits,)* },
+                    #ops_open_init
                     object,
                 })
             }
@@ -558,15 +621,17 @@ fn skeleton(
             /// Creates the maps, fills their static contents and global data,
             /// loads the programs.
             pub fn load(self) -> ::core::result::Result<#skel, ::bpf2rs::load::LoadError> {
-                let #open_skel { maps, progs, #mut_object } = self;
+                let #open_skel { maps, progs, #ops_open_binding #mut_object } = self;
                 let _ = (&maps, &progs);
                 #(#open_map_applies)*
                 #(#open_prog_applies)*
+                #(#ops_open_applies)*
                 #mut_loaded
                 Ok(#skel {
                     maps: #maps_ty { #(#map_takes,)* },
                     progs: #progs_ty { #(#prog_takes,)* },
-                    links: #links_ty { #(#link_inits,)* },
+                    links: #links_ty { #(#link_inits,)* #(#ops_link_inits,)* },
+                    #ops_loaded_init
                     object,
                 })
             }

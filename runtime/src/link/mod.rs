@@ -87,6 +87,16 @@ pub enum LinkError {
     /// The program is not loaded.
     #[error(transparent)]
     Program(#[from] ProgError),
+    /// Registering a struct_ops map ([`crate::struct_ops::StructOpsMap::register`]).
+    #[error("{object}: struct_ops map {map} (struct {type_name}): {op}: {source}")]
+    StructOps {
+        object: String,
+        map: String,
+        type_name: String,
+        op: &'static str,
+        #[source]
+        source: SysError,
+    },
     /// An operation on an existing link.
     #[error("link {what}: {op}: {source}")]
     Link {
@@ -109,7 +119,9 @@ impl LinkError {
     /// The errno, when the kernel returned one.
     pub fn errno(&self) -> Option<i32> {
         match self {
-            LinkError::Attach { source, .. } | LinkError::Link { source, .. } => source.errno(),
+            LinkError::Attach { source, .. }
+            | LinkError::Link { source, .. }
+            | LinkError::StructOps { source, .. } => source.errno(),
             LinkError::Program(p) => p.source.errno(),
             LinkError::Target { .. } | LinkError::NotBpfLink { .. } => None,
         }
@@ -196,7 +208,7 @@ pub struct LinkInfo {
 }
 
 impl Link {
-    fn new(fd: OwnedFd, what: String) -> Link {
+    pub(crate) fn new(fd: OwnedFd, what: String) -> Link {
         Link {
             kind: LinkKind::Fd {
                 fd,

@@ -22,7 +22,7 @@ pub(crate) fn needs_kernel_btf(def: &SectionDef) -> bool {
 fn target_name(def: &SectionDef, section: &str) -> Result<Option<(String, Kind)>, String> {
     if def.prog_type == ProgType::STRUCT_OPS {
         return Err(format!(
-            "section `{section}`: struct_ops programs are loaded through their struct_ops map, which this loader does not create yet"
+            "section `{section}`: a struct_ops program loads only as a member of a struct_ops variable, and none points at it"
         ));
     }
     if def.prog_type == ProgType::EXT {

@@ -23,6 +23,14 @@ pub enum LoadError {
         map: String,
         message: String,
     },
+    /// A `.struct_ops` / `.struct_ops.link` variable that could not
+    /// become a struct_ops map.
+    #[error("{object}: struct_ops map {map}: {message}")]
+    StructOps {
+        object: String,
+        map: String,
+        message: String,
+    },
     #[error("{object}: program {program}: {message}")]
     Link {
         object: String,

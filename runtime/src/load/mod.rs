@@ -20,6 +20,8 @@ mod externs;
 mod kconfig;
 mod link;
 mod maps;
+mod object;
+mod struct_ops;
 
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -28,12 +30,13 @@ use std::path::{Path, PathBuf};
 
 pub use error::{LoadError, VerifierError};
 pub use link::CoreApplied;
+pub use object::{DataMap, Object};
 
 use crate::map::Map;
-use crate::mmap::Mmap;
-use crate::obj::{AttachType, DataKind, ObjectSpec, ProgramSpec, SectionDef};
+use crate::obj::{AttachType, ObjectSpec, ProgramSpec, SectionDef};
 use crate::pod::AlignedBytes;
 use crate::prog::Program;
+use crate::struct_ops::StructOpsSettings;
 use crate::sys;
 
 /// Default root of LIBBPF_PIN_BY_NAME pins.
@@ -138,6 +141,7 @@ pub struct OpenObject {
     maps: Vec<MapSettings>,
     progs: Vec<ProgSettings>,
     data: Vec<AlignedBytes>,
+    struct_ops: Vec<StructOpsSettings>,
     pin_root: PathBuf,
     core_target: Option<PathBuf>,
     /// Whether programs may use BPF cookies where the kernel has them.
@@ -173,6 +177,11 @@ impl OpenObject {
                 .data
                 .iter()
                 .map(|d| AlignedBytes::new(&d.bytes))
+                .collect(),
+            struct_ops: spec
+                .struct_ops
+                .iter()
+                .map(|o| StructOpsSettings::new(&o.data))
                 .collect(),
             pin_root: PathBuf::from(DEFAULT_PIN_ROOT),
             core_target: None,
@@ -217,6 +226,29 @@ impl OpenObject {
     pub fn program_mut(&mut self, name: &str) -> Option<&mut ProgSettings> {
         let i = self.spec.programs.iter().position(|p| p.name == name)?;
         self.progs.get_mut(i)
+    }
+
+    /// Settings and initial value of struct_ops variable `name` (a
+    /// `.struct_ops` / `.struct_ops.link` variable, created as a
+    /// BPF_MAP_TYPE_STRUCT_OPS map at load).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut open = bpf2rs::load::OpenObject::open_file("my_cc.bpf.o")?;
+    /// open.struct_ops_mut("my_cc_link").unwrap().set_autocreate(false);
+    /// let obj = open.load()?;
+    /// let _registration = obj.struct_ops("my_cc").unwrap().register()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn struct_ops_mut(&mut self, name: &str) -> Option<&mut StructOpsSettings> {
+        let i = self.spec.struct_ops.iter().position(|o| o.name == name)?;
+        self.struct_ops.get_mut(i)
+    }
+
+    /// Settings and initial value of struct_ops variable `name`.
+    pub fn struct_ops(&self, name: &str) -> Option<&StructOpsSettings> {
+        let i = self.spec.struct_ops.iter().position(|o| o.name == name)?;
+        self.struct_ops.get(i)
     }
 
     /// Initial contents of a global data section (`.rodata`, `.data`,
@@ -275,22 +307,29 @@ impl OpenObject {
     }
 
     /// Creates every map, fills static contents and global data, links and
-    /// loads every program (with autoload). On error everything created so
-    /// far is closed.
+    /// loads every program (with autoload), and creates the struct_ops
+    /// maps (the programs a created struct_ops map points at load whatever
+    /// their autoload says, as in libbpf; register the maps with
+    /// [`StructOpsMap::register`](crate::struct_ops::StructOpsMap::register)). On error everything created so far is
+    /// closed.
     pub fn load(self) -> Result<Object, LoadError> {
         let OpenObject {
             spec,
             maps: mut map_settings,
             progs: prog_settings,
             data,
+            struct_ops: ops_settings,
             pin_root,
             core_target,
             bpf_cookie,
         } = self;
         let object = spec.name.clone();
         let mut notes = Vec::new();
-        struct_ops_unsupported(&spec, &prog_settings, &mut notes)?;
-        let kernel = kernel_btf(&spec, &prog_settings, core_target.as_deref())?;
+        let mut autoload: Vec<bool> = prog_settings.iter().map(|s| s.autoload).collect();
+        let with_ops = struct_ops::any_created(&spec, &ops_settings);
+        let kernel = kernel_btf(&spec, &autoload, with_ops, core_target.as_deref())?;
+        let ops_plans = struct_ops::plan(&spec, &ops_settings, kernel.as_ref(), &mut notes)?;
+        struct_ops::adjust_autoload(&spec, &ops_plans, &mut autoload, &mut notes)?;
         let mut externs =
             externs::Externs::resolve(&spec, kernel.as_ref(), bpf_cookie).map_err(|message| {
                 LoadError::Other {
@@ -309,6 +348,14 @@ impl OpenObject {
             maps.push(maps::create(&cx, m, settings, &mut notes)?);
         }
         maps::fill_map_slots(&object, &spec, &maps)?;
+        let mut ops_maps = Vec::with_capacity(ops_plans.plans.len());
+        for plan in &ops_plans.plans {
+            ops_maps.push(struct_ops::create_map(
+                &object,
+                plan,
+                btf_fd.as_ref().map(|f| f.as_fd()),
+            )?);
+        }
         let mut data_maps = Vec::with_capacity(spec.data.len());
         for (d, bytes) in spec.data.iter().zip(&data) {
             if d.size == 0 {
@@ -354,8 +401,8 @@ impl OpenObject {
         })?;
         let mut programs = Vec::new();
         let mut core = Vec::new();
-        for (p, settings) in spec.programs.iter().zip(&prog_settings) {
-            if !settings.autoload {
+        for ((p, settings), load) in spec.programs.iter().zip(&prog_settings).zip(&autoload) {
+            if !load {
                 let prog_type = p.prog_type();
                 programs.push(Program::new(
                     p.name.clone(),
@@ -366,18 +413,28 @@ impl OpenObject {
                 ));
                 continue;
             }
-            let (program, applied) =
-                load_program(&object, &spec, p, settings, &fds, btf_fd.as_ref(), &license)?;
+            let target = LoadTarget {
+                fds: &fds,
+                btf_fd: btf_fd.as_ref(),
+                license: &license,
+                struct_ops: ops_plans.bindings.get(&p.name),
+            };
+            let (program, applied) = load_program(&object, &spec, p, settings, &target)?;
             programs.push(program);
             core.push((p.name.clone(), applied));
         }
         maps::fill_prog_slots(&object, &spec, &maps, &programs)?;
         share_usdt_specs(&object, &spec, &maps, &mut programs, bpf_cookie)?;
+        let mut struct_ops = Vec::with_capacity(ops_maps.len());
+        for (plan, map) in ops_plans.plans.into_iter().zip(ops_maps) {
+            struct_ops.push(struct_ops::finish(&object, plan, map, &programs)?);
+        }
         Ok(Object {
             name: object,
             maps,
             data: data_maps,
             programs,
+            struct_ops,
             _btf_fd: btf_fd,
             notes,
             core,
@@ -443,17 +500,20 @@ fn share_usdt_specs(
 }
 
 /// The kernel's BTF, indexed, when anything needs it: CO-RE relocations
-/// of a program to load, `__ksym` externs, or attach targets by BTF id.
+/// of a program to load, `__ksym` externs, attach targets by BTF id, or
+/// struct_ops variables to create.
 fn kernel_btf(
     spec: &ObjectSpec,
-    progs: &[ProgSettings],
+    autoload: &[bool],
+    struct_ops: bool,
     path: Option<&Path>,
 ) -> Result<Option<co_re::CoreTarget>, LoadError> {
-    let loaded = spec.programs.iter().zip(progs).filter(|(_, s)| s.autoload);
-    let needed = spec
-        .externs
-        .iter()
-        .any(|e| e.kind == crate::obj::ExternKind::Ksym)
+    let loaded = spec.programs.iter().zip(autoload).filter(|(_, l)| **l);
+    let needed = struct_ops
+        || spec
+            .externs
+            .iter()
+            .any(|e| e.kind == crate::obj::ExternKind::Ksym)
         || !spec.subprograms.iter().all(|p| p.core_relos.is_empty())
         || loaded.into_iter().any(|(p, _)| {
             !p.core_relos.is_empty() || p.def.as_ref().is_some_and(attach_btf::needs_kernel_btf)
@@ -509,15 +569,28 @@ fn load_btf(spec: &ObjectSpec, notes: &mut Vec<String>) -> Option<OwnedFd> {
     }
 }
 
+/// What a program is loaded against besides its own spec.
+struct LoadTarget<'a> {
+    fds: &'a link::Fds<'a>,
+    btf_fd: Option<&'a OwnedFd>,
+    license: &'a CString,
+    /// The struct_ops member a struct_ops program implements.
+    struct_ops: Option<&'a struct_ops::Binding>,
+}
+
 fn load_program(
     object: &str,
     spec: &ObjectSpec,
     p: &ProgramSpec,
     settings: &ProgSettings,
-    fds: &link::Fds<'_>,
-    btf_fd: Option<&OwnedFd>,
-    license: &CString,
+    target: &LoadTarget<'_>,
 ) -> Result<(Program, Vec<CoreApplied>), LoadError> {
+    let LoadTarget {
+        fds,
+        btf_fd,
+        license,
+        struct_ops,
+    } = *target;
     let link_err = |message: String| LoadError::Link {
         object: object.to_owned(),
         program: p.name.clone(),
@@ -529,7 +602,15 @@ fn load_program(
             p.section
         ))
     })?;
-    let attach_btf_id = attach_btf::attach_btf_id(def, &p.section, fds.kernel).map_err(link_err)?;
+    // A struct_ops program's expected attach type is the index of the ops
+    // member it implements.
+    let (attach_btf_id, attach_type) = match struct_ops {
+        Some(b) => (Some(b.kern_type_id), Some(AttachType(b.member_index))),
+        None => (
+            attach_btf::attach_btf_id(def, &p.section, fds.kernel).map_err(link_err)?,
+            expected_attach_type(def, settings),
+        ),
+    };
     let linked = link::link(spec, p, fds).map_err(link_err)?;
     let insns: Vec<u8> = linked
         .insns
@@ -551,7 +632,6 @@ fn load_program(
                 .collect::<Vec<u8>>()
         })
         .collect();
-    let expected_attach_type = expected_attach_type(def, settings);
     let mut flags = 0u32;
     if def.sleepable {
         flags |= 1 << 4; // BPF_F_SLEEPABLE
@@ -562,7 +642,7 @@ fn load_program(
     let attrs = sys::ProgLoad {
         name: &p.name,
         prog_type: def.prog_type.0,
-        expected_attach_type: expected_attach_type.map_or(0, |a| a.0),
+        expected_attach_type: attach_type.map_or(0, |a| a.0),
         insns: &insns,
         license,
         kern_version: spec.kern_version.unwrap_or(0),
@@ -628,7 +708,7 @@ fn load_program(
         p.name.clone(),
         p.section.clone(),
         def.prog_type,
-        expected_attach_type,
+        attach_type,
         Some(fd),
     );
     if settings.log_level > 0 {
@@ -710,98 +790,6 @@ fn attrs_copy<'a>(a: &sys::ProgLoad<'a>) -> sys::ProgLoad<'a> {
     }
 }
 
-/// A global data section's map and its memory mapping.
-#[derive(Debug)]
-pub struct DataMap {
-    /// `.rodata`, `.data`, `.bss`, `.data.custom`...
-    pub section: String,
-    pub kind: DataKind,
-    pub map: Map,
-    /// The section's bytes shared with the programs (read-only for .rodata).
-    pub mmap: Option<Mmap>,
-}
-
-/// A loaded object: its maps, global data and programs. Owns every fd.
-#[derive(Debug)]
-pub struct Object {
-    name: String,
-    maps: Vec<Map>,
-    data: Vec<DataMap>,
-    programs: Vec<Program>,
-    _btf_fd: Option<OwnedFd>,
-    notes: Vec<String>,
-    /// CO-RE relocations applied, per loaded program.
-    core: Vec<(String, Vec<CoreApplied>)>,
-}
-
-impl Object {
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Map `name` (not global data; see [`Object::data`]).
-    pub fn map(&self, name: &str) -> Option<&Map> {
-        self.maps.iter().find(|m| m.name() == name)
-    }
-
-    /// Every map, in the object's order.
-    pub fn maps(&self) -> &[Map] {
-        &self.maps
-    }
-
-    /// Takes map `name` out of the object (typed handles own their map).
-    pub fn take_map(&mut self, name: &str) -> Option<Map> {
-        let i = self.maps.iter().position(|m| m.name() == name)?;
-        Some(self.maps.remove(i))
-    }
-
-    /// Program `name`.
-    pub fn program(&self, name: &str) -> Option<&Program> {
-        self.programs.iter().find(|p| p.name() == name)
-    }
-
-    /// Every loaded program.
-    pub fn programs(&self) -> &[Program] {
-        &self.programs
-    }
-
-    /// Takes program `name` out of the object.
-    pub fn take_program(&mut self, name: &str) -> Option<Program> {
-        let i = self.programs.iter().position(|p| p.name() == name)?;
-        Some(self.programs.remove(i))
-    }
-
-    /// Global data section `section`.
-    pub fn data(&self, section: &str) -> Option<&DataMap> {
-        self.data.iter().find(|d| d.section == section)
-    }
-
-    /// Global data section `section`, writable.
-    pub fn data_mut(&mut self, section: &str) -> Option<&mut DataMap> {
-        self.data.iter_mut().find(|d| d.section == section)
-    }
-
-    /// Every global data map.
-    pub fn data_maps(&self) -> &[DataMap] {
-        &self.data
-    }
-
-    /// The CO-RE relocations applied to program `name` (empty when it had
-    /// none or was not loaded).
-    pub fn core_relocations(&self, name: &str) -> &[CoreApplied] {
-        self.core
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or(&[], |(_, c)| c.as_slice())
-    }
-
-    /// What the loader did differently from the object's request, e.g. maps
-    /// created without BTF because the kernel refused it.
-    pub fn notes(&self) -> &[String] {
-        &self.notes
-    }
-}
-
 /// What to say when the kernel refused a program without a verifier log:
 /// it stopped before verifying, which an errno alone explains badly.
 fn silent_refusal(errno: Option<i32>) -> &'static str {
@@ -820,45 +808,4 @@ fn silent_refusal(errno: Option<i32>) -> &'static str {
         }
         _ => "(no verifier output)",
     }
-}
-
-/// struct_ops maps are not created yet: an object whose struct_ops
-/// programs are to be loaded is refused up front, naming the variable; with
-/// those programs' autoload off, the rest loads and a note says what was
-/// left out.
-fn struct_ops_unsupported(
-    spec: &ObjectSpec,
-    progs: &[ProgSettings],
-    notes: &mut Vec<String>,
-) -> Result<(), LoadError> {
-    for ops in &spec.struct_ops {
-        let wanted: Vec<&str> = ops
-            .programs
-            .iter()
-            .filter(|slot| {
-                spec.programs
-                    .iter()
-                    .zip(progs)
-                    .any(|(p, s)| p.name == slot.program && s.autoload)
-            })
-            .map(|slot| slot.program.as_str())
-            .collect();
-        let what = format!(
-            "struct_ops map {} (struct {}, section {})",
-            ops.name, ops.type_name, ops.section
-        );
-        if wanted.is_empty() {
-            notes.push(format!("{what}: not created (its programs are not loaded)"));
-            continue;
-        }
-        return Err(LoadError::Other {
-            object: spec.name.clone(),
-            message: format!(
-                "{what}: this loader does not create struct_ops maps yet; turn off autoload of \
-                 its programs ({}) to load the rest of the object",
-                wanted.join(", ")
-            ),
-        });
-    }
-    Ok(())
 }

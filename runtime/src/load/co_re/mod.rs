@@ -186,6 +186,15 @@ impl CoreTarget {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// The name of a loaded module whose BTF has a type named exactly
+    /// `name` of kind `kind` (vmlinux not searched).
+    pub fn module_with(&self, name: &str, kind: Kind) -> Option<&str> {
+        self.modules
+            .iter()
+            .find(|(_, t)| t.find(name, kind).is_some())
+            .map(|(m, _)| m.as_str())
+    }
+
     /// The first type named exactly `name` of kind `kind`.
     pub fn find(&self, name: &str, kind: Kind) -> Option<TypeId> {
         self.named(name).iter().copied().find(|&id| {
