@@ -82,6 +82,19 @@ fn attach_kprobes(obj: &Object, mode: PerfAttachMode) -> Option<(Link, Link)> {
     Some((entry, exit))
 }
 
+/// The kprobe and kretprobe on do_unlinkat both count, and neither does
+/// once their links are dropped.
+fn counts_then_detaches(obj: &Object, entry: Link, exit: Link) {
+    assert!(wait_hits(obj, KPROBE, unlink_temp) > 0, "kprobe never ran");
+    assert!(
+        wait_hits(obj, KRETPROBE, unlink_temp) > 0,
+        "kretprobe never ran"
+    );
+    drop((entry, exit));
+    assert_detached(obj, KPROBE, unlink_temp);
+    assert_detached(obj, KRETPROBE, unlink_temp);
+}
+
 #[test]
 fn kprobe_and_kretprobe_by_ioctl_count_unlinkat_and_detach_on_drop() {
     let obj = load(FIXTURE);
@@ -93,14 +106,7 @@ fn kprobe_and_kretprobe_by_ioctl_count_unlinkat_and_detach_on_drop() {
         let e = l.info().unwrap_err();
         assert!(e.to_string().ends_with(NO_BPF_LINK), "{e}");
     }
-    assert!(wait_hits(&obj, KPROBE, unlink_temp) > 0, "kprobe never ran");
-    assert!(
-        wait_hits(&obj, KRETPROBE, unlink_temp) > 0,
-        "kretprobe never ran"
-    );
-    drop((entry, exit));
-    assert_detached(&obj, KPROBE, unlink_temp);
-    assert_detached(&obj, KRETPROBE, unlink_temp);
+    counts_then_detaches(&obj, entry, exit);
 }
 
 #[test]
@@ -113,14 +119,7 @@ fn kprobe_and_kretprobe_by_perf_link_count_unlinkat_and_detach_on_drop() {
         assert!(l.is_bpf_link());
         assert_eq!(l.info().unwrap().link_type, PERF_EVENT_LINK);
     }
-    assert!(wait_hits(&obj, KPROBE, unlink_temp) > 0, "kprobe never ran");
-    assert!(
-        wait_hits(&obj, KRETPROBE, unlink_temp) > 0,
-        "kretprobe never ran"
-    );
-    drop((entry, exit));
-    assert_detached(&obj, KPROBE, unlink_temp);
-    assert_detached(&obj, KRETPROBE, unlink_temp);
+    counts_then_detaches(&obj, entry, exit);
 }
 
 #[test]
