@@ -28,6 +28,7 @@ fn main() {
         ("globals", |b| b),
         ("legacy", |b| b),
         ("user_sized", |b| b),
+        ("struct_ops", |b| b),
     ];
     for (name, configure) in skeletons {
         let builder = bpf2rs_codegen::Builder::new(fixtures.join(format!("{name}.bpf.o")));

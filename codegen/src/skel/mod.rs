@@ -472,7 +472,7 @@ fn skeleton(
     } else {
         quote! {
             ///
-            /// Then registers every struct_ops map not registered yet
+            /// Then registers every `struct_ops` map not registered yet
             /// (libbpf's skeletons leave them to the caller); the
             /// registrations are in `links`, and dropping one unregisters.
         }

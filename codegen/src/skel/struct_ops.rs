@@ -70,7 +70,7 @@ pub(super) fn tokens(spec: &ObjectSpec, tys: &[syn::Ident], prefix: &str) -> Ops
             quote!(::bpf2rs::__private::set_struct_ops(&mut object, #name, &struct_ops.#f)?;),
         );
         let d = format!(
-            " struct_ops map `{}` (`struct {}`; {how}). None when its autocreate was off.",
+            " `struct_ops` map `{}` (`struct {}`; {how}). `None` when its autocreate was off.",
             o.name, o.type_name
         );
         loaded_fields.push(
@@ -78,7 +78,7 @@ pub(super) fn tokens(spec: &ObjectSpec, tys: &[syn::Ident], prefix: &str) -> Ops
         );
         loaded_inits.push(quote!(#f: ::bpf2rs::__private::take_struct_ops(&mut object, #name)));
         let d = format!(
-            " Registration of struct_ops map `{}` made by `attach()` (None: not \
+            " Registration of `struct_ops` map `{}` made by `attach()` (`None`: not \
              registered); dropping it unregisters.",
             o.name
         );
@@ -96,14 +96,14 @@ pub(super) fn tokens(spec: &ObjectSpec, tys: &[syn::Ident], prefix: &str) -> Ops
         });
     }
     out.items = quote! {
-        /// struct_ops variables before load: typed values and autocreate.
+        /// `struct_ops` variables before load: typed values and autocreate.
         #[derive(Debug)]
         #[allow(dead_code, non_snake_case, clippy::struct_field_names)]
         pub struct #open_ty {
             #(#open_fields,)*
         }
 
-        /// struct_ops maps of the loaded object; `attach()` registers them.
+        /// `struct_ops` maps of the loaded object; `attach()` registers them.
         #[derive(Debug)]
         #[allow(dead_code, non_snake_case, clippy::struct_field_names)]
         pub struct #loaded_ty {
@@ -111,13 +111,13 @@ pub(super) fn tokens(spec: &ObjectSpec, tys: &[syn::Ident], prefix: &str) -> Ops
         }
     };
     out.open_field = quote! {
-        /// struct_ops variables: values and autocreate, applied at load.
+        /// `struct_ops` variables: values and autocreate, applied at load.
         pub struct_ops: #open_ty,
     };
     out.open_init = quote!(struct_ops: #open_ty { #(#open_inits,)* },);
     out.open_binding = quote!(struct_ops,);
     out.loaded_field = quote! {
-        /// struct_ops maps (registered by `attach()`).
+        /// `struct_ops` maps (registered by `attach()`).
         pub struct_ops: #loaded_ty,
     };
     out.loaded_init = quote!(struct_ops: #loaded_ty { #(#loaded_inits,)* },);

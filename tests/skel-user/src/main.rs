@@ -33,6 +33,9 @@ mod legacy {
 mod user_sized {
     include!(concat!(env!("OUT_DIR"), "/user_sized.skel.rs"));
 }
+mod struct_ops {
+    include!(concat!(env!("OUT_DIR"), "/struct_ops.skel.rs"));
+}
 
 /// The value of the `pairs` map of `typed.bpf.o`, written by hand.
 #[repr(C)]
@@ -78,6 +81,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .spec()
             .name
             .clone(),
+        struct_ops::StructOpsSkel::open()?
+            .struct_ops
+            .plain_ops
+            .value
+            .name
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| char::from(c))
+            .collect(),
     ];
     println!("opened: {}", names.join(" "));
     Ok(())

@@ -23,7 +23,7 @@ fn the_users_binary_runs_its_skeletons() {
         [
             "typed: pairs[1] = Some(Pair { a: 2, b: 3 })",
             "typed: packets_seen = 1",
-            "opened: kitchen maps tools usdt attach globals legacy user_sized",
+            "opened: kitchen maps tools usdt attach globals legacy user_sized bpf2rs_cc2",
         ]
     );
 }
