@@ -9,14 +9,13 @@
 //! itself for the ioctl path).
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::sync::OnceLock;
 
 use super::{Ctx, Link, LinkError};
-use crate::obj::{AttachType, ProgType};
+use crate::obj::AttachType;
 use crate::prog::Program;
+use crate::sys;
 use crate::sys::link::{self as sys_link, LinkCreate, LinkExtra};
 use crate::sys::perf_event::PerfEventBpf;
-use crate::sys::{self, ProgLoad};
 
 /// How a kprobe, uprobe, tracepoint or perf_event program is bound to its
 /// perf event (the `attach_mode` of [`KprobeOpts`](super::KprobeOpts),
@@ -70,61 +69,14 @@ impl PerfAttachMode {
 }
 
 /// Whether this kernel has BPF perf links (BPF_LINK_CREATE on a perf event
-/// fd, Linux 5.15+). Probed once per process, like libbpf's
-/// `probe_perf_link` (tools/lib/bpf/features.c): a two-instruction
-/// tracepoint program is loaded and linked to perf event fd -1; a kernel
-/// with perf links looks the fd up and answers EBADF, an older one refuses
-/// the attach type or the command with EINVAL.
-///
-/// When the probe program cannot be loaded (no privileges), the answer is
-/// `true` and is not cached: the real attach will then report the real
-/// error.
+/// fd, Linux 5.15+), probed once per process
+/// ([`crate::probe::has_perf_link`]).
 ///
 /// ```no_run
 /// println!("perf links: {}", bpf2rs::link::kernel_has_perf_links());
 /// ```
 pub fn kernel_has_perf_links() -> bool {
-    static ANSWER: OnceLock<bool> = OnceLock::new();
-    if let Some(known) = ANSWER.get() {
-        return *known;
-    }
-    match probe_perf_link() {
-        Some(answer) => *ANSWER.get_or_init(|| answer),
-        None => true,
-    }
-}
-
-/// `r0 = 0; exit`, in this machine's byte order.
-fn return_zero() -> [u8; 16] {
-    // BPF_ALU64 | BPF_MOV | BPF_K (0xb7) to r0, imm 0; BPF_JMP | BPF_EXIT (0x95).
-    let mut insns = [0u8; 16];
-    insns[0] = 0xb7;
-    insns[8] = 0x95;
-    insns
-}
-
-/// `Some(has perf links)`, or `None` when the probe program did not load.
-fn probe_perf_link() -> Option<bool> {
-    let insns = return_zero();
-    let prog = sys::prog_load(
-        &ProgLoad {
-            name: "bpf2rs_perf_lnk",
-            prog_type: ProgType::TRACEPOINT.0,
-            insns: &insns,
-            license: c"GPL",
-            ..Default::default()
-        },
-        &mut [],
-    )
-    .ok()?;
-    let r = sys_link::link_create(&LinkCreate {
-        prog_fd: prog.as_fd(),
-        target: u32::MAX, // fd -1
-        attach_type: AttachType::PERF_EVENT.0,
-        flags: 0,
-        extra: LinkExtra::PerfEvent { cookie: 0 },
-    });
-    Some(matches!(r, Err(e) if e.errno() == Some(libc::EBADF)))
+    crate::probe::has_perf_link()
 }
 
 /// Opens a perf event with `open` and binds `prog` to it (kprobes,
@@ -139,15 +91,7 @@ pub(super) fn attach_new_event(
     open: impl FnOnce() -> Result<OwnedFd, LinkError>,
 ) -> Result<Link, LinkError> {
     let path = checked_path(prog, ctx, cookie, mode)?;
-    let perf = open()?;
-    let what = format!("{} {} on {}", ctx.kind, prog.name(), ctx.target);
-    match path {
-        Path::Link => perf_link(prog, ctx, perf.as_fd(), cookie, what),
-        Path::Ioctl => {
-            let attached = PerfEventBpf::attach(perf, prog.fd()?).map_err(|e| ctx.sys(e))?;
-            Ok(Link::perf_ioctl(attached, what))
-        }
-    }
+    bind(prog, ctx, path, open()?.as_fd(), cookie)
 }
 
 /// Binds `prog` to a perf event the caller owns. The ioctl path sets the
@@ -161,9 +105,24 @@ pub(super) fn attach_borrowed_event(
     cookie: u64,
     mode: PerfAttachMode,
 ) -> Result<Link, LinkError> {
+    let path = checked_path(prog, ctx, cookie, mode)?;
+    bind(prog, ctx, path, perf, cookie)
+}
+
+/// Binds `prog` to the perf event `perf` the way `path` says. A perf link
+/// keeps the event alive by itself; the ioctl path sets the program on the
+/// event through a duplicate fd the link owns (dropping the link disables
+/// the event).
+fn bind(
+    prog: &Program,
+    ctx: Ctx<'_>,
+    path: Path,
+    perf: BorrowedFd<'_>,
+    cookie: u64,
+) -> Result<Link, LinkError> {
     let what = format!("{} {} on {}", ctx.kind, prog.name(), ctx.target);
-    match checked_path(prog, ctx, cookie, mode)? {
-        Path::Link => perf_link(prog, ctx, perf, cookie, what),
+    match path {
+        Path::Link => Ok(Link::new(perf_link_fd(prog, ctx, perf, cookie)?, what)),
         Path::Ioctl => {
             let dup = perf.try_clone_to_owned().map_err(|source| {
                 ctx.sys(sys::SysError {
@@ -200,17 +159,6 @@ fn checked_path(
     Ok(path)
 }
 
-/// BPF_LINK_CREATE of a BPF_PERF_EVENT link.
-fn perf_link(
-    prog: &Program,
-    ctx: Ctx<'_>,
-    perf: BorrowedFd<'_>,
-    cookie: u64,
-    what: String,
-) -> Result<Link, LinkError> {
-    Ok(Link::new(perf_link_fd(prog, ctx, perf, cookie)?, what))
-}
-
 /// Binds `prog` to the perf event `perf` with a BPF_PERF_EVENT link and
 /// returns the link's fd (which keeps the perf event alive).
 pub(super) fn perf_link_fd(
@@ -241,14 +189,5 @@ mod tests {
         assert_eq!(PerfAttachMode::Auto.path(|| true), Path::Link);
         assert_eq!(PerfAttachMode::Auto.path(|| false), Path::Ioctl);
         assert_eq!(PerfAttachMode::default(), PerfAttachMode::Auto);
-    }
-
-    #[test]
-    fn the_probe_program_is_mov_r0_0_exit() {
-        let insns = return_zero();
-        assert_eq!(insns[0], 0xb7, "BPF_ALU64 | BPF_MOV | BPF_K");
-        assert_eq!(insns[1], 0, "dst r0, src r0");
-        assert_eq!(&insns[4..8], &[0; 4], "imm 0");
-        assert_eq!(insns[8], 0x95, "BPF_JMP | BPF_EXIT");
     }
 }

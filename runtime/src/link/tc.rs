@@ -13,8 +13,7 @@
 //! (libbpf, aya and cilium/ebpf leave it too; `tc qdisc del dev X clsact`
 //! removes it).
 
-use std::os::fd::{AsFd, BorrowedFd};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::os::fd::BorrowedFd;
 use std::sync::Mutex;
 
 use super::{Ctx, Link, LinkError, TcxAnchor};
@@ -22,7 +21,7 @@ use crate::obj::{AttachType, ProgType};
 use crate::prog::Program;
 use crate::sys::link::{self as sys_link, LinkCreate, LinkExtra};
 use crate::sys::netlink::{BpfFilter, FilterId, RtNetlink, TC_PARENT_EGRESS, TC_PARENT_INGRESS};
-use crate::sys::{self, SysError};
+use crate::sys::SysError;
 
 /// How [`Program::attach_tc`] attaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -292,19 +291,9 @@ impl Drop for NetlinkFilter {
     }
 }
 
-const TCX_UNKNOWN: u8 = 0;
-const TCX_YES: u8 = 1;
-const TCX_NO: u8 = 2;
-static TCX: AtomicU8 = AtomicU8::new(TCX_UNKNOWN);
-
 /// Whether the running kernel has tcx (Linux 6.6+), probed once per
-/// process: BPF_LINK_CREATE of a two-instruction sched_cls program with
-/// BPF_TCX_INGRESS on interface 0, which no kernel has. A kernel with tcx
-/// gets as far as looking the interface up and answers ENODEV; one
-/// without refuses the attach type with EINVAL. This is the shape of
-/// libbpf's link probes (features.c `probe_perf_link`: an fd that cannot
-/// exist, EBADF vs EINVAL) and of cilium/ebpf's `haveTCX`. Another errno
-/// (EPERM without CAP_BPF/CAP_NET_ADMIN) is returned and not cached.
+/// process ([`crate::probe::has_tcx_link`]); an errno other than the two
+/// telling ones (EPERM without CAP_BPF/CAP_NET_ADMIN) is returned.
 ///
 /// ```no_run
 /// if bpf2rs::link::kernel_has_tcx()? {
@@ -313,48 +302,7 @@ static TCX: AtomicU8 = AtomicU8::new(TCX_UNKNOWN);
 /// # Ok::<(), bpf2rs::sys::SysError>(())
 /// ```
 pub fn kernel_has_tcx() -> Result<bool, SysError> {
-    match TCX.load(Ordering::Relaxed) {
-        TCX_YES => return Ok(true),
-        TCX_NO => return Ok(false),
-        _ => {}
-    }
-    let has = probe_tcx()?;
-    TCX.store(if has { TCX_YES } else { TCX_NO }, Ordering::Relaxed);
-    Ok(has)
-}
-
-fn probe_tcx() -> Result<bool, SysError> {
-    // r0 = 0; exit
-    const INSNS: [u8; 16] = [0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
-    let prog = sys::prog_load(
-        &sys::ProgLoad {
-            name: "bpf2rs_tcx",
-            prog_type: ProgType::SCHED_CLS.0,
-            insns: &INSNS,
-            license: c"GPL",
-            ..Default::default()
-        },
-        &mut [],
-    )?;
-    let r = sys_link::link_create(&LinkCreate {
-        prog_fd: prog.as_fd(),
-        target: 0,
-        attach_type: AttachType::TCX_INGRESS.0,
-        flags: 0,
-        extra: LinkExtra::Tcx {
-            relative: 0,
-            expected_revision: 0,
-        },
-    });
-    match r {
-        // No interface 0 exists; were it ever to work, the link closes here.
-        Ok(_link) => Ok(true),
-        Err(e) => match e.errno() {
-            Some(libc::ENODEV) => Ok(true),
-            Some(libc::EINVAL) => Ok(false),
-            _ => Err(e),
-        },
-    }
+    crate::probe::has_tcx_link()
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::OnceLock;
 
 use crate::obj::{AttachType, Insn, ProgType};
-use crate::sys::{self, link as sys_link};
+use crate::sys::{self, link as sys_link, SysError};
 
 /// Whether the kernel has `uprobe_multi` links (BPF_TRACE_UPROBE_MULTI,
 /// Linux 6.6) with process (not thread) PID filtering, which the first
@@ -55,15 +55,15 @@ pub fn has_bpf_cookie() -> bool {
             None,
             &[call(BPF_FUNC_GET_ATTACH_COOKIE), exit()],
         )
-        .is_some()
+        .is_ok()
     })
 }
 
 fn probe_uprobe_multi_link() -> bool {
-    let Some(prog) = load(
+    let Ok(prog) = load(
         ProgType::KPROBE,
         Some(AttachType::TRACE_UPROBE_MULTI),
-        &[mov64_imm(0, 0), exit()],
+        &return_zero(),
     ) else {
         return false;
     };
@@ -101,8 +101,92 @@ fn probe_uprobe_multi_link() -> bool {
     matches!(create(u32::MAX), Err(e) if e.errno() == Some(libc::EINVAL))
 }
 
-/// Loads a probe program; `None` if the kernel refused it.
-fn load(prog_type: ProgType, attach: Option<AttachType>, insns: &[Insn]) -> Option<OwnedFd> {
+/// Whether the kernel has BPF perf links (BPF_LINK_CREATE on a perf event
+/// fd, Linux 5.15+), like libbpf's `probe_perf_link`: a two-instruction
+/// tracepoint program is linked to perf event fd -1; a kernel with perf
+/// links looks the fd up and answers EBADF, an older one refuses the
+/// attach type or the command with EINVAL.
+///
+/// When the probe program cannot be loaded (no privileges), the answer is
+/// `true` and is not cached: the real attach then reports the real error.
+///
+/// ```no_run
+/// println!("perf links: {}", bpf2rs::probe::has_perf_link());
+/// ```
+pub fn has_perf_link() -> bool {
+    static CACHE: OnceLock<bool> = OnceLock::new();
+    let probe = || -> Result<bool, SysError> {
+        let prog = load(ProgType::TRACEPOINT, None, &return_zero())?;
+        let r = sys_link::link_create(&sys_link::LinkCreate {
+            prog_fd: prog.as_fd(),
+            target: u32::MAX, // fd -1
+            attach_type: AttachType::PERF_EVENT.0,
+            flags: 0,
+            extra: sys_link::LinkExtra::PerfEvent { cookie: 0 },
+        });
+        Ok(matches!(r, Err(e) if e.errno() == Some(libc::EBADF)))
+    };
+    cached(&CACHE, probe).unwrap_or(true)
+}
+
+/// Whether the kernel has tcx links (Linux 6.6+): BPF_LINK_CREATE of a
+/// two-instruction sched_cls program with BPF_TCX_INGRESS on interface 0,
+/// which no kernel has. A kernel with tcx looks the interface up and
+/// answers ENODEV; one without refuses the attach type with EINVAL (the
+/// shape of libbpf's link probes and of cilium/ebpf's `haveTCX`). Another
+/// errno (EPERM without CAP_BPF/CAP_NET_ADMIN) is returned, not cached.
+///
+/// ```no_run
+/// if bpf2rs::probe::has_tcx_link()? {
+///     println!("tc programs attach with tcx links");
+/// }
+/// # Ok::<(), bpf2rs::sys::SysError>(())
+/// ```
+pub fn has_tcx_link() -> Result<bool, SysError> {
+    static CACHE: OnceLock<bool> = OnceLock::new();
+    cached(&CACHE, || {
+        let prog = load(ProgType::SCHED_CLS, None, &return_zero())?;
+        let r = sys_link::link_create(&sys_link::LinkCreate {
+            prog_fd: prog.as_fd(),
+            target: 0,
+            attach_type: AttachType::TCX_INGRESS.0,
+            flags: 0,
+            extra: sys_link::LinkExtra::Tcx {
+                relative: 0,
+                expected_revision: 0,
+            },
+        });
+        match r {
+            // No interface 0 exists; were it ever to work, the link closes here.
+            Ok(_link) => Ok(true),
+            Err(e) => match e.errno() {
+                Some(libc::ENODEV) => Ok(true),
+                Some(libc::EINVAL) => Ok(false),
+                _ => Err(e),
+            },
+        }
+    })
+}
+
+/// `cell`'s answer, or `probe`'s, kept when it is one (an error, meaning
+/// the probe could not tell, is returned and asked again next time).
+fn cached(
+    cell: &OnceLock<bool>,
+    probe: impl FnOnce() -> Result<bool, SysError>,
+) -> Result<bool, SysError> {
+    if let Some(&known) = cell.get() {
+        return Ok(known);
+    }
+    let answer = probe()?;
+    Ok(*cell.get_or_init(|| answer))
+}
+
+/// Loads a probe program.
+fn load(
+    prog_type: ProgType,
+    attach: Option<AttachType>,
+    insns: &[Insn],
+) -> Result<OwnedFd, SysError> {
     let insns: Vec<u8> = insns.iter().flat_map(|i| i.to_native_bytes()).collect();
     let license: &CStr = c"GPL";
     sys::prog_load(
@@ -116,7 +200,11 @@ fn load(prog_type: ProgType, attach: Option<AttachType>, insns: &[Insn]) -> Opti
         },
         &mut [],
     )
-    .ok()
+}
+
+/// `r0 = 0; exit`.
+fn return_zero() -> [Insn; 2] {
+    [mov64_imm(0, 0), exit()]
 }
 
 /// `r{dst} = imm` (BPF_ALU64 | BPF_MOV | BPF_K).
@@ -143,5 +231,23 @@ fn exit() -> Insn {
     Insn {
         code: 0x95,
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_probe_program_is_mov_r0_0_exit() {
+        let insns: Vec<u8> = return_zero()
+            .iter()
+            .flat_map(|i| i.to_native_bytes())
+            .collect();
+        assert_eq!(insns.len(), 16);
+        assert_eq!(insns[0], 0xb7, "BPF_ALU64 | BPF_MOV | BPF_K");
+        assert_eq!(insns[1], 0, "dst r0, src r0");
+        assert_eq!(&insns[4..8], &[0; 4], "imm 0");
+        assert_eq!(insns[8], 0x95, "BPF_JMP | BPF_EXIT");
     }
 }
