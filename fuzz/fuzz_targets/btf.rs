@@ -8,9 +8,9 @@
 
 use std::sync::{Arc, OnceLock};
 
-use bpf2rs::btf::ext::BtfExt;
-use bpf2rs::btf::testing::BtfBuilder;
-use bpf2rs::btf::{Btf, Type, TypeId};
+use bpf2rs_reader::btf::ext::BtfExt;
+use bpf2rs_reader::btf::testing::BtfBuilder;
+use bpf2rs_reader::btf::{Btf, Type, TypeId};
 use libfuzzer_sys::fuzz_target;
 
 /// The fixed base: one type of every kind, plus a long string so that

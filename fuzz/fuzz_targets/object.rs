@@ -6,8 +6,8 @@
 //! `c_type_name` and measured, and the derived accessors are called.
 #![no_main]
 
-use bpf2rs::btf::{Btf, TypeId};
-use bpf2rs::obj::{section_def, MapSpec, ObjectSpec};
+use bpf2rs_reader::btf::{Btf, TypeId};
+use bpf2rs_reader::obj::{section_def, MapSpec, ObjectSpec};
 use libfuzzer_sys::fuzz_target;
 
 fn ty(btf: Option<&Btf>, id: Option<TypeId>) {

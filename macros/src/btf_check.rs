@@ -13,8 +13,8 @@ use std::path::{Component, Path, PathBuf};
 use proc_macro2::Span;
 use syn::ext::IdentExt;
 
-use crate::btf::{self, Composite, CompositeKind};
 use crate::input::{BtfRequest, Input, Shape};
+use crate::lookup::{self, Composite, CompositeKind};
 use crate::Errors;
 
 /// What the compiler must confirm about the Rust type.
@@ -59,7 +59,7 @@ pub fn check(input: &Input<'_>, request: &BtfRequest, errors: &mut Errors) -> Op
             return None;
         }
     };
-    let btf = match btf::from_object(&data) {
+    let btf = match lookup::from_object(&data) {
         Ok(btf) => btf,
         Err(e) => {
             errors.push(syn::Error::new(
@@ -77,7 +77,7 @@ pub fn check(input: &Input<'_>, request: &BtfRequest, errors: &mut Errors) -> Op
         Shape::Struct => CompositeKind::Struct,
         Shape::Union => CompositeKind::Union,
     };
-    let composite = match btf.find_composite(&name, prefer) {
+    let composite = match lookup::find_composite(&btf, &name, prefer) {
         Ok(c) => c,
         Err(e) => {
             errors.push(syn::Error::new(

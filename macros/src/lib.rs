@@ -6,10 +6,10 @@
 //! ([`expand`]); every problem found is reported, each spanned on what
 //! caused it, not only the first.
 
-mod btf;
 mod btf_check;
 mod expand;
 mod input;
+mod lookup;
 
 use proc_macro::TokenStream;
 

@@ -1,8 +1,9 @@
 //! bpf2rs: the runtime of a pure-Rust eBPF user-space toolchain.
 //!
-//! - [`btf`] reads BTF (object, vmlinux, split module BTF) into a checked model.
-//! - [`obj`] reads a compiled BPF object (ELF) into an [`obj::ObjectSpec`]:
-//!   maps, global data, programs, relocations.
+//! - [`btf`] reads BTF (object, vmlinux, split module BTF) into a checked model,
+//!   and [`obj`] reads a compiled BPF object (ELF) into an [`obj::ObjectSpec`]:
+//!   maps, global data, programs, relocations. Both are the `bpf2rs-reader`
+//!   crate, re-exported.
 //! - [`probe`] says what the running kernel supports (probed once, cached).
 //! - [`load`] brings an object into the kernel, [`link`] attaches its
 //!   programs and [`struct_ops`] registers its kernel operations structs.
@@ -18,13 +19,11 @@
 //! # Ok(()) }
 //! ```
 
-pub mod btf;
 pub mod ctypes;
 pub mod link;
 pub mod load;
 pub mod map;
 pub mod mmap;
-pub mod obj;
 pub mod perf;
 mod pod;
 pub mod probe;
@@ -32,8 +31,10 @@ pub mod prog;
 pub mod ringbuf;
 pub mod struct_ops;
 pub mod sys;
+mod usdt;
 
 pub use bpf2rs_macros::Pod;
+pub use bpf2rs_reader::{btf, obj};
 pub use pod::{AlignedBytes, Pod};
 
 #[doc(hidden)]

@@ -210,12 +210,12 @@ impl StructOpsMap {
         if self.link {
             // BPF_LINK_CREATE takes the map fd in prog_fd's place (the two
             // share a union in `link_create`; include/uapi/linux/bpf.h).
-            let fd = sys::link::link_create(&sys::link::LinkCreate {
+            let fd = sys::attach::link_create(&sys::attach::LinkCreate {
                 prog_fd: self.map.map_fd().fd(),
                 target: 0,
                 attach_type: AttachType::STRUCT_OPS.0,
                 flags: 0,
-                extra: sys::link::LinkExtra::None,
+                extra: sys::attach::LinkExtra::None,
             })
             .map_err(|source| self.err("register (BPF_LINK_CREATE)", source))?;
             return Ok(StructOps {

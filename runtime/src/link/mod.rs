@@ -54,15 +54,15 @@ use crate::obj::{section_def, AttachKind};
 use crate::prog::{ProgError, Program};
 use crate::sys::{self, SysError};
 
+pub use crate::usdt::notes::{
+    parse_usdt_args, usdt_notes, usdt_notes_in, UsdtArg, UsdtLocation, UsdtNote,
+};
 pub use net::{detach_socket_filter, TcxAnchor, XdpFlags};
 pub use perf_attach::{kernel_has_perf_links, PerfAttachMode};
 pub use probe::{KprobeOpts, TracepointOpts};
 pub use tc::{kernel_has_tcx, TcFilter, TcMode, TcOpts};
 pub use uprobe::{symbol_file_offset, UprobeOpts, UprobeTarget};
-pub use usdt::{
-    parse_usdt_args, usdt_notes, usdt_notes_in, UsdtArg, UsdtLocation, UsdtNote, UsdtOpts,
-};
-pub(crate) use usdt::{UsdtSpecs, IP_MAP as USDT_IP_MAP, SPEC_MAP as USDT_SPEC_MAP};
+pub use usdt::UsdtOpts;
 
 /// An attach or link operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -183,7 +183,7 @@ pub struct Link {
     /// What was attached where, for errors (`xdp on ifindex 1`).
     what: String,
     /// A USDT link's spec slots, freed with the link.
-    usdt: Option<usdt::SpecSlots>,
+    usdt: Option<crate::usdt::spec::SpecSlots>,
 }
 
 #[derive(Debug)]
@@ -280,7 +280,7 @@ impl Link {
     /// ```
     pub fn from_id(id: u32) -> Result<Link, LinkError> {
         let what = format!("id {id}");
-        let fd = sys::link::link_fd_by_id(id).map_err(|source| LinkError::Link {
+        let fd = sys::attach::link_fd_by_id(id).map_err(|source| LinkError::Link {
             what: what.clone(),
             op: "from_id",
             source,
@@ -423,7 +423,7 @@ impl Link {
             LinkKind::Fd { ref fd, ref more } => {
                 let mut result = Ok(());
                 for fd in std::iter::once(fd).chain(more) {
-                    let r = sys::link::link_detach(fd.as_fd()).map_err(self.err("detach"));
+                    let r = sys::attach::link_detach(fd.as_fd()).map_err(self.err("detach"));
                     result = result.and(r);
                 }
                 result
@@ -451,7 +451,7 @@ impl Link {
             LinkKind::Fd { .. } => {
                 let mut result = Ok(());
                 for fd in self.fds() {
-                    let r = sys::link::link_update(fd, prog_fd).map_err(self.err("update"));
+                    let r = sys::attach::link_update(fd, prog_fd).map_err(self.err("update"));
                     result = result.and(r);
                 }
                 result
@@ -466,7 +466,7 @@ impl Link {
     /// see [`Link::tc_filter`].
     pub fn info(&self) -> Result<LinkInfo, LinkError> {
         let fd = self.bpf_fd("info", "has no link info (see Link::tc_filter)")?;
-        let raw = sys::link::link_info(fd).map_err(self.err("info"))?;
+        let raw = sys::attach::link_info(fd).map_err(self.err("info"))?;
         Ok(LinkInfo {
             id: raw.id,
             link_type: raw.link_type,
@@ -478,7 +478,7 @@ impl Link {
     /// whose `read`s run the program (BPF_ITER_CREATE).
     pub fn open_iter(&self) -> Result<File, LinkError> {
         let link = self.bpf_fd("iter_create", "is no iterator")?;
-        let fd = sys::link::iter_create(link).map_err(self.err("iter_create"))?;
+        let fd = sys::attach::iter_create(link).map_err(self.err("iter_create"))?;
         Ok(File::from(fd))
     }
 

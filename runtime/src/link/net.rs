@@ -9,7 +9,7 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 use super::{Ctx, Link, LinkError};
 use crate::obj::{AttachType, ProgType};
 use crate::prog::Program;
-use crate::sys::link::{self as sys_link, LinkCreate, LinkExtra};
+use crate::sys::attach::{self as sys_attach, LinkCreate, LinkExtra};
 
 /// XDP attach mode flags (`XDP_FLAGS_*`, include/uapi/linux/if_link.h).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -56,7 +56,7 @@ impl Program {
         if self.prog_type() != ProgType::XDP {
             return Err(ctx.target(format!("the program is {}, not xdp", self.prog_type())));
         }
-        let fd = sys_link::link_create(&LinkCreate {
+        let fd = sys_attach::link_create(&LinkCreate {
             prog_fd: self.fd()?,
             target: ifindex,
             attach_type: AttachType::XDP.0,
@@ -117,7 +117,7 @@ impl Program {
             kind: "socket filter",
             target: &target,
         };
-        sys_link::socket_attach_bpf(sock, self.fd()?).map_err(|e| ctx.sys(e))
+        sys_attach::socket_attach_bpf(sock, self.fd()?).map_err(|e| ctx.sys(e))
     }
 }
 
@@ -159,7 +159,7 @@ impl Program {
         target: BorrowedFd<'_>,
         attach_type: AttachType,
     ) -> Result<Link, LinkError> {
-        let fd = sys_link::link_create(&LinkCreate {
+        let fd = sys_attach::link_create(&LinkCreate {
             prog_fd: self.fd()?,
             target: target.as_raw_fd() as u32,
             attach_type: attach_type.0,
@@ -176,7 +176,7 @@ impl Program {
 
 /// Removes the BPF socket filter of `sock`.
 pub fn detach_socket_filter(sock: BorrowedFd<'_>) -> Result<(), LinkError> {
-    sys_link::socket_detach_bpf(sock).map_err(|source| LinkError::Link {
+    sys_attach::socket_detach_bpf(sock).map_err(|source| LinkError::Link {
         what: format!("socket filter of fd {}", sock.as_raw_fd()),
         op: "detach",
         source,

@@ -14,7 +14,7 @@ use super::{Ctx, Link, LinkError};
 use crate::obj::AttachType;
 use crate::prog::Program;
 use crate::sys;
-use crate::sys::link::{self as sys_link, LinkCreate, LinkExtra};
+use crate::sys::attach::{self as sys_attach, LinkCreate, LinkExtra};
 use crate::sys::perf_event::PerfEventBpf;
 
 /// How a kprobe, uprobe, tracepoint or perf_event program is bound to its
@@ -167,7 +167,7 @@ pub(super) fn perf_link_fd(
     perf: BorrowedFd<'_>,
     cookie: u64,
 ) -> Result<OwnedFd, LinkError> {
-    sys_link::link_create(&LinkCreate {
+    sys_attach::link_create(&LinkCreate {
         prog_fd: prog.fd()?,
         target: perf.as_raw_fd() as u32,
         attach_type: AttachType::PERF_EVENT.0,

@@ -12,7 +12,7 @@ use super::perf_attach::attach_new_event;
 use super::{tracefs, Ctx, Link, LinkError, PerfAttachMode};
 use crate::obj::{AttachType, ProgType};
 use crate::prog::Program;
-use crate::sys::link::{self as sys_link, LinkCreate, LinkExtra};
+use crate::sys::attach::{self as sys_attach, LinkCreate, LinkExtra};
 use crate::sys::perf_event::{perf_event_open, PerfEventOpen, PERF_TYPE_TRACEPOINT};
 
 /// Options of [`Program::attach_kprobe`].
@@ -169,7 +169,7 @@ impl Program {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|_| ctx.target("a symbol contains a NUL byte"))?;
         let ptrs: Vec<u64> = c_names.iter().map(|c| c.as_ptr() as usize as u64).collect();
-        let fd = sys_link::link_create(&LinkCreate {
+        let fd = sys_attach::link_create(&LinkCreate {
             prog_fd: self.fd()?,
             target: 0,
             attach_type: AttachType::TRACE_KPROBE_MULTI.0,

@@ -19,7 +19,7 @@ use std::sync::Mutex;
 use super::{Ctx, Link, LinkError, TcxAnchor};
 use crate::obj::{AttachType, ProgType};
 use crate::prog::Program;
-use crate::sys::link::{self as sys_link, LinkCreate, LinkExtra};
+use crate::sys::attach::{self as sys_attach, LinkCreate, LinkExtra};
 use crate::sys::netlink::{BpfFilter, FilterId, RtNetlink, TC_PARENT_EGRESS, TC_PARENT_INGRESS};
 use crate::sys::SysError;
 
@@ -173,7 +173,7 @@ impl Program {
         } else {
             AttachType::TCX_INGRESS
         };
-        let fd = sys_link::link_create(&LinkCreate {
+        let fd = sys_attach::link_create(&LinkCreate {
             prog_fd: self.fd()?,
             target: ifindex,
             attach_type: attach_type.0,

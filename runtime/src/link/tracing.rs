@@ -12,7 +12,7 @@ use super::perf_attach::attach_borrowed_event;
 use super::{Ctx, Link, LinkError, PerfAttachMode};
 use crate::obj::{AttachType, ProgType};
 use crate::prog::Program;
-use crate::sys::link::{self as sys_link, LinkCreate, LinkExtra};
+use crate::sys::attach::{self as sys_attach, LinkCreate, LinkExtra};
 
 impl Program {
     /// Attaches a raw tracepoint program (`raw_tp/`, `raw_tracepoint/`) to
@@ -39,7 +39,7 @@ impl Program {
             )));
         }
         let c = CString::new(name).map_err(|_| ctx.target("the name contains a NUL byte"))?;
-        let fd = sys_link::raw_tracepoint_open(self.fd()?, Some(&c)).map_err(|e| ctx.sys(e))?;
+        let fd = sys_attach::raw_tracepoint_open(self.fd()?, Some(&c)).map_err(|e| ctx.sys(e))?;
         Ok(Link::new(fd, format!("raw_tp {} on {name}", self.name())))
     }
 
@@ -85,7 +85,7 @@ impl Program {
             }
         };
         let prog_fd = self.fd()?;
-        let fd = match sys_link::link_create(&LinkCreate {
+        let fd = match sys_attach::link_create(&LinkCreate {
             prog_fd,
             target: 0,
             attach_type: attach_type.0,
@@ -96,7 +96,7 @@ impl Program {
             // Kernels before 5.x take tracing programs only through
             // BPF_RAW_TRACEPOINT_OPEN with no name.
             Err(e) if e.errno() == Some(libc::EINVAL) => {
-                sys_link::raw_tracepoint_open(prog_fd, None).map_err(|_| ctx.sys(e))?
+                sys_attach::raw_tracepoint_open(prog_fd, None).map_err(|_| ctx.sys(e))?
             }
             Err(e) => return Err(ctx.sys(e)),
         };
@@ -126,7 +126,7 @@ impl Program {
         }
         // union bpf_iter_link_info { struct { __u32 map_fd; } map; ... }
         let info = map.map(|m| (m.as_raw_fd() as u32).to_ne_bytes());
-        let fd = sys_link::link_create(&LinkCreate {
+        let fd = sys_attach::link_create(&LinkCreate {
             prog_fd: self.fd()?,
             target: 0,
             attach_type: AttachType::TRACE_ITER.0,

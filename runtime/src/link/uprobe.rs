@@ -17,7 +17,7 @@ use super::perf_attach::{attach_new_event, perf_link_fd};
 use super::{tracefs, Ctx, Link, LinkError, PerfAttachMode};
 use crate::obj::{AttachType, ProgType};
 use crate::prog::Program;
-use crate::sys::link::{self as sys_link, LinkCreate, LinkExtra};
+use crate::sys::attach::{self as sys_attach, LinkCreate, LinkExtra};
 use crate::sys::perf_event::{perf_event_open, PerfEventOpen};
 
 /// Where in the file the probe goes.
@@ -352,7 +352,7 @@ impl Program {
         use std::os::unix::ffi::OsStrExt;
         let c = CString::new(path.as_os_str().as_bytes())
             .map_err(|_| ctx.target("the path contains a NUL byte"))?;
-        sys_link::link_create(&LinkCreate {
+        sys_attach::link_create(&LinkCreate {
             prog_fd: self.fd()?,
             target: 0,
             attach_type: AttachType::TRACE_UPROBE_MULTI.0,

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use super::usdt::UsdtNote;
+use crate::usdt::notes::UsdtNote;
 
 /// Where the sites of one file are in memory.
 #[derive(Debug)]

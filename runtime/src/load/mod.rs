@@ -18,9 +18,9 @@ pub mod co_re;
 mod error;
 mod externs;
 mod kconfig;
-mod link;
 mod maps;
 mod object;
+mod relocate;
 mod struct_ops;
 
 use std::collections::HashMap;
@@ -29,8 +29,8 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 pub use error::{LoadError, VerifierError};
-pub use link::CoreApplied;
 pub use object::{DataMap, Object};
+pub use relocate::CoreApplied;
 
 use crate::map::Map;
 use crate::obj::{AttachType, ObjectSpec, ProgramSpec, SectionDef};
@@ -386,7 +386,7 @@ impl OpenObject {
             .iter()
             .map(|d| (d.section.clone(), d.map.as_fd().as_raw_fd()))
             .collect();
-        let fds = link::Fds {
+        let fds = relocate::Fds {
             maps: &map_fds,
             data: &data_fds,
             externs: &externs,
@@ -457,8 +457,9 @@ fn share_usdt_specs(
             .is_some_and(|d| d.attach == crate::obj::AttachKind::Usdt)
     };
     let (Some(map), Some(map_spec)) = (
-        maps.iter().find(|m| m.name() == crate::link::USDT_SPEC_MAP),
-        spec.map(crate::link::USDT_SPEC_MAP),
+        maps.iter()
+            .find(|m| m.name() == crate::usdt::spec::SPEC_MAP),
+        spec.map(crate::usdt::spec::SPEC_MAP),
     ) else {
         return Ok(());
     };
@@ -482,10 +483,10 @@ fn share_usdt_specs(
     let by_ip = if bpf_cookie && crate::probe::has_bpf_cookie() {
         None
     } else {
-        let ip_map = maps.iter().find(|m| m.name() == crate::link::USDT_IP_MAP);
+        let ip_map = maps.iter().find(|m| m.name() == crate::usdt::spec::IP_MAP);
         Some(ip_map.map(dup).transpose()?)
     };
-    let shared = std::sync::Arc::new(crate::link::UsdtSpecs::new(
+    let shared = std::sync::Arc::new(crate::usdt::spec::UsdtSpecs::new(
         dup(map)?,
         spec.btf.as_deref(),
         map_spec.value_type,
@@ -571,7 +572,7 @@ fn load_btf(spec: &ObjectSpec, notes: &mut Vec<String>) -> Option<OwnedFd> {
 
 /// What a program is loaded against besides its own spec.
 struct LoadTarget<'a> {
-    fds: &'a link::Fds<'a>,
+    fds: &'a relocate::Fds<'a>,
     btf_fd: Option<&'a OwnedFd>,
     license: &'a CString,
     /// The struct_ops member a struct_ops program implements.
@@ -611,7 +612,7 @@ fn load_program(
             expected_attach_type(def, settings),
         ),
     };
-    let linked = link::link(spec, p, fds).map_err(link_err)?;
+    let linked = relocate::relocate(spec, p, fds).map_err(link_err)?;
     let insns: Vec<u8> = linked
         .insns
         .iter()

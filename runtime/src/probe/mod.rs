@@ -24,7 +24,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::OnceLock;
 
 use crate::obj::{AttachType, Insn, ProgType};
-use crate::sys::{self, link as sys_link, SysError};
+use crate::sys::{self, attach as sys_attach, SysError};
 
 /// Whether the kernel has `uprobe_multi` links (BPF_TRACE_UPROBE_MULTI,
 /// Linux 6.6) with process (not thread) PID filtering, which the first
@@ -73,12 +73,12 @@ fn probe_uprobe_multi_link() -> bool {
     let root = c"/";
     let offsets = [0u64];
     let create = |pid: u32| {
-        sys_link::link_create(&sys_link::LinkCreate {
+        sys_attach::link_create(&sys_attach::LinkCreate {
             prog_fd: prog.as_fd(),
             target: 0,
             attach_type: AttachType::TRACE_UPROBE_MULTI.0,
             flags: 0,
-            extra: sys_link::LinkExtra::UprobeMulti {
+            extra: sys_attach::LinkExtra::UprobeMulti {
                 path: root,
                 offsets: &offsets,
                 ref_ctr_offsets: None,
@@ -117,12 +117,12 @@ pub fn has_perf_link() -> bool {
     static CACHE: OnceLock<bool> = OnceLock::new();
     let probe = || -> Result<bool, SysError> {
         let prog = load(ProgType::TRACEPOINT, None, &return_zero())?;
-        let r = sys_link::link_create(&sys_link::LinkCreate {
+        let r = sys_attach::link_create(&sys_attach::LinkCreate {
             prog_fd: prog.as_fd(),
             target: u32::MAX, // fd -1
             attach_type: AttachType::PERF_EVENT.0,
             flags: 0,
-            extra: sys_link::LinkExtra::PerfEvent { cookie: 0 },
+            extra: sys_attach::LinkExtra::PerfEvent { cookie: 0 },
         });
         Ok(matches!(r, Err(e) if e.errno() == Some(libc::EBADF)))
     };
@@ -146,12 +146,12 @@ pub fn has_tcx_link() -> Result<bool, SysError> {
     static CACHE: OnceLock<bool> = OnceLock::new();
     cached(&CACHE, || {
         let prog = load(ProgType::SCHED_CLS, None, &return_zero())?;
-        let r = sys_link::link_create(&sys_link::LinkCreate {
+        let r = sys_attach::link_create(&sys_attach::LinkCreate {
             prog_fd: prog.as_fd(),
             target: 0,
             attach_type: AttachType::TCX_INGRESS.0,
             flags: 0,
-            extra: sys_link::LinkExtra::Tcx {
+            extra: sys_attach::LinkExtra::Tcx {
                 relative: 0,
                 expected_revision: 0,
             },

@@ -30,7 +30,7 @@ pub struct Program {
     /// `None` when the program was not loaded (autoload off).
     fd: Option<OwnedFd>,
     /// The object's USDT spec array, for `usdt` programs.
-    usdt: Option<std::sync::Arc<crate::link::UsdtSpecs>>,
+    usdt: Option<std::sync::Arc<crate::usdt::spec::UsdtSpecs>>,
     /// The verifier's log of a load that asked for one (a log level).
     verifier_log: Option<String>,
 }
@@ -91,11 +91,11 @@ impl Program {
         self.verifier_log.as_deref()
     }
 
-    pub(crate) fn set_usdt_specs(&mut self, specs: std::sync::Arc<crate::link::UsdtSpecs>) {
+    pub(crate) fn set_usdt_specs(&mut self, specs: std::sync::Arc<crate::usdt::spec::UsdtSpecs>) {
         self.usdt = Some(specs);
     }
 
-    pub(crate) fn usdt_specs(&self) -> Option<&std::sync::Arc<crate::link::UsdtSpecs>> {
+    pub(crate) fn usdt_specs(&self) -> Option<&std::sync::Arc<crate::usdt::spec::UsdtSpecs>> {
         self.usdt.as_ref()
     }
 

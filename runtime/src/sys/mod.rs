@@ -5,9 +5,9 @@
 //! lets the kernel read or write user memory checks the buffer sizes against
 //! what the kernel will touch first, so all of them are safe to call.
 
+pub mod attach;
 mod attr;
 pub mod events;
-pub mod link;
 pub mod netlink;
 pub mod perf_event;
 

@@ -8,8 +8,8 @@
 //! carry unexplained hex blobs.
 //!
 //! ```
-//! use bpf2rs::btf::testing::{BtfBuilder, SIGNED};
-//! use bpf2rs::btf::{Btf, Kind};
+//! use bpf2rs_reader::btf::testing::{BtfBuilder, SIGNED};
+//! use bpf2rs_reader::btf::{Btf, Kind};
 //!
 //! let mut b = BtfBuilder::new();
 //! let int = b.int("int", 4, SIGNED);

@@ -10,7 +10,7 @@
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let spec = bpf2rs::obj::ObjectSpec::from_file("maps.bpf.o")?;
+//! let spec = bpf2rs_reader::obj::ObjectSpec::from_file("maps.bpf.o")?;
 //! let icmpcnt = spec.map("icmpcnt").unwrap();
 //! assert_eq!(icmpcnt.value_size, 12);
 //! # Ok(()) }
@@ -324,7 +324,7 @@ impl Extern {
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let spec = bpf2rs::obj::ObjectSpec::from_file("fwd.bpf.o")?;
+    /// let spec = bpf2rs_reader::obj::ObjectSpec::from_file("fwd.bpf.o")?;
     /// for why in spec.externs.iter().filter_map(|e| e.unresolved_reason()) {
     ///     eprintln!("cannot load: {why}");
     /// }

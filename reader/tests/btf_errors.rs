@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
-use bpf2rs::btf::testing::*;
-use bpf2rs::btf::*;
+use bpf2rs_reader::btf::testing::*;
+use bpf2rs_reader::btf::*;
 
 /// Adds a type to a builder (in table tests).
 type Add = fn(&mut BtfBuilder) -> TypeId;

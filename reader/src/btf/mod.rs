@@ -6,15 +6,15 @@
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let vmlinux = bpf2rs::btf::Btf::from_sys_fs()?;
-//! let id = vmlinux.find_by_name("task_struct", bpf2rs::btf::Kind::Struct)?;
+//! let vmlinux = bpf2rs_reader::btf::Btf::from_sys_fs()?;
+//! let id = vmlinux.find_by_name("task_struct", bpf2rs_reader::btf::Kind::Struct)?;
 //! println!("task_struct is {} bytes", vmlinux.size_of(id)?);
 //! # Ok(()) }
 //! ```
 
 mod error;
 pub mod ext;
-mod mmap;
+
 mod resolve;
 mod sanitize;
 #[doc(hidden)]
@@ -49,7 +49,7 @@ impl Btf {
     ///
     /// ```no_run
     /// let raw = std::fs::read("/sys/kernel/btf/vmlinux").unwrap();
-    /// let btf = bpf2rs::btf::Btf::parse(&raw).unwrap();
+    /// let btf = bpf2rs_reader::btf::Btf::parse(&raw).unwrap();
     /// assert!(btf.len() > 1);
     /// ```
     pub fn parse(data: &[u8]) -> Result<Btf, BtfError> {
@@ -82,7 +82,7 @@ impl Btf {
     ///
     /// ```no_run
     /// # use std::sync::Arc;
-    /// # use bpf2rs::btf::{Btf, Kind, Type};
+    /// # use bpf2rs_reader::btf::{Btf, Kind, Type};
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let vmlinux = Arc::new(Btf::from_sys_fs()?);
     /// let raw = std::fs::read("/sys/kernel/btf/nf_tables")?;
@@ -99,7 +99,7 @@ impl Btf {
     /// Reads a raw BTF file.
     ///
     /// ```no_run
-    /// let btf = bpf2rs::btf::Btf::from_file("/sys/kernel/btf/vmlinux").unwrap();
+    /// let btf = bpf2rs_reader::btf::Btf::from_file("/sys/kernel/btf/vmlinux").unwrap();
     /// println!("{} types", btf.len());
     /// ```
     pub fn from_file(path: impl AsRef<Path>) -> Result<Btf, BtfError> {
@@ -110,7 +110,7 @@ impl Btf {
     ///
     /// ```no_run
     /// use std::sync::Arc;
-    /// use bpf2rs::btf::Btf;
+    /// use bpf2rs_reader::btf::Btf;
     /// let vmlinux = Arc::new(Btf::from_sys_fs().unwrap());
     /// let module = Btf::from_file_split("/sys/kernel/btf/nf_tables", vmlinux).unwrap();
     /// println!("{} module types", module.iter().count());
@@ -124,7 +124,7 @@ impl Btf {
         // (vmlinux, Linux 6.16 on) skips those copies. Anything else, or a
         // kernel that refuses, is read.
         if path.starts_with("/sys/kernel/btf") {
-            if let Ok(map) = mmap::Mapping::kernel_btf(path) {
+            if let Ok(map) = crate::sys::Mapping::kernel_btf(path) {
                 return match base {
                     Some(base) => Btf::parse_split(map.bytes(), base),
                     None => Btf::parse(map.bytes()),
@@ -138,7 +138,7 @@ impl Btf {
     ///
     /// ```no_run
     /// # use std::sync::Arc;
-    /// # use bpf2rs::btf::{Btf, Kind, Type};
+    /// # use bpf2rs_reader::btf::{Btf, Kind, Type};
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let vmlinux = Btf::from_sys_fs()?;
     /// println!("{} types", vmlinux.len());
@@ -152,7 +152,7 @@ impl Btf {
     ///
     /// ```no_run
     /// # use std::sync::Arc;
-    /// # use bpf2rs::btf::{Btf, Kind, Type};
+    /// # use bpf2rs_reader::btf::{Btf, Kind, Type};
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let vmlinux = Arc::new(Btf::from_sys_fs()?);
     /// let module = Btf::from_sys_fs_module("nf_tables", vmlinux)?;
@@ -197,7 +197,7 @@ impl Btf {
     ///
     /// ```no_run
     /// # use std::sync::Arc;
-    /// # use bpf2rs::btf::{Btf, Kind, Type};
+    /// # use bpf2rs_reader::btf::{Btf, Kind, Type};
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let vmlinux = Btf::from_sys_fs()?;
     /// let id = vmlinux.find_by_name("task_struct", Kind::Struct)?;
@@ -230,7 +230,7 @@ impl Btf {
     ///
     /// ```no_run
     /// # use std::sync::Arc;
-    /// # use bpf2rs::btf::{Btf, Kind, Type};
+    /// # use bpf2rs_reader::btf::{Btf, Kind, Type};
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let vmlinux = Btf::from_sys_fs()?;
     /// let id = vmlinux.find_by_name("task_struct", Kind::Struct)?;
@@ -273,7 +273,7 @@ impl Btf {
     ///
     /// ```no_run
     /// # use std::sync::Arc;
-    /// # use bpf2rs::btf::{Btf, Kind, Type};
+    /// # use bpf2rs_reader::btf::{Btf, Kind, Type};
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let vmlinux = Btf::from_sys_fs()?;
     /// let structs = vmlinux.iter().filter(|(_, t)| t.kind() == Kind::Struct).count();
@@ -290,7 +290,7 @@ impl Btf {
     ///
     /// ```no_run
     /// # use std::sync::Arc;
-    /// # use bpf2rs::btf::{Btf, Kind, Type};
+    /// # use bpf2rs_reader::btf::{Btf, Kind, Type};
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let vmlinux = Btf::from_sys_fs()?;
     /// let id = vmlinux.find_by_name("sk_buff", Kind::Struct)?;

@@ -80,7 +80,7 @@ impl Btf {
     /// this for global functions with hidden visibility (`__hidden`): the
     /// verifier then checks them in their callers' context instead of on
     /// their own, where a pointer argument could be NULL.
-    pub(crate) fn mark_funcs_static(&mut self, names: &[&str]) {
+    pub fn mark_funcs_static(&mut self, names: &[&str]) {
         if names.is_empty() {
             return;
         }

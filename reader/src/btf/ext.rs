@@ -115,7 +115,7 @@ impl BtfExt {
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let (btf_section, ext_section): (Vec<u8>, Vec<u8>) = (vec![], vec![]);
-    /// use bpf2rs::btf::{ext::BtfExt, Btf};
+    /// use bpf2rs_reader::btf::{ext::BtfExt, Btf};
     /// let btf = Btf::parse(&btf_section)?;
     /// let ext = BtfExt::parse(&ext_section, &btf)?;
     /// for sec in &ext.core_relos {

@@ -1,4 +1,4 @@
-//! Linking one program: append the subprograms it calls (bpf-to-bpf calls
+//! Relocating one program: append the subprograms it calls (bpf-to-bpf calls
 //! and callback addresses), fix call offsets, and bind map fds and global
 //! data addresses into `ld_imm64` instructions.
 //!
@@ -22,7 +22,7 @@ const BPF_PSEUDO_FUNC: u8 = 4;
 
 /// A program ready to load.
 #[derive(Debug, Default)]
-pub(crate) struct Linked {
+pub(crate) struct Relocated {
     pub(crate) insns: Vec<Insn>,
     pub(crate) func_info: Vec<FuncInfo>,
     pub(crate) line_info: Vec<LineInfo>,
@@ -50,9 +50,13 @@ pub(crate) struct Fds<'a> {
     pub(crate) kernel: Option<&'a CoreTarget>,
 }
 
-pub(crate) fn link(spec: &ObjectSpec, prog: &ProgramSpec, fds: &Fds<'_>) -> Result<Linked, String> {
+pub(crate) fn relocate(
+    spec: &ObjectSpec,
+    prog: &ProgramSpec,
+    fds: &Fds<'_>,
+) -> Result<Relocated, String> {
     let funcs: Vec<&ProgramSpec> = spec.programs.iter().chain(&spec.subprograms).collect();
-    let mut out = Linked::default();
+    let mut out = Relocated::default();
     // (function, its first instruction in the output)
     let mut placed: Vec<(&ProgramSpec, usize)> = Vec::new();
     let mut queue: Vec<&ProgramSpec> = vec![prog];

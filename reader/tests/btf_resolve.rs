@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
-use bpf2rs::btf::testing::*;
-use bpf2rs::btf::*;
+use bpf2rs_reader::btf::testing::*;
+use bpf2rs_reader::btf::*;
 
 fn parse(b: &BtfBuilder) -> Btf {
     Btf::parse(&b.bytes()).unwrap_or_else(|e| panic!("builder output must parse: {e}"))

@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use bpf2rs::btf::testing::*;
-use bpf2rs::btf::*;
+use bpf2rs_reader::btf::testing::*;
+use bpf2rs_reader::btf::*;
 
 fn parse(b: &BtfBuilder) -> Btf {
     Btf::parse(&b.bytes()).unwrap_or_else(|e| panic!("builder output must parse: {e}"))

@@ -1,5 +1,5 @@
-//! A read-only memory map of a BTF file, to parse kernel BTF without copying
-//! it through 4 KiB sysfs reads.
+//! The reader's one system call: a read-only memory map of a BTF file, to
+//! parse kernel BTF without copying it through 4 KiB sysfs reads.
 //!
 //! In: a path under `/sys/kernel/btf/`. Out: the file's bytes, mapped, or an
 //! error when the file cannot be mapped (module BTF never can; vmlinux BTF can

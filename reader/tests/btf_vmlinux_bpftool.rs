@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bpf2rs::btf::*;
+use bpf2rs_reader::btf::*;
 use serde_json::{json, Map, Value};
 
 const VMLINUX: &str = "/sys/kernel/btf/vmlinux";

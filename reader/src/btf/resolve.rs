@@ -27,7 +27,7 @@ impl Btf {
     /// they name.
     ///
     /// ```no_run
-    /// # use bpf2rs::btf::{Btf, Kind};
+    /// # use bpf2rs_reader::btf::{Btf, Kind};
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let vmlinux = Btf::from_sys_fs()?;
     /// let u32_t = vmlinux.find_by_name("u32", Kind::Typedef)?;
@@ -63,7 +63,7 @@ impl Btf {
     /// Size in bytes of a value of the type, as the BPF target lays it out.
     ///
     /// ```no_run
-    /// # use bpf2rs::btf::{Btf, Kind};
+    /// # use bpf2rs_reader::btf::{Btf, Kind};
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let vmlinux = Btf::from_sys_fs()?;
     /// let id = vmlinux.find_by_name("u64", Kind::Typedef)?;
@@ -113,7 +113,7 @@ impl Btf {
     /// (`packed` is visible only from offsets; that is codegen's question.)
     ///
     /// ```no_run
-    /// # use bpf2rs::btf::{Btf, Kind};
+    /// # use bpf2rs_reader::btf::{Btf, Kind};
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let vmlinux = Btf::from_sys_fs()?;
     /// let id = vmlinux.find_by_name("list_head", Kind::Struct)?;
@@ -182,7 +182,7 @@ impl Btf {
     /// bits or bit offset differ from its size describes the bitfield.
     ///
     /// ```no_run
-    /// # use bpf2rs::btf::{Btf, Kind};
+    /// # use bpf2rs_reader::btf::{Btf, Kind};
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let vmlinux = Btf::from_sys_fs()?;
     /// let id = vmlinux.find_by_name("sk_buff", Kind::Struct)?;
@@ -232,7 +232,7 @@ impl Btf {
     /// decl tags are looked through.
     ///
     /// ```no_run
-    /// # use bpf2rs::btf::{Btf, Kind};
+    /// # use bpf2rs_reader::btf::{Btf, Kind};
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let vmlinux = Btf::from_sys_fs()?;
     /// let id = vmlinux.find_by_name("list_head", Kind::Struct)?;
@@ -365,7 +365,7 @@ impl Btf {
     /// Pointers break cycles, as in C. Linear in the number of types.
     ///
     /// ```no_run
-    /// # use bpf2rs::btf::{Btf, Kind};
+    /// # use bpf2rs_reader::btf::{Btf, Kind};
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let vmlinux = Btf::from_sys_fs()?;
     /// vmlinux.check_graph()?;

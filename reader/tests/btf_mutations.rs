@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use bpf2rs::btf::ext::BtfExt;
-use bpf2rs::btf::testing::*;
-use bpf2rs::btf::*;
+use bpf2rs_reader::btf::ext::BtfExt;
+use bpf2rs_reader::btf::testing::*;
+use bpf2rs_reader::btf::*;
 
 const INPUTS: usize = 20_000;
 
