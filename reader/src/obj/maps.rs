@@ -166,29 +166,43 @@ fn parse_def(
     if !have_type {
         return Err(err("missing field `type`".into()));
     }
-    // `key` and `key_size` (likewise value) describe the same thing twice.
-    spec.key_size = match (spec.key_type, key_size) {
-        (Some(_), Some(_)) => return Err(err("both `key` and `key_size` given; use one".into())),
-        (Some(t), None) => btf.size_of(t).map_err(|e| err(format!("key: {e}")))?,
-        (None, Some(s)) => s,
-        (None, None) => 0,
-    };
-    spec.value_size = match (spec.value_type, value_size) {
-        (Some(_), Some(_)) => {
-            return Err(err("both `value` and `value_size` given; use one".into()))
-        }
-        (Some(t), None) => btf.size_of(t).map_err(|e| err(format!("value: {e}")))?,
-        (None, Some(s)) => s,
-        (None, None) => 0,
-    };
+    settle_sizes(&mut spec, btf, key_size, value_size).map_err(err)?;
     if has_values && !(spec.map_type.is_map_in_map() || spec.map_type == MapType::PROG_ARRAY) {
         return Err(err(format!(
             "field values is only for map-in-map and prog_array maps, not {}",
             spec.map_type
         )));
     }
-    // Sizes the kernel requires but the source may leave implicit: map and
-    // program fds are 4-byte values, perf event arrays are indexed by CPU.
+    if spec.map_type.is_map_in_map() && spec.inner.is_none() && depth == 0 {
+        return Err(err(
+            "map-in-map needs an inner map template: __array(values, struct { ... })".into(),
+        ));
+    }
+    Ok(spec)
+}
+
+/// Sets the key and value sizes from `key`/`value` types or the explicit
+/// `key_size`/`value_size` fields (one of each, not both), then the sizes
+/// the kernel requires but the source may leave implicit: map and program
+/// fds are 4-byte values, perf event arrays are indexed by CPU.
+fn settle_sizes(
+    spec: &mut MapSpec,
+    btf: &Btf,
+    key_size: Option<u32>,
+    value_size: Option<u32>,
+) -> Result<(), String> {
+    spec.key_size = match (spec.key_type, key_size) {
+        (Some(_), Some(_)) => return Err("both `key` and `key_size` given; use one".into()),
+        (Some(t), None) => btf.size_of(t).map_err(|e| format!("key: {e}"))?,
+        (None, Some(s)) => s,
+        (None, None) => 0,
+    };
+    spec.value_size = match (spec.value_type, value_size) {
+        (Some(_), Some(_)) => return Err("both `value` and `value_size` given; use one".into()),
+        (Some(t), None) => btf.size_of(t).map_err(|e| format!("value: {e}"))?,
+        (None, Some(s)) => s,
+        (None, None) => 0,
+    };
     let fd_valued = spec.map_type.is_map_in_map()
         || spec.map_type == MapType::PROG_ARRAY
         || spec.map_type == MapType::PERF_EVENT_ARRAY;
@@ -200,12 +214,7 @@ fn parse_def(
             spec.value_size = 4;
         }
     }
-    if spec.map_type.is_map_in_map() && spec.inner.is_none() && depth == 0 {
-        return Err(err(
-            "map-in-map needs an inner map template: __array(values, struct { ... })".into(),
-        ));
-    }
-    Ok(spec)
+    Ok(())
 }
 
 /// A BTF definition says everything in its member types; its bytes in the

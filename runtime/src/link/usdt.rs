@@ -18,7 +18,7 @@ use std::sync::Arc;
 use super::uprobe::{perf_pid, UprobeMultiSites, Uprobes};
 use super::usdt_by_ip::SiteAddresses;
 use super::{Ctx, Link, LinkError};
-use crate::map::MapFlags;
+use crate::map::{Map, MapFlags};
 use crate::obj::{AttachType, ProgType};
 use crate::prog::Program;
 use crate::usdt::notes::{parse_notes, parse_usdt_args, UsdtNote};
@@ -102,26 +102,7 @@ impl Program {
             }
             Some(Err(why)) => return Err(ctx.target(why.clone())),
         };
-        // The kind of link the program was loaded for (crate::load's
-        // expected_attach_type): one uprobe_multi link, or a uprobe per site.
-        let uprobes = if self.expected_attach_type() == Some(AttachType::TRACE_UPROBE_MULTI) {
-            None
-        } else {
-            if sites.iter().any(|s| s.semaphore_offset != 0) && !Path::new(REF_CTR_FORMAT).exists()
-            {
-                return Err(ctx.target(format!(
-                    "the probe has a semaphore, and this kernel's uprobes cannot count one \
-                     (no {REF_CTR_FORMAT}: Linux 4.20+)"
-                )));
-            }
-            Some(Uprobes::new(
-                self,
-                ctx,
-                path,
-                false,
-                perf_pid(ctx, opts.pid)?,
-            )?)
-        };
+        let uprobes = self.per_site_uprobes(ctx, path, &sites, opts.pid)?;
         // Declared before the kernel links, so dropped after them on error.
         let mut slots = SpecSlots {
             specs: Arc::clone(specs),
@@ -146,17 +127,8 @@ impl Program {
             slots.ids.push(id);
             if let Some((map, addresses)) = &by_ip {
                 let ip = addresses.of(site).map_err(at)?;
-                // The program reads a `long` key and a `__u32` value.
-                match map.update(&ip.to_ne_bytes(), &id.to_ne_bytes(), MapFlags::NOEXIST) {
-                    Ok(()) => slots.addresses.push(ip),
-                    Err(e) if e.errno() == Some(libc::EEXIST) => {
-                        return Err(at(format!(
-                            "address {ip:#x} is in {IP_MAP} already: without BPF cookies a \
-                             site takes one USDT link at a time"
-                        )))
-                    }
-                    Err(e) => return Err(at(e.to_string())),
-                }
+                add_site_address(map, ip, id).map_err(at)?;
+                slots.addresses.push(ip);
             }
             let cookie = if by_ip.is_some() { 0 } else { u64::from(id) };
             match &uprobes {
@@ -193,5 +165,47 @@ impl Program {
         };
         link.usdt = Some(slots);
         Ok(link)
+    }
+
+    /// The kind of link the program was loaded for (crate::load's
+    /// expected_attach_type): `None` for one uprobe_multi link, else the
+    /// uprobes to attach one per site.
+    fn per_site_uprobes(
+        &self,
+        ctx: Ctx<'_>,
+        path: &Path,
+        sites: &[&UsdtNote],
+        pid: Option<u32>,
+    ) -> Result<Option<Uprobes<'_>>, LinkError> {
+        if self.expected_attach_type() == Some(AttachType::TRACE_UPROBE_MULTI) {
+            return Ok(None);
+        }
+        if sites.iter().any(|s| s.semaphore_offset != 0) && !Path::new(REF_CTR_FORMAT).exists() {
+            return Err(ctx.target(format!(
+                "the probe has a semaphore, and this kernel's uprobes cannot count one \
+                 (no {REF_CTR_FORMAT}: Linux 4.20+)"
+            )));
+        }
+        Ok(Some(Uprobes::new(
+            self,
+            ctx,
+            path,
+            false,
+            perf_pid(ctx, pid)?,
+        )?))
+    }
+}
+
+/// Without BPF cookies: maps the site's address `ip` to spec slot `id` in
+/// the object's address map (the program reads a `long` key and a `__u32`
+/// value).
+fn add_site_address(map: &Map, ip: u64, id: u32) -> Result<(), String> {
+    match map.update(&ip.to_ne_bytes(), &id.to_ne_bytes(), MapFlags::NOEXIST) {
+        Ok(()) => Ok(()),
+        Err(e) if e.errno() == Some(libc::EEXIST) => Err(format!(
+            "address {ip:#x} is in {IP_MAP} already: without BPF cookies a site takes one \
+             USDT link at a time"
+        )),
+        Err(e) => Err(e.to_string()),
     }
 }

@@ -20,7 +20,9 @@ mod externs;
 mod kconfig;
 mod maps;
 mod object;
+mod program;
 mod relocate;
+mod settings;
 mod struct_ops;
 
 use std::collections::HashMap;
@@ -31,107 +33,18 @@ use std::path::{Path, PathBuf};
 pub use error::{LoadError, VerifierError};
 pub use object::{DataMap, Object};
 pub use relocate::CoreApplied;
+pub use settings::{MapSettings, ProgSettings};
 
 use crate::map::Map;
-use crate::obj::{AttachType, ObjectSpec, ProgramSpec, SectionDef};
+use crate::obj::{ObjectSpec, ProgramSpec};
 use crate::pod::AlignedBytes;
 use crate::prog::Program;
 use crate::struct_ops::StructOpsSettings;
 use crate::sys;
+use program::{load_program, LoadTarget};
 
 /// Default root of LIBBPF_PIN_BY_NAME pins.
 pub const DEFAULT_PIN_ROOT: &str = "/sys/fs/bpf";
-
-/// Settings of one map, applied at load.
-#[derive(Debug, Default)]
-pub struct MapSettings {
-    /// Replaces the definition's max_entries.
-    pub max_entries: Option<u32>,
-    /// Pin (or reuse the pin) at this exact path.
-    pub pin_path: Option<PathBuf>,
-    /// Use this existing map instead of creating one.
-    pub reuse_fd: Option<OwnedFd>,
-    /// The inner map template of a map-in-map (replaces `__array(values, ...)`).
-    pub inner: Option<crate::obj::MapSpec>,
-}
-
-impl MapSettings {
-    /// Replaces the definition's max_entries.
-    pub fn set_max_entries(&mut self, n: u32) {
-        self.max_entries = Some(n);
-    }
-
-    /// Pins the map at `path` (reusing a compatible map already there).
-    pub fn set_pin_path(&mut self, path: impl Into<PathBuf>) {
-        self.pin_path = Some(path.into());
-    }
-
-    /// Uses an existing map instead of creating one (checked for compatibility).
-    pub fn reuse_fd(&mut self, fd: OwnedFd) {
-        self.reuse_fd = Some(fd);
-    }
-
-    /// The inner map template of a map-in-map: inner maps stored in it
-    /// must have this type, key/value size and flags.
-    pub fn set_inner_template(&mut self, inner: crate::obj::MapSpec) {
-        self.inner = Some(inner);
-    }
-}
-
-/// Settings of one program, applied at load.
-#[derive(Debug, Clone)]
-pub struct ProgSettings {
-    /// Load the program (true by default).
-    pub autoload: bool,
-    /// Verifier log level when loading succeeds too (0: only on failure);
-    /// the log is then [`Program::verifier_log`].
-    pub log_level: u32,
-    /// Load `usdt` and `uprobe.multi` programs for one `uprobe_multi` link
-    /// when the kernel has them (true by default). False, or a kernel
-    /// before 6.6, loads them as plain kprobe programs that attach one
-    /// uprobe per site.
-    pub uprobe_multi: bool,
-}
-
-impl ProgSettings {
-    /// Whether to load the program.
-    pub fn set_autoload(&mut self, autoload: bool) {
-        self.autoload = autoload;
-    }
-
-    /// Verifier log level (1 or 2, 4 for statistics) even when loading
-    /// succeeds; read the log with [`Program::verifier_log`].
-    pub fn set_log_level(&mut self, level: u32) {
-        self.log_level = level;
-    }
-
-    /// Whether a `usdt` or `uprobe.multi` program may use one
-    /// `uprobe_multi` link for all its sites (the default, where the kernel
-    /// has them: Linux 6.6+). With `false` it attaches one uprobe per site,
-    /// as it must on older kernels; the program sees the same arguments and
-    /// cookies either way.
-    ///
-    /// ```no_run
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let mut open = bpf2rs::load::OpenObject::open_file("usdt.bpf.o")?;
-    /// open.program_mut("on_probe").unwrap().set_uprobe_multi(false);
-    /// let obj = open.load()?;
-    /// # Ok(()) }
-    /// ```
-    pub fn set_uprobe_multi(&mut self, uprobe_multi: bool) {
-        self.uprobe_multi = uprobe_multi;
-    }
-}
-
-impl Default for ProgSettings {
-    fn default() -> ProgSettings {
-        ProgSettings {
-            autoload: true,
-            log_level: 0,
-            uprobe_multi: true,
-        }
-    }
-}
 
 /// An object read and not yet loaded: change global data, map and program
 /// settings, then [`OpenObject::load`].
@@ -338,46 +251,23 @@ impl OpenObject {
                 }
             })?;
         let btf_fd = load_btf(&spec, &mut notes);
+        let btf = btf_fd.as_ref().map(|f| f.as_fd());
+        let cx = maps::MapCx {
+            object: &object,
+            btf_fd: btf,
+            pin_root: &pin_root,
+        };
         let mut maps: Vec<Map> = Vec::with_capacity(spec.maps.len());
         for (m, settings) in spec.maps.iter().zip(map_settings.iter_mut()) {
-            let cx = maps::MapCx {
-                object: &object,
-                btf_fd: btf_fd.as_ref().map(|f| f.as_fd()),
-                pin_root: &pin_root,
-            };
             maps.push(maps::create(&cx, m, settings, &mut notes)?);
         }
         maps::fill_map_slots(&object, &spec, &maps)?;
-        let mut ops_maps = Vec::with_capacity(ops_plans.plans.len());
-        for plan in &ops_plans.plans {
-            ops_maps.push(struct_ops::create_map(
-                &object,
-                plan,
-                btf_fd.as_ref().map(|f| f.as_fd()),
-            )?);
-        }
-        let mut data_maps = Vec::with_capacity(spec.data.len());
-        for (d, bytes) in spec.data.iter().zip(&data) {
-            if d.size == 0 {
-                continue;
-            }
-            let cx = maps::MapCx {
-                object: &object,
-                btf_fd: btf_fd.as_ref().map(|f| f.as_fd()),
-                pin_root: &pin_root,
-            };
-            data_maps.push(maps::create_data(&cx, d, bytes.as_slice(), &mut notes)?);
-        }
-        if !externs.kconfig.is_empty() {
-            let d = externs::create_kconfig_map(&object, &externs.kconfig).map_err(|source| {
-                LoadError::Map {
-                    object: object.clone(),
-                    source,
-                }
-            })?;
-            externs.kconfig_fd = Some(d.map.as_fd().as_raw_fd());
-            data_maps.push(d);
-        }
+        let ops_maps = ops_plans
+            .plans
+            .iter()
+            .map(|plan| struct_ops::create_map(&object, plan, btf))
+            .collect::<Result<Vec<_>, _>>()?;
+        let data_maps = create_data_maps(&cx, &spec, &data, &mut externs, &mut notes)?;
         let map_fds: HashMap<String, i32> = maps
             .iter()
             .map(|m| (m.name().to_owned(), m.as_fd().as_raw_fd()))
@@ -403,11 +293,10 @@ impl OpenObject {
         let mut core = Vec::new();
         for ((p, settings), load) in spec.programs.iter().zip(&prog_settings).zip(&autoload) {
             if !load {
-                let prog_type = p.prog_type();
                 programs.push(Program::new(
                     p.name.clone(),
                     p.section.clone(),
-                    prog_type,
+                    p.prog_type(),
                     p.expected_attach_type(),
                     None,
                 ));
@@ -440,6 +329,35 @@ impl OpenObject {
             core,
         })
     }
+}
+
+/// Creates the maps behind the object's global data sections (those with
+/// bytes) and, when it has `.kconfig` externs, the kconfig map, whose fd
+/// the externs then carry.
+fn create_data_maps(
+    cx: &maps::MapCx<'_>,
+    spec: &ObjectSpec,
+    data: &[AlignedBytes],
+    externs: &mut externs::Externs,
+    notes: &mut Vec<String>,
+) -> Result<Vec<DataMap>, LoadError> {
+    let mut data_maps = Vec::with_capacity(spec.data.len() + 1);
+    for (d, bytes) in spec.data.iter().zip(data) {
+        if d.size != 0 {
+            data_maps.push(maps::create_data(cx, d, bytes.as_slice(), notes)?);
+        }
+    }
+    if !externs.kconfig.is_empty() {
+        let d = externs::create_kconfig_map(cx.object, &externs.kconfig).map_err(|source| {
+            LoadError::Map {
+                object: cx.object.to_owned(),
+                source,
+            }
+        })?;
+        externs.kconfig_fd = Some(d.map.as_fd().as_raw_fd());
+        data_maps.push(d);
+    }
+    Ok(data_maps)
 }
 
 /// Gives the object's `usdt` programs its USDT spec array, and without BPF
@@ -567,246 +485,5 @@ fn load_btf(spec: &ObjectSpec, notes: &mut Vec<String>) -> Option<OwnedFd> {
             ));
             None
         }
-    }
-}
-
-/// What a program is loaded against besides its own spec.
-struct LoadTarget<'a> {
-    fds: &'a relocate::Fds<'a>,
-    btf_fd: Option<&'a OwnedFd>,
-    license: &'a CString,
-    /// The struct_ops member a struct_ops program implements.
-    struct_ops: Option<&'a struct_ops::Binding>,
-}
-
-fn load_program(
-    object: &str,
-    spec: &ObjectSpec,
-    p: &ProgramSpec,
-    settings: &ProgSettings,
-    target: &LoadTarget<'_>,
-) -> Result<(Program, Vec<CoreApplied>), LoadError> {
-    let LoadTarget {
-        fds,
-        btf_fd,
-        license,
-        struct_ops,
-    } = *target;
-    let link_err = |message: String| LoadError::Link {
-        object: object.to_owned(),
-        program: p.name.clone(),
-        message,
-    };
-    let def = p.def.as_ref().ok_or_else(|| {
-        link_err(format!(
-            "section `{}` names no known program type",
-            p.section
-        ))
-    })?;
-    // A struct_ops program's expected attach type is the index of the ops
-    // member it implements.
-    let (attach_btf_id, attach_type) = match struct_ops {
-        Some(b) => (Some(b.kern_type_id), Some(AttachType(b.member_index))),
-        None => (
-            attach_btf::attach_btf_id(def, &p.section, fds.kernel).map_err(link_err)?,
-            expected_attach_type(def, settings),
-        ),
-    };
-    let linked = relocate::relocate(spec, p, fds).map_err(link_err)?;
-    let insns: Vec<u8> = linked
-        .insns
-        .iter()
-        .flat_map(|i| i.to_native_bytes())
-        .collect();
-    let func_info: Vec<u8> = linked
-        .func_info
-        .iter()
-        .flat_map(|r| [r.insn_off.to_ne_bytes(), r.type_id.0.to_ne_bytes()].concat())
-        .collect();
-    let line_info: Vec<u8> = linked
-        .line_info
-        .iter()
-        .flat_map(|r| {
-            [r.insn_off, r.file_name.0, r.line.0, r.line_col]
-                .iter()
-                .flat_map(|v| v.to_ne_bytes())
-                .collect::<Vec<u8>>()
-        })
-        .collect();
-    let mut flags = 0u32;
-    if def.sleepable {
-        flags |= 1 << 4; // BPF_F_SLEEPABLE
-    }
-    if def.xdp_frags {
-        flags |= 1 << 5; // BPF_F_XDP_HAS_FRAGS
-    }
-    let attrs = sys::ProgLoad {
-        name: &p.name,
-        prog_type: def.prog_type.0,
-        expected_attach_type: attach_type.map_or(0, |a| a.0),
-        insns: &insns,
-        license,
-        kern_version: spec.kern_version.unwrap_or(0),
-        prog_flags: flags,
-        prog_btf_fd: btf_fd.map(|f| f.as_fd()),
-        func_info: &func_info,
-        line_info: &line_info,
-        log_level: settings.log_level,
-        attach_btf_id: attach_btf_id.unwrap_or(0),
-        ..Default::default()
-    };
-    let mut no_log: [u8; 0] = [];
-    // With a log level asked for, the log of a successful load is kept.
-    let mut success_log = Vec::new();
-    let first = if settings.log_level > 0 {
-        // A log that does not fit fails the load with ENOSPC: grow it.
-        let mut size = 1 << 20;
-        loop {
-            success_log = vec![0u8; size];
-            match sys::prog_load(&attrs, &mut success_log) {
-                Err(e) if e.errno() == Some(libc::ENOSPC) && size < (1 << 26) => size *= 4,
-                r => break r,
-            }
-        }
-    } else {
-        sys::prog_load(&attrs, &mut no_log)
-    };
-    let fd = match first {
-        Ok(fd) => fd,
-        Err(source) => {
-            // Load again with a log to say why; grow the log if it is cut.
-            let mut size = 1 << 20;
-            let log = loop {
-                let mut log = vec![0u8; size];
-                let retry = sys::ProgLoad {
-                    log_level: settings.log_level.max(1),
-                    ..attrs_copy(&attrs)
-                };
-                match sys::prog_load(&retry, &mut log) {
-                    Err(e) if e.errno() == Some(libc::ENOSPC) && size < (1 << 26) => size *= 4,
-                    _ => break crate::ctypes::c_str_lossy(&log).trim_end().to_owned(),
-                }
-            };
-            let log = match explain_poison(&log, &linked.core, fds.externs) {
-                Some(why) => format!("{why}\n{log}"),
-                None => log,
-            };
-            let log = if log.is_empty() {
-                silent_refusal(source.errno()).to_owned()
-            } else {
-                log
-            };
-            return Err(LoadError::Verifier(Box::new(VerifierError {
-                object: object.to_owned(),
-                program: p.name.clone(),
-                section: p.section.clone(),
-                source,
-                log,
-            })));
-        }
-    };
-    let mut program = Program::new(
-        p.name.clone(),
-        p.section.clone(),
-        def.prog_type,
-        attach_type,
-        Some(fd),
-    );
-    if settings.log_level > 0 {
-        program.set_verifier_log(
-            crate::ctypes::c_str_lossy(&success_log)
-                .trim_end()
-                .to_owned(),
-        );
-    }
-    Ok((program, linked.core))
-}
-
-/// The expected attach type a program of section `def` is loaded with:
-/// the section's, except that `usdt` and `uprobe.multi` programs are loaded
-/// for a `uprobe_multi` link only where the kernel has them and the
-/// settings allow it, else as plain kprobe programs (attach type 0), which
-/// attach one uprobe per site (libbpf does the same for `usdt`; see
-/// `libbpf_prepare_prog_load`). The attach functions read which it was from
-/// [`Program::expected_attach_type`].
-fn expected_attach_type(def: &SectionDef, settings: &ProgSettings) -> Option<AttachType> {
-    match def.expected_attach_type {
-        Some(AttachType::TRACE_UPROBE_MULTI)
-            if !settings.uprobe_multi || !crate::probe::has_uprobe_multi_link() =>
-        {
-            None
-        }
-        t => t,
-    }
-}
-
-/// When the verifier reached a poisoned instruction (`123: (85) call
-/// unknown#195896080`), names the CO-RE relocation or weak kfunc behind it.
-fn explain_poison(log: &str, core: &[CoreApplied], externs: &externs::Externs) -> Option<String> {
-    for line in log.lines().rev() {
-        let Some((idx, rest)) = line.split_once(": (85) call unknown#") else {
-            continue;
-        };
-        let insn: usize = idx.trim().parse().ok()?;
-        let helper: i64 = rest
-            .split(|c: char| !c.is_ascii_digit())
-            .next()?
-            .parse()
-            .ok()?;
-        if helper == i64::from(co_re::POISON_IMM) {
-            let r = core.iter().find(|c| {
-                c.insn == insn && (c.resolution.poison || c.resolution.fail_memsz_adjust)
-            })?;
-            return Some(format!(
-                "instruction {insn} of {} was poisoned because CO-RE relocation {} found nothing in the kernel BTF{}, and the verifier reached it",
-                r.function,
-                r.resolution.description,
-                if r.resolution.fail_memsz_adjust { " of a compatible size" } else { "" }
-            ));
-        }
-        if let Some(name) = externs.poisoned_kfunc(helper) {
-            return Some(format!(
-                "instruction {insn} calls the __weak kfunc `{name}`, which this kernel does not have, and the verifier reached it"
-            ));
-        }
-    }
-    None
-}
-
-fn attrs_copy<'a>(a: &sys::ProgLoad<'a>) -> sys::ProgLoad<'a> {
-    sys::ProgLoad {
-        name: a.name,
-        prog_type: a.prog_type,
-        expected_attach_type: a.expected_attach_type,
-        insns: a.insns,
-        license: a.license,
-        kern_version: a.kern_version,
-        prog_flags: a.prog_flags,
-        prog_btf_fd: a.prog_btf_fd,
-        func_info: a.func_info,
-        line_info: a.line_info,
-        attach_btf_id: a.attach_btf_id,
-        attach_fd: a.attach_fd,
-        log_level: a.log_level,
-    }
-}
-
-/// What to say when the kernel refused a program without a verifier log:
-/// it stopped before verifying, which an errno alone explains badly.
-fn silent_refusal(errno: Option<i32>) -> &'static str {
-    const ENOTSUPP: i32 = 524; // kernel-internal, printed as "Unknown error 524"
-    match errno {
-        Some(libc::EPERM) => {
-            "(no verifier output: the kernel refused the program before verifying it. \
-             EPERM means missing privileges (CAP_BPF with CAP_PERFMON or CAP_NET_ADMIN, \
-             or CAP_SYS_ADMIN), or a kernel or LSM policy that forbids this program \
-             type: fentry, fexit, fmod_ret, lsm and struct_ops need BPF trampolines, \
-             which some kernels do not allow)"
-        }
-        Some(ENOTSUPP) => {
-            "(no verifier output: the kernel does not support this program type or \
-             its attach target (ENOTSUPP))"
-        }
-        _ => "(no verifier output)",
     }
 }

@@ -16,7 +16,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 
 use super::co_re::{essential_name, CoreTarget};
 use super::LoadError;
-use crate::btf::{Btf, Kind, Type, TypeId};
+use crate::btf::{Btf, Composite, Kind, Type, TypeId};
 use crate::map::Map;
 use crate::obj::{MapType, ObjectSpec, ProgType, StructOpsSpec};
 use crate::prog::Program;
@@ -149,38 +149,13 @@ fn plan_one(
 ) -> Result<PlanOne, String> {
     let kbtf: &Btf = kernel.btf();
     let tname = essential_name(&ops.type_name);
-    let vname = format!("bpf_struct_ops_{tname}");
-    let find = |name: &str| -> Result<TypeId, String> {
-        if let Some(id) = kernel.find(name, Kind::Struct) {
-            return Ok(id);
-        }
-        if kernel.named(name).is_empty() && in_a_module(kernel, name) {
-            return Err(format!(
-                "struct {name} is in a kernel module's BTF; struct_ops of kernel modules \
-                 are not supported yet"
-            ));
-        }
-        Err(format!(
-            "the kernel BTF has no struct {name}: this kernel cannot take struct {tname} \
-             from BPF (too old, or the subsystem is not built in)"
-        ))
-    };
-    let vtype_id = find(&vname)?;
-    let ktype_id = find(tname)?;
-    let Ok(Type::Struct(vtype)) = kbtf.type_by_id(vtype_id) else {
-        return Err(format!("kernel type {vname} is not a struct"));
-    };
-    let Ok(Type::Struct(ktype)) = kbtf.type_by_id(ktype_id) else {
-        return Err(format!("kernel type {tname} is not a struct"));
-    };
-    let data_member = vtype
-        .members
-        .iter()
-        .find(|m| m.ty == ktype_id)
-        .ok_or_else(|| {
-            format!("the kernel's struct {vname} has no member of type struct {tname}")
-        })?;
-    let data_off = (data_member.bit_offset / 8) as usize;
+    let KernelOps {
+        vtype_id,
+        vtype,
+        ktype_id,
+        ktype,
+        data_off,
+    } = kernel_ops(kernel, tname)?;
     let Ok(Type::Struct(ltype)) = local.type_by_id(ops.btf_type) else {
         return Err("not a struct in the object's BTF".into());
     };
@@ -238,18 +213,7 @@ fn plan_one(
         if lkind == Kind::Ptr {
             // Pointers the object does not bind to a program stay NULL.
             let Some(program) = program else { continue };
-            let Ok(Type::Ptr(p)) = kbtf.type_by_id(kty) else {
-                return Err(merr("not a pointer in the kernel BTF".into()));
-            };
-            let target = kbtf
-                .skip_mods_and_typedefs(p.target)
-                .and_then(|t| kbtf.kind_of(t))
-                .map_err(|e| merr(e.to_string()))?;
-            if target != Kind::FuncProto {
-                return Err(merr(format!(
-                    "set to program {program}, but the kernel's member is not a function pointer"
-                )));
-            }
+            check_func_ptr(kbtf, kty, &program).map_err(merr)?;
             if value.get(koff..koff + 8).is_none() {
                 return Err(merr("past the end of the kernel value".into()));
             }
@@ -286,6 +250,77 @@ fn plan_one(
         bound,
         skipped,
     })
+}
+
+/// The kernel's side of struct `tname`: the value type the map holds
+/// (`bpf_struct_ops_<tname>`), the ops struct inside it, and where.
+struct KernelOps<'k> {
+    vtype_id: TypeId,
+    vtype: &'k Composite,
+    ktype_id: TypeId,
+    ktype: &'k Composite,
+    /// Byte offset of the ops struct in the value.
+    data_off: usize,
+}
+
+fn kernel_ops<'k>(kernel: &'k CoreTarget, tname: &str) -> Result<KernelOps<'k>, String> {
+    let kbtf: &Btf = kernel.btf();
+    let vname = format!("bpf_struct_ops_{tname}");
+    let find = |name: &str| -> Result<TypeId, String> {
+        if let Some(id) = kernel.find(name, Kind::Struct) {
+            return Ok(id);
+        }
+        if kernel.named(name).is_empty() && in_a_module(kernel, name) {
+            return Err(format!(
+                "struct {name} is in a kernel module's BTF; struct_ops of kernel modules \
+                 are not supported yet"
+            ));
+        }
+        Err(format!(
+            "the kernel BTF has no struct {name}: this kernel cannot take struct {tname} \
+             from BPF (too old, or the subsystem is not built in)"
+        ))
+    };
+    let vtype_id = find(&vname)?;
+    let ktype_id = find(tname)?;
+    let Ok(Type::Struct(vtype)) = kbtf.type_by_id(vtype_id) else {
+        return Err(format!("kernel type {vname} is not a struct"));
+    };
+    let Ok(Type::Struct(ktype)) = kbtf.type_by_id(ktype_id) else {
+        return Err(format!("kernel type {tname} is not a struct"));
+    };
+    let data_member = vtype
+        .members
+        .iter()
+        .find(|m| m.ty == ktype_id)
+        .ok_or_else(|| {
+            format!("the kernel's struct {vname} has no member of type struct {tname}")
+        })?;
+    Ok(KernelOps {
+        vtype_id,
+        vtype,
+        ktype_id,
+        ktype,
+        data_off: (data_member.bit_offset / 8) as usize,
+    })
+}
+
+/// Checks that the kernel member of (resolved) type `kty`, which the object
+/// sets to `program`, is a function pointer.
+fn check_func_ptr(kbtf: &Btf, kty: TypeId, program: &str) -> Result<(), String> {
+    let Ok(Type::Ptr(p)) = kbtf.type_by_id(kty) else {
+        return Err("not a pointer in the kernel BTF".into());
+    };
+    let target = kbtf
+        .skip_mods_and_typedefs(p.target)
+        .and_then(|t| kbtf.kind_of(t))
+        .map_err(|e| e.to_string())?;
+    if target != Kind::FuncProto {
+        return Err(format!(
+            "set to program {program}, but the kernel's member is not a function pointer"
+        ));
+    }
+    Ok(())
 }
 
 /// Whether a kernel module's BTF has a struct named `name`.
