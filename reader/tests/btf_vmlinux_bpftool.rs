@@ -111,23 +111,7 @@ fn render(btf: &Btf, id: TypeId, ty: &Type) -> Value {
         Type::Struct(c) | Type::Union(c) => {
             put("size", json!(c.byte_size));
             put("vlen", json!(c.members.len()));
-            let members: Vec<Value> = c
-                .members
-                .iter()
-                .map(|m| {
-                    let mut o = json!({
-                        "name": name(btf, m.name),
-                        "type_id": m.ty.0,
-                        "bits_offset": m.bit_offset,
-                    });
-                    // bpftool prints bitfield_size only when non-zero.
-                    if m.bitfield_size != 0 {
-                        o["bitfield_size"] = json!(m.bitfield_size);
-                    }
-                    o
-                })
-                .collect();
-            put("members", Value::Array(members));
+            put("members", members(btf, &c.members));
         }
         Type::Enum(e) => {
             put(
@@ -136,19 +120,7 @@ fn render(btf: &Btf, id: TypeId, ty: &Type) -> Value {
             );
             put("size", json!(e.byte_size));
             put("vlen", json!(e.values.len()));
-            let values: Vec<Value> = e
-                .values
-                .iter()
-                .map(|v| {
-                    let val = if e.signed {
-                        json!(v.value as i64)
-                    } else {
-                        json!(v.value)
-                    };
-                    json!({ "name": name(btf, v.name), "val": val })
-                })
-                .collect();
-            put("values", Value::Array(values));
+            put("values", enumerators(btf, e));
         }
         Type::Fwd(f) => put(
             "fwd_kind",
@@ -201,6 +173,40 @@ fn render(btf: &Btf, id: TypeId, ty: &Type) -> Value {
         }
     }
     Value::Object(v)
+}
+
+/// A struct's or union's members as bpftool prints them.
+fn members(btf: &Btf, members: &[Member]) -> Value {
+    members
+        .iter()
+        .map(|m| {
+            let mut o = json!({
+                "name": name(btf, m.name),
+                "type_id": m.ty.0,
+                "bits_offset": m.bit_offset,
+            });
+            // bpftool prints bitfield_size only when non-zero.
+            if m.bitfield_size != 0 {
+                o["bitfield_size"] = json!(m.bitfield_size);
+            }
+            o
+        })
+        .collect()
+}
+
+/// An enum's values as bpftool prints them (signed ones as i64).
+fn enumerators(btf: &Btf, e: &Enum) -> Value {
+    e.values
+        .iter()
+        .map(|v| {
+            let val = if e.signed {
+                json!(v.value as i64)
+            } else {
+                json!(v.value)
+            };
+            json!({ "name": name(btf, v.name), "val": val })
+        })
+        .collect()
 }
 
 /// Undoes a bpftool quirk: `struct btf_enum.val` is `__s32`, and bpftool
