@@ -92,6 +92,43 @@ fn attach_auto_skips_programs_that_were_not_loaded() {
     assert!(matches!(e, LinkError::Program(_)), "{e}");
 }
 
+#[test]
+fn uprobe_section_names_a_library_found_like_the_dynamic_linker() {
+    // `uprobe/libc.so.6:getpid`: no directory, as libbpf-style sections
+    // name libraries; found through /etc/ld.so.cache (or, where there is
+    // none, as in the vmtest image, the standard library directories).
+    let libc = link::resolve_target(std::path::Path::new("libc.so.6")).unwrap();
+    // The same file as the libc the dynamic linker mapped into this process.
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let mapped = maps
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .find(|p| p.rsplit('/').next() == Some("libc.so.6"))
+        .expect("this test process maps a libc.so.6");
+    assert_eq!(
+        std::fs::canonicalize(&libc).unwrap(),
+        std::fs::canonicalize(mapped).unwrap(),
+        "resolved {}",
+        libc.display()
+    );
+    let obj = load(FIXTURE);
+    let link = link::attach_auto(obj.program("on_libc_getpid").unwrap())
+        .unwrap()
+        .expect("the section names its target");
+    let libc_getpid = || {
+        for _ in 0..5 {
+            // SAFETY: getpid has no preconditions.
+            std::hint::black_box(unsafe { libc::getpid() });
+        }
+    };
+    assert!(
+        wait_hits(&obj, 15, libc_getpid) >= 5,
+        "the uprobe on libc's getpid never ran"
+    );
+    drop(link);
+    assert_detached(&obj, 15, libc_getpid);
+}
+
 /// The uprobe target: a function of this test binary.
 #[no_mangle]
 #[inline(never)]

@@ -21,6 +21,8 @@
  *   hits[12] kretp_unlinkat    kretprobe/do_unlinkat
  *   hits[13] on_uprobe_multi   uprobe.multi
  *   hits[14] lookup_count      sk_lookup (SK_PASS: the normal lookup goes on)
+ *   hits[15] on_libc_getpid    uprobe/libc.so.6:getpid (a library named the
+ *                              way libbpf sections name them, no directory)
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -148,6 +150,14 @@ int lookup_count(struct bpf_sk_lookup *ctx)
 {
 	COUNT(14);
 	return SK_PASS;
+}
+
+SEC("uprobe/libc.so.6:getpid")
+int on_libc_getpid(void *ctx)
+{
+	if (mine())
+		COUNT(15);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -37,6 +37,7 @@
 mod net;
 mod perf_attach;
 mod probe;
+mod target_path;
 mod tc;
 mod tracefs;
 mod tracing;
@@ -60,6 +61,7 @@ pub use crate::usdt::notes::{
 pub use net::{detach_socket_filter, TcxAnchor, XdpFlags};
 pub use perf_attach::{kernel_has_perf_links, PerfAttachMode};
 pub use probe::{KprobeOpts, TracepointOpts};
+pub use target_path::resolve_target;
 pub use tc::{kernel_has_tcx, TcFilter, TcMode, TcOpts};
 pub use uprobe::{symbol_file_offset, UprobeOpts, UprobeTarget};
 pub use usdt::UsdtOpts;

@@ -14,6 +14,7 @@ use std::path::Path;
 use object::{Object, ObjectSection, ObjectSymbol};
 
 use super::perf_attach::{attach_new_event, perf_link_fd};
+use super::target_path::resolve_target;
 use super::{tracefs, Ctx, Link, LinkError, PerfAttachMode};
 use crate::obj::{AttachType, ProgType};
 use crate::prog::Program;
@@ -142,6 +143,7 @@ impl Program {
         if self.prog_type() != ProgType::KPROBE {
             return Err(ctx.target(format!("the program is {}, not kprobe", self.prog_type())));
         }
+        let path = &resolve_target(path).map_err(|r| ctx.target(r))?;
         let offset = match target {
             UprobeTarget::Symbol(s, o) => symbol_file_offset(path, s)
                 .map_err(|r| ctx.target(r))?
@@ -277,6 +279,7 @@ impl Program {
         if self.prog_type() != ProgType::KPROBE {
             return Err(ctx.target(format!("the program is {}, not kprobe", self.prog_type())));
         }
+        let path = &resolve_target(path).map_err(|r| ctx.target(r))?;
         let found = symbol_file_offsets(path, |name| {
             patterns.iter().any(|p| tracefs::glob_match(p, name))
         })

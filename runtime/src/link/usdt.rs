@@ -15,6 +15,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+use super::target_path::resolve_target;
 use super::uprobe::{perf_pid, UprobeMultiSites, Uprobes};
 use super::usdt_by_ip::SiteAddresses;
 use super::{Ctx, Link, LinkError};
@@ -74,6 +75,7 @@ impl Program {
         if self.prog_type() != ProgType::KPROBE {
             return Err(ctx.target(format!("the program is {}, not kprobe", self.prog_type())));
         }
+        let path = &resolve_target(path).map_err(|r| ctx.target(r))?;
         let specs = self.usdt_specs().ok_or_else(|| {
             ctx.target(format!(
                 "not a `usdt` program of an object with a {SPEC_MAP} map (include <bpf/usdt.bpf.h>)"
