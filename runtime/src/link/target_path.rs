@@ -164,6 +164,7 @@ pub(crate) fn cache_lookup(cache: &[u8], name: &[u8], flags: Option<u32>) -> Opt
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // reason: tests
 mod tests {
     use super::*;
 
