@@ -2,8 +2,8 @@
 //!
 //! In: a struct or union definition. Out: `unsafe impl ::bpf2rs::Pod` and
 //! compile-time checks that make it sound. The derive runs parse
-//! ([`input`]) -> check ([`btf_check`], at expansion time) -> expand
-//! ([`expand`]); every problem found is reported, each spanned on what
+//! (`input`) -> check (`btf_check`, at expansion time, on the shared
+//! `bpf2rs-reader`) -> expand (`expand`); every problem found is reported, each spanned on what
 //! caused it, not only the first.
 
 mod btf_check;

@@ -19,6 +19,8 @@
 //! # Ok(()) }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod ctypes;
 pub mod link;
 pub mod load;

@@ -38,6 +38,7 @@ use std::time::{Duration, Instant};
 
 pub use crate::ringbuf::{EventError, Flow, Record};
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use tokio::AsyncPerfEventArray;
 
 use crate::map::{map_handle, Map, MapError};

@@ -22,6 +22,8 @@ use crate::ringbuf::{drain_when_ready, register};
 /// }
 /// # }
 /// ```
+///
+/// Needs the `tokio` feature of `bpf2rs`.
 #[derive(Debug)]
 pub struct AsyncPerfEventArray<E: Record + ?Sized = [u8]> {
     fd: AsyncFd<PerfEventArray<E>>,

@@ -28,7 +28,8 @@
 //! # }
 //! ```
 //!
-//! With the `tokio` feature, [`AsyncRingBuf`] waits with `AsyncFd`.
+//! With the `tokio` feature, `AsyncRingBuf` waits with `AsyncFd` (see the
+//! feature-gated items below; docs.rs shows them all).
 
 mod poller;
 #[cfg(feature = "tokio")]
@@ -46,6 +47,7 @@ use std::time::{Duration, Instant};
 pub use poller::RingBufPoller;
 pub use record::{EventError, Flow, Record};
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use tokio::AsyncRingBuf;
 pub use user::{UserRecord, UserRingBuf};
 

@@ -19,6 +19,8 @@ use super::{EventError, Flow, Record, RingBuf};
 /// }
 /// # }
 /// ```
+///
+/// Needs the `tokio` feature of `bpf2rs`.
 #[derive(Debug)]
 pub struct AsyncRingBuf<E: Record + ?Sized = [u8]> {
     fd: AsyncFd<RingBuf<E>>,

@@ -129,7 +129,7 @@ impl CoreTarget {
     }
 
     /// The running kernel's BTF (/sys/kernel/btf/vmlinux) and that of
-    /// every loaded module (/sys/kernel/btf/<module>); a module whose BTF
+    /// every loaded module (`/sys/kernel/btf/<module>`); a module whose BTF
     /// does not read is skipped.
     pub fn from_sys_fs() -> Result<CoreTarget, BtfError> {
         let vmlinux = Arc::new(Btf::from_sys_fs()?);
