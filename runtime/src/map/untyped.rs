@@ -147,6 +147,31 @@ impl Map {
         })
     }
 
+    /// A second handle on the same kernel map (its fd duplicated): for
+    /// example to move a ring buffer into an async task while a skeleton
+    /// keeps its own handle. The new handle does not own the original's pin.
+    ///
+    /// ```no_run
+    /// # fn f(map: &bpf2rs::map::Map) -> Result<(), bpf2rs::map::MapError> {
+    /// let other = map.try_clone()?;
+    /// assert_eq!(other.info().id, map.info().id);
+    /// # Ok(()) }
+    /// ```
+    pub fn try_clone(&self) -> Result<Map, MapError> {
+        let fd = self
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| MapError::Sys {
+                map: self.name.clone(),
+                op: "dup",
+                source: sys::SysError {
+                    op: "F_DUPFD_CLOEXEC",
+                    source: e,
+                },
+            })?;
+        Map::from_fd(&self.name, fd)
+    }
+
     /// Opens a map pinned at `path` in bpffs.
     ///
     /// ```no_run

@@ -141,6 +141,21 @@ impl<E: Record + ?Sized> RingBuf<E> {
         })
     }
 
+    /// A second handle on the same ring (the map fd duplicated and mapped
+    /// again), e.g. to move into an async task
+    /// (`AsyncRingBuf::new`, feature `tokio`) while a
+    /// skeleton keeps its own. Both handles share the one consumer
+    /// position: consume from one of them at a time.
+    ///
+    /// ```no_run
+    /// # fn f(rb: &bpf2rs::ringbuf::RingBuf<u64>) -> Result<(), bpf2rs::map::MapError> {
+    /// let mine = rb.try_clone()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn try_clone(&self) -> Result<Self, MapError> {
+        Self::from_map(self.map.try_clone()?)
+    }
+
     /// The data area size in bytes.
     pub fn size(&self) -> usize {
         self.reader.size()
