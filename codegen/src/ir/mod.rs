@@ -12,6 +12,7 @@ use bpf2rs::btf::{Btf, BtfError, TypeId};
 mod align;
 mod builder;
 mod composite;
+pub mod skel;
 
 use builder::IrBuilder;
 
