@@ -438,6 +438,12 @@ fn load_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
             .set_max_entries(n);
     }
     let obj = open.load()?;
+    report_loaded(&obj, out)
+}
+
+/// What `load` created and loaded: maps, data and struct_ops maps,
+/// programs with their CO-RE relocations, and the loader's notes.
+fn report_loaded(obj: &bpf2rs::load::Object, out: &mut dyn Write) -> Result<(), CliError> {
     writeln!(out, "loaded {}", obj.name())?;
     // One name column for maps, data and programs ("map " is one byte
     // shorter than "data " and "prog ").

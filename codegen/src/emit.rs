@@ -1,13 +1,18 @@
-//! IR -> `syn` syntax trees, built directly (no tokens, no parsing): every
-//! layout decision was made in `ir`, and `format` prints the trees.
+//! IR -> `syn` syntax trees, built directly with the `ast` helpers (no
+//! quoting, no parsing of generated code): every decision was made in `ir`,
+//! and `format` prints the trees.
 //!
-//! In: [`Items`]. Out: the `syn::Item`s of one `pub mod types { .. }` (and
-//! optionally of `pub mod layouts`).
+//! In: [`Items`], and a skeleton IR. Out: the `syn::Item`s of one
+//! `pub mod types { .. }` (and optionally of `pub mod layouts`), and the
+//! items of a skeleton ([`skeleton`]).
 
 mod ast;
 mod composite;
 mod enumeration;
 mod layout;
+mod skel;
+mod skel_maps;
+mod skel_ops;
 
 use syn::{Expr, GenericArgument, Stmt, Type};
 
@@ -15,6 +20,7 @@ use crate::ir::{Item, Items, RustTy};
 use ast::{doc, global, ident, relative, ty_array, ty_named, ty_path, Tokens};
 
 pub use layout::layout_table;
+pub use skel::skeleton;
 
 /// What emission needs to know about the whole module: which primitive
 /// names a C type shadows (vmlinux has `typedef __u32 u32;`), so that only

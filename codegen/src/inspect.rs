@@ -135,6 +135,31 @@ pub fn to_text(spec: &ObjectSpec) -> String {
             .map(|v| format!("{v:#x}"))
             .unwrap_or_else(|| "-".into())
     );
+    let mut tables = vec![
+        maps_table(spec, &name),
+        globals_table(spec, &name),
+        programs_table(spec),
+    ];
+    if !spec.struct_ops.is_empty() {
+        tables.push(struct_ops_table(spec));
+    }
+    for t in tables {
+        out.push('\n');
+        out.push_str(&t.render());
+    }
+    // What `load` will refuse, in its words, so the viewer does not hide it.
+    let unresolved = spec.unresolved_externs();
+    if !unresolved.is_empty() {
+        out.push('\n');
+        for why in unresolved {
+            let _ = writeln!(out, "unresolved: {why}");
+        }
+    }
+    out
+}
+
+/// One row per map; `name` spells a BTF type (`-` for none).
+fn maps_table(spec: &ObjectSpec, name: &dyn Fn(Option<TypeId>) -> String) -> Table {
     let mut maps = Table::new(
         "maps",
         &[
@@ -172,6 +197,11 @@ pub fn to_text(spec: &ObjectSpec) -> String {
             extra.join(" "),
         ]);
     }
+    maps
+}
+
+/// One row per global variable, then per extern.
+fn globals_table(spec: &ObjectSpec, name: &dyn Fn(Option<TypeId>) -> String) -> Table {
     let mut globals = Table::new(
         "globals",
         &["section", "variable", "type", "offset", "size"],
@@ -218,6 +248,11 @@ pub fn to_text(spec: &ObjectSpec) -> String {
             },
         ]);
     }
+    globals
+}
+
+/// One row per program and subprogram.
+fn programs_table(spec: &ObjectSpec) -> Table {
     let mut progs = Table::new(
         "programs",
         &["program", "section", "type", "attach", "insns"],
@@ -237,37 +272,26 @@ pub fn to_text(spec: &ObjectSpec) -> String {
             p.insns.len().to_string(),
         ]);
     }
-    let mut tables = vec![maps, globals, progs];
-    if !spec.struct_ops.is_empty() {
-        let mut ops = Table::new("struct_ops", &["variable", "section", "type", "programs"]);
-        for o in &spec.struct_ops {
-            let slots: Vec<String> = o
-                .programs
-                .iter()
-                .map(|s| format!("{}={}", s.member, s.program))
-                .collect();
-            ops.row(vec![
-                o.name.clone(),
-                o.section.clone(),
-                format!("struct {}", o.type_name),
-                slots.join(" "),
-            ]);
-        }
-        tables.push(ops);
+    progs
+}
+
+/// One row per struct_ops variable, with its program slots.
+fn struct_ops_table(spec: &ObjectSpec) -> Table {
+    let mut ops = Table::new("struct_ops", &["variable", "section", "type", "programs"]);
+    for o in &spec.struct_ops {
+        let slots: Vec<String> = o
+            .programs
+            .iter()
+            .map(|s| format!("{}={}", s.member, s.program))
+            .collect();
+        ops.row(vec![
+            o.name.clone(),
+            o.section.clone(),
+            format!("struct {}", o.type_name),
+            slots.join(" "),
+        ]);
     }
-    for t in tables {
-        out.push('\n');
-        out.push_str(&t.render());
-    }
-    // What `load` will refuse, in its words, so the viewer does not hide it.
-    let unresolved = spec.unresolved_externs();
-    if !unresolved.is_empty() {
-        out.push('\n');
-        for why in unresolved {
-            let _ = writeln!(out, "unresolved: {why}");
-        }
-    }
-    out
+    ops
 }
 
 fn sized(size: u32, ty: String) -> String {

@@ -4,8 +4,10 @@
 //! In: a compiled BPF object (`.bpf.o`) or raw BTF. Out: Rust types with the
 //! kernel's layout ([`types::generate`]) and the `inspect` view of an object.
 //!
-//! Pipeline: BTF model -> [`ir`] (layout decided) -> [`emit`] (tokens) ->
-//! [`format`] (prettyplease).
+//! Pipeline, for types and skeletons alike: object/BTF model -> [`select`]
+//! (which roots) -> [`ir`] (layout decided; the skeleton's maps by family)
+//! -> [`emit`] (syn trees, names from [`naming`]) -> [`format`]
+//! (prettyplease).
 
 mod builder;
 pub mod cli;
@@ -14,6 +16,7 @@ pub mod format;
 pub mod inspect;
 pub mod ir;
 pub mod naming;
+pub mod select;
 pub mod skel;
 pub mod types;
 

@@ -378,7 +378,7 @@ fn runs_as_a_cargo_subcommand() {
 }
 
 #[test]
-fn text_tables() {
+fn text_tables_of_maps_and_programs() {
     let r = run(&["inspect", fixture("maps.bpf.o").to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let lines: Vec<&str> = r.stdout.lines().collect();
@@ -475,7 +475,10 @@ fn text_tables() {
         ["program", "section", "type", "attach", "insns"]
     );
     assert_eq!(row("entry"), ["entry", "xdp", "xdp", "xdp", "159"]);
+}
 
+#[test]
+fn text_table_of_globals() {
     let r = run(&["inspect", fixture("globals.bpf.o").to_str().unwrap()]);
     assert_eq!(r.code, 0);
     let lines: Vec<&str> = r.stdout.lines().collect();

@@ -6,22 +6,29 @@
 //! prettyplease prints them the same way (a negative number, for example, is
 //! a unary minus in an expression but one literal in a pattern). Literals
 //! are the one deliberate difference, see `int`.
+//!
+//! Here: delimiters, paths, types and expressions; statements, functions,
+//! items, attributes and raw tokens are in `ast/item.rs`, patterns in
+//! `ast/pat.rs` (all used as `ast::name`).
 
 use std::cell::Cell;
 
 use proc_macro2::extra::DelimSpan;
-use proc_macro2::{Delimiter, Group, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Literal, Span, TokenStream};
 use syn::{
-    token, AngleBracketedGenericArguments, Arm, AttrStyle, Attribute, BinOp, Block, Expr,
-    ExprArray, ExprBinary, ExprBlock, ExprCall, ExprCast, ExprField, ExprLit, ExprMacro,
-    ExprMethodCall, ExprPath, ExprReference, ExprTuple, ExprUnary, FnArg, GenericArgument,
-    Generics, ImplItem, ImplItemFn, Index, Item, ItemImpl, Lifetime, Lit, LitStr, Macro,
-    MacroDelimiter, Member, Meta, MetaList, MetaNameValue, Pat, PatIdent, PatType, Path,
-    PathArguments, PathSegment, Receiver, ReturnType, Signature, Stmt, Type, TypeArray, TypePath,
-    TypeReference, UnOp, Visibility,
+    token, AngleBracketedGenericArguments, BinOp, Expr, ExprArray, ExprBinary, ExprBlock, ExprCall,
+    ExprCast, ExprField, ExprLit, ExprMacro, ExprMethodCall, ExprPath, ExprReference, ExprTuple,
+    ExprUnary, GenericArgument, Index, Lifetime, Lit, Macro, MacroDelimiter, Member, Pat, Path,
+    PathArguments, PathSegment, Stmt, Type, TypeArray, TypePath, TypeReference, UnOp,
 };
 
 pub(super) use crate::naming::ident;
+
+mod item;
+mod pat;
+
+pub(super) use item::*;
+pub(super) use pat::*;
 
 // ---- delimiters ----
 
@@ -155,6 +162,29 @@ pub(super) fn ty_slice(elem: Type) -> Type {
     })
 }
 
+/// `path<args..>` as a type (`HashMap<K, V>`).
+pub(super) fn ty_generic(path: Path, args: impl IntoIterator<Item = Type>) -> Type {
+    ty_path(with_args(
+        path,
+        false,
+        args.into_iter().map(GenericArgument::Type),
+    ))
+}
+
+/// `impl path` (`impl AsRef<Path>`).
+pub(super) fn ty_impl(path: Path) -> Type {
+    Type::ImplTrait(syn::TypeImplTrait {
+        impl_token: Default::default(),
+        bounds: std::iter::once(syn::TypeParamBound::Trait(syn::TraitBound {
+            paren_token: None,
+            modifier: syn::TraitBoundModifier::None,
+            lifetimes: None,
+            path,
+        }))
+        .collect(),
+    })
+}
+
 pub(super) fn lifetime(name: &str) -> GenericArgument {
     GenericArgument::Lifetime(Lifetime::new(name, Span::call_site()))
 }
@@ -192,15 +222,6 @@ fn lit(lit: Lit) -> Expr {
 /// An unsuffixed integer literal.
 pub(super) fn int(v: u64) -> Expr {
     lit(Lit::Verbatim(Literal::u64_unsuffixed(v)))
-}
-
-/// An integer literal pattern; a negative one is a single literal token in
-/// a pattern (`-5 => ..`), unlike in an expression (see `neg`).
-pub(super) fn int_pat(v: i128) -> Pat {
-    Pat::Lit(ExprLit {
-        attrs: Vec::new(),
-        lit: Lit::Verbatim(Literal::i128_unsuffixed(v)),
-    })
 }
 
 /// A string literal.
@@ -354,227 +375,90 @@ pub(super) fn macro_call(path: Path, tokens: TokenStream) -> Expr {
     })
 }
 
-/// `pat => body,`
-pub(super) fn arm(pat: Pat, body: Expr) -> Arm {
-    Arm {
+/// `expr?`.
+pub(super) fn try_(expr: Expr) -> Expr {
+    Expr::Try(syn::ExprTry {
         attrs: Vec::new(),
-        pat,
-        guard: None,
-        fat_arrow_token: Default::default(),
-        body: Box::new(body),
-        comma: Some(Default::default()),
-    }
-}
-
-pub(super) fn pat_ident(name: &str) -> Pat {
-    Pat::Ident(PatIdent {
-        attrs: Vec::new(),
-        by_ref: None,
-        mutability: None,
-        ident: ident(name),
-        subpat: None,
+        expr: Box::new(expr),
+        question_token: Default::default(),
     })
 }
 
-// ---- statements and functions ----
-
-/// The last expression of a block, without `;`.
-pub(super) fn tail(expr: Expr) -> Stmt {
-    Stmt::Expr(expr, None)
-}
-
-pub(super) fn block(stmts: Vec<Stmt>) -> Block {
-    Block {
-        brace_token: brace(),
-        stmts,
-    }
-}
-
-/// `&self` or `&mut self`.
-pub(super) fn self_ref(mutable: bool) -> FnArg {
-    FnArg::Receiver(Receiver {
+/// `*expr`.
+pub(super) fn deref(expr: Expr) -> Expr {
+    Expr::Unary(ExprUnary {
         attrs: Vec::new(),
-        reference: Some((Default::default(), None)),
-        mutability: mutable.then(Default::default),
-        self_token: Default::default(),
-        colon_token: None,
-        ty: Box::new(ty_ref(ty_named("Self"), mutable)),
+        op: UnOp::Deref(Default::default()),
+        expr: Box::new(expr),
     })
 }
 
-/// `name: ty`.
-pub(super) fn arg(name: &str, ty: Type) -> FnArg {
-    FnArg::Typed(PatType {
+/// `left = right`.
+pub(super) fn assign(left: Expr, right: Expr) -> Expr {
+    Expr::Assign(syn::ExprAssign {
         attrs: Vec::new(),
-        pat: Box::new(pat_ident(name)),
-        colon_token: Default::default(),
-        ty: Box::new(ty),
-    })
-}
-
-/// An associated function of an impl block.
-pub(super) struct Method {
-    pub attrs: Vec<Attribute>,
-    pub public: bool,
-    pub name: String,
-    pub inputs: Vec<FnArg>,
-    pub output: Option<Type>,
-    pub body: Vec<Stmt>,
-}
-
-impl Method {
-    pub(super) fn build(self) -> ImplItem {
-        ImplItem::Fn(ImplItemFn {
-            attrs: self.attrs,
-            vis: visibility(self.public),
-            defaultness: None,
-            sig: Signature {
-                constness: None,
-                asyncness: None,
-                unsafety: None,
-                abi: None,
-                fn_token: Default::default(),
-                ident: ident(&self.name),
-                generics: Generics::default(),
-                paren_token: paren(),
-                inputs: self.inputs.into_iter().collect(),
-                variadic: None,
-                output: match self.output {
-                    Some(t) => ReturnType::Type(Default::default(), Box::new(t)),
-                    None => ReturnType::Default,
-                },
-            },
-            block: block(self.body),
-        })
-    }
-}
-
-// ---- items and attributes ----
-
-pub(super) fn visibility(public: bool) -> Visibility {
-    if public {
-        Visibility::Public(Default::default())
-    } else {
-        Visibility::Inherited
-    }
-}
-
-/// `impl self_ty { .. }`, `impl trait_ for self_ty { .. }` or the same with
-/// `unsafe`.
-pub(super) fn item_impl(
-    unsafe_: bool,
-    trait_: Option<Path>,
-    self_ty: Type,
-    items: Vec<ImplItem>,
-) -> Item {
-    Item::Impl(ItemImpl {
-        attrs: Vec::new(),
-        defaultness: None,
-        unsafety: unsafe_.then(Default::default),
-        impl_token: Default::default(),
-        generics: Generics::default(),
-        trait_: trait_.map(|p| (None, p, Default::default())),
-        self_ty: Box::new(self_ty),
-        brace_token: brace(),
-        items,
-    })
-}
-
-/// `const _: () = expr;`: a compile-time check.
-/// `path!(tokens);` in item position.
-pub(super) fn item_macro(path: Path, tokens: TokenStream) -> Item {
-    Item::Macro(syn::ItemMacro {
-        attrs: Vec::new(),
-        ident: None,
-        mac: Macro {
-            path,
-            bang_token: Default::default(),
-            delimiter: MacroDelimiter::Paren(paren()),
-            tokens,
-        },
-        semi_token: Some(Default::default()),
-    })
-}
-
-/// `#[doc = text]`, printed as `///text`.
-pub(super) fn doc(text: &str) -> Attribute {
-    outer(Meta::NameValue(MetaNameValue {
-        path: relative(&["doc"]),
+        left: Box::new(left),
         eq_token: Default::default(),
-        value: lit(Lit::Str(LitStr::new(text, Span::call_site()))),
-    }))
+        right: Box::new(right),
+    })
 }
 
-/// `#[name(tokens)]`.
-pub(super) fn attr_list(name: &str, tokens: TokenStream) -> Attribute {
-    outer(Meta::List(MetaList {
-        path: relative(&[name]),
-        delimiter: MacroDelimiter::Paren(paren()),
-        tokens,
-    }))
+/// `()`.
+pub(super) fn unit() -> Expr {
+    tuple([])
 }
 
-fn outer(meta: Meta) -> Attribute {
-    Attribute {
-        pound_token: Default::default(),
-        style: AttrStyle::Outer,
-        bracket_token: bracket(),
-        meta,
+/// `path { fields }`; see `field_value` and `shorthand`.
+pub(super) fn struct_expr(path: Path, fields: impl IntoIterator<Item = syn::FieldValue>) -> Expr {
+    Expr::Struct(syn::ExprStruct {
+        attrs: Vec::new(),
+        qself: None,
+        path,
+        brace_token: brace(),
+        fields: fields.into_iter().collect(),
+        dot2_token: None,
+        rest: None,
+    })
+}
+
+/// `name: expr` in a struct expression.
+pub(super) fn field_value(name: &str, expr: Expr) -> syn::FieldValue {
+    syn::FieldValue {
+        attrs: Vec::new(),
+        member: Member::Named(ident(name)),
+        colon_token: Some(Default::default()),
+        expr,
     }
 }
 
-// ---- raw tokens (attribute arguments, macro arguments) ----
-
-/// Tokens spaced as `quote!` spaces them: `,` alone, `::` joint then alone.
-#[derive(Default)]
-pub(super) struct Tokens(TokenStream);
-
-impl Tokens {
-    fn push(mut self, token: impl Into<TokenTree>) -> Self {
-        self.0.extend([token.into()]);
-        self
+/// `name` in a struct expression (the local of the same name).
+pub(super) fn shorthand(name: &str) -> syn::FieldValue {
+    syn::FieldValue {
+        attrs: Vec::new(),
+        member: Member::Named(ident(name)),
+        colon_token: None,
+        expr: var(name),
     }
+}
 
-    pub(super) fn ident(self, name: &str) -> Self {
-        self.push(ident(name))
-    }
+/// `if cond { then }` (`cond` may be a `let_`).
+pub(super) fn if_(cond: Expr, then: Vec<Stmt>) -> Expr {
+    Expr::If(syn::ExprIf {
+        attrs: Vec::new(),
+        if_token: Default::default(),
+        cond: Box::new(cond),
+        then_branch: block(then),
+        else_branch: None,
+    })
+}
 
-    /// `a::b::c`.
-    pub(super) fn path<'a>(mut self, segments: impl IntoIterator<Item = &'a str>) -> Self {
-        for (i, s) in segments.into_iter().enumerate() {
-            if i > 0 {
-                self = self
-                    .push(Punct::new(':', Spacing::Joint))
-                    .push(Punct::new(':', Spacing::Alone));
-            }
-            self = self.ident(s);
-        }
-        self
-    }
-
-    pub(super) fn comma(self) -> Self {
-        self.push(Punct::new(',', Spacing::Alone))
-    }
-
-    /// `name(n)`, as in `align(8)`.
-    pub(super) fn call_int(self, name: &str, n: u64) -> Self {
-        let arg = TokenTree::Literal(Literal::u64_unsuffixed(n));
-        self.ident(name)
-            .push(Group::new(Delimiter::Parenthesis, arg.into()))
-    }
-
-    /// Comma-separated paths: `Clone, Copy`, `dead_code, clippy::all`.
-    pub(super) fn list(mut self, paths: &[&str]) -> Self {
-        for (i, p) in paths.iter().enumerate() {
-            if i > 0 {
-                self = self.comma();
-            }
-            self = self.path(p.split("::"));
-        }
-        self
-    }
-
-    pub(super) fn build(self) -> TokenStream {
-        self.0
-    }
+/// `let pat = expr`, the condition of an `if let`.
+pub(super) fn let_(pat: Pat, expr: Expr) -> Expr {
+    Expr::Let(syn::ExprLet {
+        attrs: Vec::new(),
+        let_token: Default::default(),
+        pat: Box::new(pat),
+        eq_token: Default::default(),
+        expr: Box::new(expr),
+    })
 }

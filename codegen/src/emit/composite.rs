@@ -16,73 +16,11 @@ use crate::naming::{plain, setter};
 /// Appends the items of struct or union `s` to `out`.
 pub(super) fn composite(cx: &Cx, s: &StructItem, out: &mut Vec<syn::Item>) {
     let name = s.name.as_str();
-    let mut repr = Tokens::default().ident("C");
-    if s.packed {
-        repr = repr.comma().ident("packed");
-    }
-    if let Some(a) = s.align_attr {
-        repr = repr.comma().call_int("align", u64::from(a));
-    }
     let plain_fields = !s.packed && s.fields.iter().all(|f| f.kind == FieldKind::Member);
     let derive_debug = !s.is_union && plain_fields;
     // std implements Default for arrays of up to 32 elements only.
     let derive_default = !s.is_union && s.fields.iter().all(|f| cx.small_arrays(&f.ty));
-    let mut derives = vec!["Clone", "Copy"];
-    if derive_debug {
-        derives.push("Debug");
-    }
-    if derive_default {
-        derives.push("Default");
-    }
-    let size = if s.c_size == s.size {
-        format!("{} bytes", s.size)
-    } else {
-        format!("{} bytes ({} with tail padding)", s.c_size, s.size)
-    };
-    let attrs = vec![
-        doc(&format!(
-            " C {}: {size}, BTF id {}.",
-            c_doc_name(&s.c_name),
-            s.btf_id.0
-        )),
-        attr_list("repr", repr.build()),
-        attr_list("derive", Tokens::default().list(&derives).build()),
-    ];
-    let fields = FieldsNamed {
-        brace_token: ast::brace(),
-        named: s
-            .fields
-            .iter()
-            .map(|f| Field {
-                attrs: Vec::new(),
-                vis: ast::visibility(true),
-                mutability: FieldMutability::None,
-                ident: Some(ident(&f.name)),
-                colon_token: Some(Default::default()),
-                ty: ty(cx, &f.ty),
-            })
-            .collect(),
-    };
-    out.push(if s.is_union {
-        syn::Item::Union(syn::ItemUnion {
-            attrs,
-            vis: ast::visibility(true),
-            union_token: Default::default(),
-            ident: ident(name),
-            generics: Default::default(),
-            fields,
-        })
-    } else {
-        syn::Item::Struct(syn::ItemStruct {
-            attrs,
-            vis: ast::visibility(true),
-            struct_token: Default::default(),
-            ident: ident(name),
-            generics: Default::default(),
-            fields: Fields::Named(fields),
-            semi_token: None,
-        })
-    });
+    out.push(type_item(cx, s, derive_debug, derive_default));
 
     if !s.bitfields.is_empty() {
         let accessors = s.bitfields.iter().flat_map(|b| bitfield(cx, b)).collect();
@@ -135,6 +73,74 @@ pub(super) fn composite(cx: &Cx, s: &StructItem, out: &mut Vec<syn::Item>) {
         Some(s.align.into()),
         offsets,
     ));
+}
+
+/// The `#[repr(C)]` struct or union itself, with its derives.
+fn type_item(cx: &Cx, s: &StructItem, derive_debug: bool, derive_default: bool) -> syn::Item {
+    let name = s.name.as_str();
+    let mut repr = Tokens::default().ident("C");
+    if s.packed {
+        repr = repr.comma().ident("packed");
+    }
+    if let Some(a) = s.align_attr {
+        repr = repr.comma().call_int("align", u64::from(a));
+    }
+    let mut derives = vec!["Clone", "Copy"];
+    if derive_debug {
+        derives.push("Debug");
+    }
+    if derive_default {
+        derives.push("Default");
+    }
+    let size = if s.c_size == s.size {
+        format!("{} bytes", s.size)
+    } else {
+        format!("{} bytes ({} with tail padding)", s.c_size, s.size)
+    };
+    let attrs = vec![
+        doc(&format!(
+            " C {}: {size}, BTF id {}.",
+            c_doc_name(&s.c_name),
+            s.btf_id.0
+        )),
+        attr_list("repr", repr.build()),
+        attr_list("derive", Tokens::default().list(&derives).build()),
+    ];
+    let fields = FieldsNamed {
+        brace_token: ast::brace(),
+        named: s
+            .fields
+            .iter()
+            .map(|f| Field {
+                attrs: Vec::new(),
+                vis: ast::visibility(true),
+                mutability: FieldMutability::None,
+                ident: Some(ident(&f.name)),
+                colon_token: Some(Default::default()),
+                ty: ty(cx, &f.ty),
+            })
+            .collect(),
+    };
+    if s.is_union {
+        syn::Item::Union(syn::ItemUnion {
+            attrs,
+            vis: ast::visibility(true),
+            union_token: Default::default(),
+            ident: ident(name),
+            generics: Default::default(),
+            fields,
+        })
+    } else {
+        syn::Item::Struct(syn::ItemStruct {
+            attrs,
+            vis: ast::visibility(true),
+            struct_token: Default::default(),
+            ident: ident(name),
+            generics: Default::default(),
+            fields: Fields::Named(fields),
+            semi_token: None,
+        })
+    }
 }
 
 /// `f.debug_struct("name").field("a", &self.a)...field("bits", &self.bits()).finish()`;

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use bpf2rs::btf::{Btf, Type};
 
 use crate::ir::{FieldKind, Item, Items, StructItem};
-use crate::naming::{escape, plain};
+use crate::naming::{self, escape, plain};
 
 /// A `LAYOUTS` table of every struct and union: BTF id, C name, size and
 /// each named member's bit offset, all computed by the Rust compiler from the
@@ -41,11 +41,17 @@ fn table(btf: &Btf, items: &Items) -> Vec<syn::Item> {
         Item::Struct(s) => Some(s),
         _ => None,
     }) {
-        let name = format!("ROW_{}", s.btf_id.0);
-        body.push(constant(&name, ty_named("Row"), row(s, &c_names(btf, s))));
+        let name = naming::layout_row(s.btf_id.0);
+        body.push(ast::item_const(
+            true,
+            &name,
+            ty_named("Row"),
+            row(s, &c_names(btf, s)),
+        ));
         names.push(name);
     }
-    let table = constant(
+    let table = ast::item_const(
+        true,
         "LAYOUTS",
         ty_ref(ty_slice(ty_named("Row")), false),
         reference(array(names.iter().map(|n| var(n))), false),
@@ -76,22 +82,6 @@ fn table(btf: &Btf, items: &Items) -> Vec<syn::Item> {
         content: Some((ast::brace(), content)),
         semi: None,
     })]
-}
-
-/// `pub const name: ty = value;`
-fn constant(name: &str, ty: syn::Type, value: Expr) -> syn::Item {
-    syn::Item::Const(syn::ItemConst {
-        attrs: Vec::new(),
-        vis: visibility(true),
-        const_token: Default::default(),
-        ident: ident(name),
-        generics: Default::default(),
-        colon_token: Default::default(),
-        ty: Box::new(ty),
-        eq_token: Default::default(),
-        expr: Box::new(value),
-        semi_token: Default::default(),
-    })
 }
 
 /// The C name of each named member whose Rust field name differs from it

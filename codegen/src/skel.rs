@@ -1,0 +1,118 @@
+//! The typed skeleton of an object: `{Name}Skel::open()` -> `Open{Name}Skel`
+//! (typed global data and struct_ops values before load, per-map and
+//! per-program settings) -> `.load()` -> `{Name}Skel` with typed maps,
+//! programs, mmapped data and struct_ops maps; `attach()` attaches the
+//! programs and registers the struct_ops maps.
+//!
+//! The stages, as for types: [`select`](crate::select) the roots (map
+//! keys, values and records, data sections, struct_ops variables) ->
+//! [`ir`](crate::ir) (the types, then the skeleton IR: maps by family) ->
+//! [`emit`](crate::emit) (syn trees) -> [`format`](crate::format).
+//!
+//! In: an [`ObjectSpec`] and [`SkelOptions`]. Out: formatted Rust: the
+//! `types` module plus the skeleton items.
+
+use std::path::PathBuf;
+
+use bpf2rs::btf::Btf;
+use bpf2rs::obj::ObjectSpec;
+
+use crate::emit::{self, Cx};
+use crate::ir::skel::SkelIrError;
+use crate::ir::{self, TypesError};
+use crate::{format, select};
+
+pub use crate::naming::camel;
+
+/// What the generator needs besides the object.
+#[derive(Clone, Debug, Default)]
+pub struct SkelOptions {
+    /// Path of the object for `include_bytes!` (absolute, so the generated
+    /// file works from OUT_DIR).
+    pub object_path: PathBuf,
+    /// Ring buffer maps whose records are a C type: (map, C type name).
+    pub ringbuf_events: Vec<(String, String)>,
+    /// Key and value types for maps that have only sizes (legacy `maps`
+    /// definitions, key_size/value_size): (map, key C type, value C type).
+    /// An empty name keeps the byte array.
+    pub map_types: Vec<(String, String, String)>,
+    /// Rust key and value types for any map, by path (`crate::Pair`):
+    /// (map, key, value); an empty path keeps the generated type. Checked
+    /// against the map's sizes when the skeleton compiles.
+    pub rust_map_types: Vec<(String, String, String)>,
+    /// Perf event arrays whose records are a C type: (map, C type name).
+    pub perf_events: Vec<(String, String)>,
+    /// Suffix the later of two same-named types with its BTF id.
+    pub rename_duplicates: bool,
+}
+
+/// Why a skeleton could not be generated.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SkelError {
+    #[error("{object}: {source}")]
+    Types {
+        object: String,
+        #[source]
+        source: TypesError,
+    },
+    #[error("{object}: map {map}: {message}")]
+    Map {
+        object: String,
+        map: String,
+        message: String,
+    },
+    #[error("{object}: {message}")]
+    Other { object: String, message: String },
+}
+
+/// Generates the skeleton file for `spec`.
+pub fn generate(spec: &ObjectSpec, opts: &SkelOptions) -> Result<String, SkelError> {
+    let object = spec.name.clone();
+    let empty_btf;
+    let btf: &Btf = match &spec.btf {
+        Some(b) => b,
+        None => {
+            empty_btf = Btf::parse(&minimal_btf()).map_err(|e| SkelError::Other {
+                object: object.clone(),
+                message: e.to_string(),
+            })?;
+            &empty_btf
+        }
+    };
+    let types_err = |source| SkelError::Types {
+        object: object.clone(),
+        source,
+    };
+    let map_err = |map: &str, message: String| SkelError::Map {
+        object: object.clone(),
+        map: map.to_owned(),
+        message,
+    };
+    let roots = select::skeleton_roots(btf, spec, opts).map_err(|e| map_err(&e.map, e.message))?;
+    let items = ir::build(btf, &roots.roots, opts.rename_duplicates).map_err(types_err)?;
+    let skeleton = ir::skel::build(spec, opts, &roots, &items).map_err(|e| match e {
+        SkelIrError::Map { map, message } => map_err(&map, message),
+        SkelIrError::Other(message) => SkelError::Other {
+            object: object.clone(),
+            message,
+        },
+    })?;
+    let cx = Cx::new(&items);
+    let mut code = crate::types::module_text(&cx, &items);
+    code.push('\n');
+    code.push_str(&format::format(emit::skeleton(&cx, &skeleton)));
+    Ok(code)
+}
+
+/// BTF with no types, for objects without BTF (legacy maps only).
+fn minimal_btf() -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend_from_slice(&0xeb9fu16.to_le_bytes());
+    b.extend_from_slice(&[1, 0]);
+    for v in [24u32, 0, 0, 0, 1] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    b.push(0);
+    b
+}
