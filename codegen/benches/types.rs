@@ -18,10 +18,10 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
 
-use bpf2rs::btf::Btf;
-use bpf2rs::obj::ObjectSpec;
 use bpf2rs_codegen::ir::Root;
 use bpf2rs_codegen::types::{self, Generated, Selection};
+use bpf2rs_reader::btf::Btf;
+use bpf2rs_reader::obj::ObjectSpec;
 
 const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 

@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bpf2rs::obj::ObjectSpec;
+use bpf2rs_reader::obj::ObjectSpec;
 
 use crate::skel::{self, SkelError, SkelOptions};
 
@@ -34,7 +34,7 @@ pub enum BuildError {
         stderr: String,
     },
     #[error(transparent)]
-    Object(#[from] bpf2rs::obj::ObjError),
+    Object(#[from] bpf2rs_reader::obj::ObjError),
     #[error(transparent)]
     Skeleton(#[from] SkelError),
     #[error("{path}: {message}")]

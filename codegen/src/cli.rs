@@ -8,8 +8,8 @@ use std::io::Write;
 
 use std::sync::Arc;
 
-use bpf2rs::btf::Btf;
-use bpf2rs::obj::{ObjError, ObjectSpec};
+use bpf2rs_reader::btf::Btf;
+use bpf2rs_reader::obj::{ObjError, ObjectSpec};
 
 use crate::inspect;
 use crate::types::{self, Selection};
@@ -57,7 +57,7 @@ pub enum CliError {
     Btf {
         path: String,
         #[source]
-        source: bpf2rs::btf::BtfError,
+        source: bpf2rs_reader::btf::BtfError,
     },
     #[error("{path}: {message}")]
     File { path: String, message: String },

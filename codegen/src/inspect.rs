@@ -5,8 +5,8 @@
 
 use std::fmt::Write as _;
 
-use bpf2rs::btf::{Btf, TypeId};
-use bpf2rs::obj::{ExternKind, MapSpec, ObjectSpec};
+use bpf2rs_reader::btf::{Btf, TypeId};
+use bpf2rs_reader::obj::{ExternKind, MapSpec, ObjectSpec};
 use serde_json::{json, Value};
 
 /// The object as one JSON value: `{"name", "license", "version", "maps",
@@ -47,7 +47,7 @@ pub fn to_json(spec: &ObjectSpec) -> Value {
             })
         })
         .collect();
-    let program = |p: &bpf2rs::obj::ProgramSpec| {
+    let program = |p: &bpf2rs_reader::obj::ProgramSpec| {
         json!({
             "name": p.name,
             "section": p.section,
@@ -71,7 +71,7 @@ pub fn to_json(spec: &ObjectSpec) -> Value {
     })
 }
 
-fn struct_ops_json(ops: &bpf2rs::obj::StructOpsSpec) -> Value {
+fn struct_ops_json(ops: &bpf2rs_reader::obj::StructOpsSpec) -> Value {
     json!({
         "name": ops.name,
         "section": ops.section,
@@ -102,9 +102,9 @@ fn map_json(btf: Option<&Btf>, m: &MapSpec) -> Value {
         "values": m.values.iter().map(|s| json!({
             "index": s.index,
             "target": s.target.name(),
-            "kind": match s.target { bpf2rs::obj::SlotTarget::Map(_) => "map", bpf2rs::obj::SlotTarget::Program(_) => "program" },
+            "kind": match s.target { bpf2rs_reader::obj::SlotTarget::Map(_) => "map", bpf2rs_reader::obj::SlotTarget::Program(_) => "program" },
         })).collect::<Vec<_>>(),
-        "legacy": m.origin == bpf2rs::obj::MapOrigin::Legacy,
+        "legacy": m.origin == bpf2rs_reader::obj::MapOrigin::Legacy,
     })
 }
 
@@ -183,7 +183,7 @@ fn maps_table(spec: &ObjectSpec, name: &dyn Fn(Option<TypeId>) -> String) -> Tab
         for s in &m.values {
             extra.push(format!("[{}]={}", s.index, s.target.name()));
         }
-        if m.origin == bpf2rs::obj::MapOrigin::Legacy {
+        if m.origin == bpf2rs_reader::obj::MapOrigin::Legacy {
             extra.push("legacy".into());
         }
         maps.row(vec![

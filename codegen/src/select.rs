@@ -10,8 +10,8 @@
 //! each map's key, value and record, each data section and each struct_ops
 //! variable is ([`SkelRoots`]).
 
-use bpf2rs::btf::{Btf, Kind, Type, TypeId};
-use bpf2rs::obj::{MapSpec, MapType, ObjectSpec};
+use bpf2rs_reader::btf::{Btf, Kind, Type, TypeId};
+use bpf2rs_reader::obj::{MapSpec, MapType, ObjectSpec};
 
 use crate::ir::{Root, TypesError};
 use crate::naming;

@@ -14,8 +14,8 @@
 
 use std::path::PathBuf;
 
-use bpf2rs::btf::Btf;
-use bpf2rs::obj::ObjectSpec;
+use bpf2rs_reader::btf::Btf;
+use bpf2rs_reader::obj::ObjectSpec;
 
 use crate::emit::{self, Cx};
 use crate::ir::skel::SkelIrError;

@@ -4,7 +4,7 @@
 //! In: a [`Btf`] (from an object or a raw file) and the selected roots.
 //! Out: formatted Rust source of one `pub mod types`.
 
-use bpf2rs::btf::Btf;
+use bpf2rs_reader::btf::Btf;
 
 use crate::ir::{self, Root, TypesError};
 use crate::{emit, format};

@@ -6,11 +6,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // reason: tests
 
-use bpf2rs::btf::testing::{BtfBuilder, BOOL, CHAR, SIGNED, UNSIGNED};
-use bpf2rs::btf::{Btf, TypeId};
 use bpf2rs_codegen::ir::{
     self, Bitfield, EnumItem, FieldKind, GetterTy, Item, Items, Root, RustTy, StructItem,
 };
+use bpf2rs_reader::btf::testing::{BtfBuilder, BOOL, CHAR, SIGNED, UNSIGNED};
+use bpf2rs_reader::btf::{Btf, TypeId};
 
 /// Builds the IR for `roots` (each with the context an anonymous root gets).
 fn build(b: &BtfBuilder, roots: &[TypeId]) -> Items {

@@ -12,11 +12,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use bpf2rs::btf::testing::{BtfBuilder, SIGNED, UNSIGNED};
-use bpf2rs::btf::{Btf, TypeId};
-use bpf2rs::obj::ObjectSpec;
 use bpf2rs_codegen::ir::TypesError;
 use bpf2rs_codegen::types::{self, Generated, Selection};
+use bpf2rs_reader::btf::testing::{BtfBuilder, SIGNED, UNSIGNED};
+use bpf2rs_reader::btf::{Btf, TypeId};
+use bpf2rs_reader::obj::ObjectSpec;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -13,7 +13,7 @@ use super::ast::{
 use super::{mem_of, offset_of};
 use std::collections::HashMap;
 
-use bpf2rs::btf::{Btf, Type};
+use bpf2rs_reader::btf::{Btf, Type};
 
 use crate::ir::{FieldKind, Item, Items, StructItem};
 use crate::naming::{self, escape, plain};

@@ -5,7 +5,7 @@
 //! In: BTF structs, unions and arrays. Out: [`CompositeAlign`] and
 //! alignments, memoised in the [`IrBuilder`].
 
-use bpf2rs::btf::{BtfError, Type, TypeId};
+use bpf2rs_reader::btf::{BtfError, Type, TypeId};
 
 use super::builder::{IrBuilder, MAX_NESTING};
 use super::TypesError;
@@ -120,7 +120,7 @@ impl IrBuilder<'_> {
     pub(super) fn composite_align(
         &mut self,
         id: TypeId,
-        members: &[bpf2rs::btf::Member],
+        members: &[bpf2rs_reader::btf::Member],
         size: u32,
         depth: u32,
     ) -> Result<CompositeAlign, TypesError> {

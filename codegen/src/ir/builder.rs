@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use bpf2rs::btf::{Btf, BtfError, Type, TypeId};
+use bpf2rs_reader::btf::{Btf, BtfError, Type, TypeId};
 
 use super::{EnumItem, Field, FieldKind, GetterTy, Item, Items, Root, RustTy, TypesError};
 use crate::naming;
@@ -237,7 +237,7 @@ impl<'a> IrBuilder<'a> {
                             self.unsupported(v.ty, "a DATASEC entry that is not a variable")
                         );
                     };
-                    members.push(bpf2rs::btf::Member {
+                    members.push(bpf2rs_reader::btf::Member {
                         name: var.name,
                         ty: var.ty,
                         bit_offset: v.offset * 8,

@@ -5,7 +5,7 @@
 //! In: BTF members and the layout facts from `align`. Out: a
 //! [`StructItem`]; names come from `naming`.
 
-use bpf2rs::btf::{Member, MemberBits, TypeId};
+use bpf2rs_reader::btf::{Member, MemberBits, TypeId};
 
 use super::builder::{bytes_ty, pad, IrBuilder};
 use super::{Bitfield, Field, FieldKind, GetterTy, StructItem, TypesError};

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use bpf2rs::btf::{Btf, BtfError, TypeId};
+use bpf2rs_reader::btf::{Btf, BtfError, TypeId};
 
 mod align;
 mod builder;

@@ -7,7 +7,7 @@
 //! type IR built from them ([`Items`]), and the build's options. Out: a
 //! [`Skeleton`], which `emit::skel` walks. Every name comes from `naming`.
 
-use bpf2rs::obj::{DataKind, MapOrigin, MapSpec, MapType, ObjectSpec};
+use bpf2rs_reader::obj::{DataKind, MapOrigin, MapSpec, MapType, ObjectSpec};
 
 use super::{Items, RustTy};
 use crate::naming::{self, SkelNames};
