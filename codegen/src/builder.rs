@@ -2,7 +2,9 @@
 //!
 //! In: a `.bpf.c` (compiled with clang here) or a `.bpf.o`, and options.
 //! Out: the skeleton file, plus `cargo:rerun-if-changed` lines for the
-//! source, every header it included (from clang's depfile) and the object.
+//! source, every header it included (from clang's depfile) and the object
+//! (`$OUT_DIR/NAME.bpf.o` unless `object_out` says otherwise; that is the
+//! path `#[bpf2rs(btf = "$OUT_DIR/NAME.bpf.o")]` checks a type against).
 //!
 //! ```no_run
 //! // build.rs
@@ -206,10 +208,26 @@ impl Builder {
             });
         }
         // The depfile lists the source first, then every header it read.
+        let deps = read_depfile(&depfile);
         self.cargo_rerun(src);
-        for dep in read_depfile(&depfile).iter().filter(|d| *d != src) {
+        for dep in deps.iter().filter(|d| *d != src) {
             self.cargo_rerun(dep);
         }
+        // Watch the object too, so that deleting it reruns build.rs. Cargo
+        // reruns when a watched file is newer than the start of the last
+        // run, so the object gets its newest input's time, not now.
+        let newest = std::iter::once(src)
+            .chain(&deps)
+            .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+            .max();
+        if let Some(t) = newest {
+            std::fs::File::options()
+                .write(true)
+                .open(&object)
+                .and_then(|f| f.set_modified(t))
+                .map_err(|e| io_err(&object, e))?;
+        }
+        self.cargo_rerun(&object);
         Ok(object)
     }
 

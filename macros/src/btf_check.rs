@@ -38,7 +38,13 @@ pub struct BtfField {
 /// Loads the object named by `request` and matches `input`'s fields against
 /// the BTF type. Problems go to `errors`; `None` when nothing can be checked.
 pub fn check(input: &Input<'_>, request: &BtfRequest, errors: &mut Errors) -> Option<BtfLayout> {
-    let joined = resolve(&request.path.value());
+    let joined = match resolve(&request.path.value()) {
+        Ok(p) => p,
+        Err(message) => {
+            errors.push(syn::Error::new(request.path.span(), message));
+            return None;
+        }
+    };
     // Canonical when it exists (symlinks resolved, for include_bytes!);
     // otherwise tidied for the message.
     let path = std::fs::canonicalize(&joined).unwrap_or_else(|_| lexically_normal(&joined));
@@ -108,14 +114,30 @@ pub fn check(input: &Input<'_>, request: &BtfRequest, errors: &mut Errors) -> Op
     })
 }
 
-/// Relative paths are relative to the crate being compiled, like `build.rs`
-/// paths; cargo sets `CARGO_MANIFEST_DIR` for every rustc it runs.
-fn resolve(path: &str) -> PathBuf {
+/// `$OUT_DIR/x.bpf.o` (or `${OUT_DIR}/..`) is in the crate's build-script
+/// output directory, where `bpf2rs_codegen::Builder` writes the objects it
+/// compiles; cargo sets `OUT_DIR` for every rustc of a crate with a build
+/// script. Other relative paths are relative to the crate being compiled,
+/// like `build.rs` paths (cargo sets `CARGO_MANIFEST_DIR` for every rustc).
+fn resolve(path: &str) -> Result<PathBuf, String> {
+    let in_out_dir = ["$OUT_DIR", "${OUT_DIR}"]
+        .iter()
+        .find_map(|v| path.strip_prefix(v))
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'));
+    if let Some(rest) = in_out_dir {
+        let dir = std::env::var_os("OUT_DIR").ok_or_else(|| {
+            format!(
+                "BTF object path {path} uses $OUT_DIR, but OUT_DIR is not set: only a crate \
+                 with a build script (build.rs) has one"
+            )
+        })?;
+        return Ok(Path::new(&dir).join(rest.trim_start_matches('/')));
+    }
     let path = Path::new(path);
-    match std::env::var_os("CARGO_MANIFEST_DIR") {
+    Ok(match std::env::var_os("CARGO_MANIFEST_DIR") {
         Some(dir) if path.is_relative() => Path::new(&dir).join(path),
         _ => path.to_path_buf(),
-    }
+    })
 }
 
 /// `a/b/../c` as `a/c`, without touching the file system.

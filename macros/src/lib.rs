@@ -29,7 +29,9 @@ use proc_macro::TokenStream;
 /// With `#[bpf2rs(btf = "path/to/x.bpf.o", name = "flow_key")]` the layout is
 /// also checked against that struct or union in the object's BTF: size,
 /// member names (in order) and each member's offset and size. The path is
-/// relative to the crate's directory (`CARGO_MANIFEST_DIR`); `name` defaults
+/// relative to the crate's directory (`CARGO_MANIFEST_DIR`), or starts with
+/// `$OUT_DIR/` for an object the crate's build.rs made: `bpf2rs_codegen::Builder`
+/// compiles `src/bpf/NAME.bpf.c` to `$OUT_DIR/NAME.bpf.o`. `name` defaults
 /// to the Rust type's name and may name a typedef. Fields marked
 /// `#[bpf2rs(padding)]` are explicit padding, not BTF members. Rebuilding the
 /// object re-runs the check.

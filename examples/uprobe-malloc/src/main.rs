@@ -12,6 +12,22 @@ mod skel {
 
 use std::process::{Command, ExitCode};
 
+/// One process's allocations, written by hand and checked at compile time
+/// against `struct totals` in the object build.rs compiled into `$OUT_DIR`
+/// (names, offsets, sizes); build.rs makes it the value type of map
+/// `totals` in the skeleton.
+#[derive(Clone, Copy, Debug, bpf2rs::Pod)]
+#[repr(C)]
+#[bpf2rs(btf = "$OUT_DIR/malloc.bpf.o", name = "totals")]
+pub struct Totals {
+    /// Calls of malloc().
+    pub calls: u64,
+    /// Bytes asked for, in all.
+    pub bytes: u64,
+    /// The largest single request.
+    pub largest: u64,
+}
+
 use skel::MallocSkel;
 
 fn run(command: &[String]) -> Result<(), Box<dyn std::error::Error>> {

@@ -40,3 +40,23 @@ fn rerun_if_changed_names_the_source_and_its_headers() {
         );
     }
 }
+
+#[test]
+fn the_object_is_watched_without_a_rebuild_loop() {
+    let out_dir = std::path::Path::new(env!("OUT_DIR"));
+    let build_dir = out_dir.parent().unwrap();
+    let output = std::fs::read_to_string(build_dir.join("output")).unwrap();
+    let object = out_dir.join("counter.bpf.o");
+    let line = format!("cargo:rerun-if-changed={}", object.display());
+    assert!(
+        output.lines().any(|l| l == line),
+        "{line} missing:\n{output}"
+    );
+    // Cargo reruns build.rs when a watched file is newer than the start of
+    // its last run (invoked.timestamp): the object must not be.
+    let mtime = |p: &std::path::Path| std::fs::metadata(p).unwrap().modified().unwrap();
+    assert!(
+        mtime(&object) <= mtime(&build_dir.join("invoked.timestamp")),
+        "the object is newer than the build script's start: cargo would rebuild forever"
+    );
+}

@@ -15,4 +15,12 @@ struct FromSource {
     saddr: u32,
 }
 
+// $OUT_DIR in a crate without a build script.
+#[derive(Clone, Copy, Pod)]
+#[repr(C)]
+#[bpf2rs(btf = "$OUT_DIR/maps.bpf.o", name = "flow_key")]
+struct FromOutDir {
+    saddr: u32,
+}
+
 fn main() {}
