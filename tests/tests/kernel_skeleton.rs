@@ -33,6 +33,7 @@ fn kitchen_every_map_form_and_global_data() {
     assert_eq!(open.rodata_mut().cfg_mode, 1);
     open.rodata_mut().cfg_mode = 3;
     let mut skel = open.load().unwrap();
+    assert_eq!(skel.object().new_pins(), [pins.path().join("pinned")]);
 
     for _ in 0..3 {
         let out = skel
@@ -161,6 +162,12 @@ fn inner_map_template_is_a_per_map_setting() {
     assert!(
         err.starts_with("kitchen: map outer: update: BPF_MAP_UPDATE_ELEM"),
         "{err}"
+    );
+    // `pinned` was created and pinned before `outer` failed: the failed
+    // load removed the pin it made.
+    assert!(
+        !pins.path().join("pinned").exists(),
+        "a failed load left its pin behind"
     );
 }
 

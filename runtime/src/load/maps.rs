@@ -2,7 +2,7 @@
 //! and LIBBPF_PIN_BY_NAME pinning), global data maps, and static slots.
 
 use std::os::fd::{AsFd, BorrowedFd};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{DataMap, LoadError, MapSettings};
 use crate::map::{Map, MapFlags};
@@ -18,6 +18,38 @@ pub(crate) struct MapCx<'a> {
     pub(crate) object: &'a str,
     pub(crate) btf_fd: Option<BorrowedFd<'a>>,
     pub(crate) pin_root: &'a Path,
+    /// Pins this load made (not ones it reused), removed if the load fails.
+    pub(crate) new_pins: &'a NewPins,
+}
+
+/// The pins a load made. Dropped while armed (the load failed on the way),
+/// it removes them, so a failed load leaves nothing behind in bpffs.
+#[derive(Debug, Default)]
+pub(crate) struct NewPins {
+    paths: std::cell::RefCell<Vec<PathBuf>>,
+    kept: std::cell::Cell<bool>,
+}
+
+impl NewPins {
+    fn add(&self, path: &Path) {
+        self.paths.borrow_mut().push(path.to_path_buf());
+    }
+
+    /// The load succeeded: the pins stay; their paths go to the Object.
+    pub(crate) fn keep(&self) -> Vec<PathBuf> {
+        self.kept.set(true);
+        self.paths.take()
+    }
+}
+
+impl Drop for NewPins {
+    fn drop(&mut self) {
+        if !self.kept.get() {
+            for p in self.paths.get_mut().iter() {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
 }
 
 impl MapCx<'_> {
@@ -83,6 +115,7 @@ pub(crate) fn create(
     let map = create_plain(cx, m, max_entries, inner.as_ref().map(|i| i.as_fd()), notes)?;
     if let Some(path) = &pin {
         map.pin(path).map_err(cx.map_err())?;
+        cx.new_pins.add(path);
     }
     Ok(map)
 }

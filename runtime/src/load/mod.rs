@@ -252,10 +252,12 @@ impl OpenObject {
             })?;
         let btf_fd = load_btf(&spec, &mut notes);
         let btf = btf_fd.as_ref().map(|f| f.as_fd());
+        let new_pins = maps::NewPins::default();
         let cx = maps::MapCx {
             object: &object,
             btf_fd: btf,
             pin_root: &pin_root,
+            new_pins: &new_pins,
         };
         let mut maps: Vec<Map> = Vec::with_capacity(spec.maps.len());
         for (m, settings) in spec.maps.iter().zip(map_settings.iter_mut()) {
@@ -327,6 +329,7 @@ impl OpenObject {
             _btf_fd: btf_fd,
             notes,
             core,
+            new_pins: new_pins.keep(),
         })
     }
 }

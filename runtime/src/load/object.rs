@@ -5,6 +5,7 @@
 //! maps, BTF) and hands them out by name.
 
 use std::os::fd::OwnedFd;
+use std::path::PathBuf;
 
 use super::CoreApplied;
 use crate::map::Map;
@@ -36,11 +37,22 @@ pub struct Object {
     pub(super) notes: Vec<String>,
     /// CO-RE relocations applied, per loaded program.
     pub(super) core: Vec<(String, Vec<CoreApplied>)>,
+    /// Pins the load made (LIBBPF_PIN_BY_NAME or a pin path), not reused ones.
+    pub(super) new_pins: Vec<PathBuf>,
 }
 
 impl Object {
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The pins this load made in bpffs (maps with `LIBBPF_PIN_BY_NAME` or
+    /// a pin path whose pin did not exist yet); pins it reused are not
+    /// listed. They outlive the process: remove them with
+    /// [`bpf2rs::map::unpin`](crate::map::unpin) when they are no longer
+    /// wanted. A load that fails removes the pins it made.
+    pub fn new_pins(&self) -> &[PathBuf] {
+        &self.new_pins
     }
 
     /// Map `name` (not global data; see [`Object::data`]).
