@@ -69,7 +69,7 @@ impl Btf {
     /// assert!(btf.len() > 1);
     /// ```
     pub fn parse(data: &[u8]) -> Result<Btf, BtfError> {
-        Btf::parse_copied(data, None)
+        Btf::parse_owned(data.to_vec(), None)
     }
 
     /// Checks `data`, then keeps a copy of its type and string sections.

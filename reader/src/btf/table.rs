@@ -23,7 +23,7 @@ use super::wire::Endian;
 /// little (a 64-id chunk of vmlinux is about 1.6 KiB of records); large
 /// enough that the per-chunk costs (a slot, four record buffers) stay small
 /// next to the types.
-pub(crate) const CHUNK: usize = 64;
+pub(crate) const CHUNK: usize = 256;
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TypeTable {
