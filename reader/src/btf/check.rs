@@ -486,3 +486,74 @@ fn bad_ref(id: TypeId, ty: &Type, count: u32) -> Option<BtfError> {
         Type::DeclTag(d) => bad("target", d.target),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::btf::testing::BtfBuilder;
+    use crate::btf::wire::{Be, Le};
+
+    /// `quick` lets through exactly what `Checker` accepts, with the same
+    /// index: checked on every single-word mutation of a blob holding every
+    /// kind, in both byte orders.
+    #[test]
+    fn quick_agrees_with_checker() {
+        let b = BtfBuilder::every_kind();
+        let str_total = b.strings_len();
+        let mut words = Vec::new();
+        for id in 1..b.next_id().0 {
+            let pos = b.type_pos(TypeId(id)) - 24;
+            words.extend((pos..pos + 16).step_by(4));
+        }
+        for big in [false, true] {
+            let blob = if big { b.bytes_be() } else { b.bytes() };
+            let sec = &blob[24..b.strings_pos()];
+            let whole = if big {
+                quick::<Be>(sec, true, str_total, 0)
+            } else {
+                quick::<Le>(sec, true, str_total, 0)
+            };
+            assert!(whole.is_some(), "quick refuses well-formed BTF");
+            let values = [
+                0,
+                1,
+                3,
+                8,
+                16,
+                17,
+                0x0400_0000,
+                0x0d00_0002,
+                0x1300_0001,
+                u32::MAX,
+            ];
+            for &at in &words {
+                for value in values {
+                    let mut sec = sec.to_vec();
+                    if at + 4 > sec.len() {
+                        continue;
+                    }
+                    let v = if big {
+                        value.to_be_bytes()
+                    } else {
+                        value.to_le_bytes()
+                    };
+                    sec[at..at + 4].copy_from_slice(&v);
+                    let strings = &blob[b.strings_pos()..];
+                    let checker = Checker::new(&sec, strings, true, str_total, None, 0);
+                    let (quick, precise) = if big {
+                        (quick::<Be>(&sec, true, str_total, 0), checker.run::<Be>())
+                    } else {
+                        (quick::<Le>(&sec, true, str_total, 0), checker.run::<Le>())
+                    };
+                    match (quick, precise) {
+                        (Some(q), Ok(p)) => {
+                            assert_eq!((q.count, q.chunk_starts), (p.count, p.chunk_starts));
+                        }
+                        (Some(_), Err(e)) => panic!("word {at} = {value:#x}: quick passed, {e}"),
+                        (None, _) => {}
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,9 +1,11 @@
 //! The BTF wire format (`include/uapi/linux/btf.h`, Documentation/bpf/btf.rst)
 //! read into the model, in either byte order.
 //!
-//! In: raw `.BTF` bytes (and the base for split BTF). Out: `Vec<Type>` plus the
-//! string section. Every offset, count and id is checked here, so the model
-//! can be walked without further bounds checks on names.
+//! In: raw `.BTF` bytes (and the base for split BTF). Out: where the type and
+//! string sections are, and an index over the type records. Every offset,
+//! count and id is checked here (with `check`), so the records decode
+//! without errors later and the model can be walked without further bounds
+//! checks on names.
 
 use std::ops::Range;
 
@@ -86,6 +88,21 @@ pub(crate) fn endian_of(data: &[u8], magic: u16) -> Option<Endian> {
     }
 }
 
+/// Reads `struct btf_header`, which may be longer than the 24 bytes we know.
+///
+/// Longer headers: newer kernels and pahole may append fields, and every
+/// section offset is relative to the end of `hdr_len`, so the sections we
+/// know are still found. The kernel, loading BTF, refuses a header whose
+/// bytes past the ones it knows are not all zero (`btf_parse_hdr` in
+/// kernel/bpf/btf.c: "Unsupported btf_header", -E2BIG, the rule of
+/// `bpf_check_uarg_tail_zero`): it must not accept a request it only half
+/// understands. A reader is in the other position: the BTF comes from a
+/// kernel or a compiler newer than us, and refusing a non-zero tail would
+/// make, say, a future vmlinux whose header describes an extra section
+/// unreadable. So, like libbpf's `btf_parse_hdr`, we read the fields we know
+/// and skip the rest, zero or not. What we hand to the kernel is written
+/// again by `Btf::to_bytes` with a 24-byte header, so unknown fields never
+/// reach it.
 pub(crate) fn read_header(data: &[u8]) -> Result<Header, BtfError> {
     if data.len() < HEADER_LEN {
         return Err(BtfError::Truncated {
