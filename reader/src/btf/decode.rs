@@ -125,12 +125,7 @@ fn read_type<O: Order>(
         Kind::Func => types.push(Type::Func(Func {
             name,
             proto: target,
-            linkage: match vlen {
-                0 => FuncLinkage::Static,
-                1 => FuncLinkage::Global,
-                2 => FuncLinkage::Extern,
-                n => FuncLinkage::Other(n as u16),
-            },
+            linkage: func_linkage(vlen),
         })),
         Kind::FuncProto => {
             let params = arenas.params::<O>(entries(tail, vlen)?);
@@ -140,12 +135,7 @@ fn read_type<O: Order>(
             }));
         }
         Kind::Var => {
-            let linkage = match word::<O, 4>(tail.first_chunk()?, 0) {
-                0 => VarLinkage::Static,
-                1 => VarLinkage::Global,
-                2 => VarLinkage::Extern,
-                n => VarLinkage::Other(n),
-            };
+            let linkage = var_linkage(word::<O, 4>(tail.first_chunk()?, 0));
             types.push(Type::Var(Var {
                 name,
                 ty: target,
@@ -175,6 +165,24 @@ fn read_type<O: Order>(
     }
     let (fixed, per_entry) = tail_len(kind);
     Some(12 + fixed + per_entry * vlen)
+}
+
+fn func_linkage(vlen: usize) -> FuncLinkage {
+    match vlen {
+        0 => FuncLinkage::Static,
+        1 => FuncLinkage::Global,
+        2 => FuncLinkage::Extern,
+        n => FuncLinkage::Other(n as u16),
+    }
+}
+
+fn var_linkage(linkage: u32) -> VarLinkage {
+    match linkage {
+        0 => VarLinkage::Static,
+        1 => VarLinkage::Global,
+        2 => VarLinkage::Extern,
+        n => VarLinkage::Other(n),
+    }
 }
 
 fn int(name: Name, byte_size: u32, encoding: u32) -> Type {
