@@ -20,9 +20,10 @@ use super::types::Type;
 use super::wire::Endian;
 
 /// Ids decoded together. Small enough that looking up one type decodes
-/// little (a 64-id chunk of vmlinux is about 1.6 KiB of records); large
-/// enough that the per-chunk costs (a slot, four record buffers) stay small
-/// next to the types.
+/// little (a chunk of vmlinux is about 6 KiB of records, some 10 us); large
+/// enough that the per-chunk costs (a slot, record buffers that grow) stay
+/// small next to the types: decoding all of vmlinux measured about 15%
+/// faster than with 64-id chunks.
 pub(crate) const CHUNK: usize = 256;
 
 #[derive(Clone, Debug, Default)]
