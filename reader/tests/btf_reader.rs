@@ -648,3 +648,65 @@ fn parse_from_file_and_missing_file() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `blob` with `tail` appended to its 24-byte header and `hdr_len` grown to
+/// match: section offsets stay relative to the end of the header.
+fn with_header_tail(blob: &[u8], tail: &[u8], big: bool) -> Vec<u8> {
+    let mut out = blob[..HEADER_LEN].to_vec();
+    let hdr_len = (HEADER_LEN + tail.len()) as u32;
+    let hdr_len = if big {
+        hdr_len.to_be_bytes()
+    } else {
+        hdr_len.to_le_bytes()
+    };
+    out[HDR_LEN..HDR_LEN + 4].copy_from_slice(&hdr_len);
+    out.extend_from_slice(tail);
+    out.extend_from_slice(&blob[HEADER_LEN..]);
+    out
+}
+
+fn types_and_names(btf: &Btf) -> Vec<(TypeId, Type, String)> {
+    btf.iter()
+        .map(|(id, t)| (id, t.clone(), btf.name(t.name()).to_owned()))
+        .collect()
+}
+
+/// A header longer than ours (newer kernels and pahole may add fields) with
+/// a zero tail, as the kernel itself accepts: the same types come out.
+#[test]
+fn longer_header_with_zero_tail_reads_the_same_types() {
+    let b = BtfBuilder::every_kind();
+    for (blob, big) in [(b.bytes(), false), (b.bytes_be(), true)] {
+        let want = types_and_names(&Btf::parse(&blob).unwrap());
+        let longer = with_header_tail(&blob, &[0; 8], big);
+        let btf = Btf::parse(&longer).unwrap();
+        assert_eq!(types_and_names(&btf), want, "big endian: {big}");
+        assert_eq!(
+            btf.to_bytes().unwrap().len(),
+            blob.len(),
+            "written back with 24 bytes"
+        );
+    }
+}
+
+/// Non-zero unknown header fields: the kernel refuses them when loading
+/// ("Unsupported btf_header"), but a reader skips them like libbpf does, so
+/// that BTF from a newer kernel or pahole (describing, say, an extra
+/// section) still reads. See `read_header` in `wire.rs`.
+#[test]
+fn longer_header_with_non_zero_tail_is_skipped() {
+    let b = BtfBuilder::every_kind();
+    let blob = b.bytes();
+    let want = types_and_names(&Btf::parse(&blob).unwrap());
+    let tail = [0x10, 0, 0, 0, 0x20, 0, 0, 0];
+    let btf = Btf::parse(&with_header_tail(&blob, &tail, false)).unwrap();
+    assert_eq!(types_and_names(&btf), want);
+    // The tail counts against the data like any header byte.
+    let mut short = with_header_tail(&blob, &tail, false);
+    short.truncate(HEADER_LEN + 4);
+    let len = short.len();
+    assert_eq!(
+        Btf::parse(&short).unwrap_err().to_string(),
+        format!("btf: header: header length 32 is outside 24..={len}")
+    );
+}

@@ -12,17 +12,22 @@
 //! # Ok(()) }
 //! ```
 
+mod check;
+mod decode;
 mod error;
 pub mod ext;
 
 mod resolve;
 mod sanitize;
+mod table;
 #[doc(hidden)]
 pub mod testing;
 mod types;
 pub(crate) mod wire;
 mod writer;
 
+use std::fmt;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -31,16 +36,27 @@ pub use resolve::{MemberBits, MAX_DEPTH};
 pub use types::*;
 pub use wire::Endian;
 
+use table::TypeTable;
+
 /// A parsed BTF blob: types and names, optionally on top of a base (split BTF).
-#[derive(Clone, Debug)]
+///
+/// Parsing checks every record and keeps the raw bytes; a type is decoded
+/// into a [`Type`] the first time it is asked for (with its neighbours, a
+/// few dozen ids at a time) and kept from then on.
+#[derive(Clone)]
 pub struct Btf {
     base: Option<Arc<Btf>>,
-    /// Id of `types[0]`: 0 for standalone BTF, the base's count for split BTF.
+    /// Id of own type 0: 0 for standalone BTF, the base's count for split BTF.
     start_id: u32,
-    types: Vec<Type>,
-    strings: Vec<u8>,
+    /// The type and string sections (and, read from a file, the rest of it).
+    bytes: Arc<Vec<u8>>,
+    type_sec: Range<usize>,
+    string_sec: Range<usize>,
+    types: TypeTable,
     /// Length of the base's string section (0 without a base).
     str_base: u32,
+    /// Whether all strings, the base's included, are ASCII.
+    ascii: bool,
     endian: Endian,
 }
 
@@ -53,27 +69,40 @@ impl Btf {
     /// assert!(btf.len() > 1);
     /// ```
     pub fn parse(data: &[u8]) -> Result<Btf, BtfError> {
-        let parsed = wire::parse(data, 0, None)?;
-        let strings = data[parsed.strings.clone()].to_vec();
-        Ok(Btf::new(None, parsed, strings))
+        Btf::parse_owned(data.to_vec(), None)
     }
 
-    /// [`Btf::parse`] keeping `data`'s string section instead of copying it.
-    fn parse_owned(mut data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
+    /// Checks `data`, then keeps a copy of its type and string sections.
+    fn parse_copied(data: &[u8], base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
+        let parsed = wire::parse(data, base.as_ref().map_or(0, |b| b.len()), base.as_deref())?;
+        let (types, strings) = (&data[parsed.types.clone()], &data[parsed.strings.clone()]);
+        let mut bytes = Vec::with_capacity(types.len() + strings.len());
+        bytes.extend_from_slice(types);
+        bytes.extend_from_slice(strings);
+        let parsed = wire::Parsed {
+            types: 0..types.len(),
+            strings: types.len()..bytes.len(),
+            ..parsed
+        };
+        Ok(Btf::new(base, parsed, bytes))
+    }
+
+    /// [`Btf::parse`] keeping `data` instead of copying from it.
+    fn parse_owned(data: Vec<u8>, base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
         let parsed = wire::parse(&data, base.as_ref().map_or(0, |b| b.len()), base.as_deref())?;
-        data.truncate(parsed.strings.end);
-        data.drain(..parsed.strings.start);
-        data.shrink_to_fit();
         Ok(Btf::new(base, parsed, data))
     }
 
-    fn new(base: Option<Arc<Btf>>, parsed: wire::Parsed, strings: Vec<u8>) -> Btf {
+    fn new(base: Option<Arc<Btf>>, parsed: wire::Parsed, bytes: Vec<u8>) -> Btf {
         Btf {
             start_id: base.as_ref().map_or(0, |b| b.len()),
             str_base: base.as_ref().map_or(0, |b| b.strings_len()),
+            types: TypeTable::new(parsed.index, base.is_none()),
             base,
-            types: parsed.types,
-            strings,
+            bytes: Arc::new(bytes),
+            type_sec: parsed.types,
+            string_sec: parsed.strings,
+            ascii: parsed.ascii,
             endian: parsed.endian,
         }
     }
@@ -91,9 +120,7 @@ impl Btf {
     /// # Ok(()) }
     /// ```
     pub fn parse_split(data: &[u8], base: Arc<Btf>) -> Result<Btf, BtfError> {
-        let parsed = wire::parse(data, base.len(), Some(&base))?;
-        let strings = data[parsed.strings.clone()].to_vec();
-        Ok(Btf::new(Some(base), parsed, strings))
+        Btf::parse_copied(data, Some(base))
     }
 
     /// Reads a raw BTF file.
@@ -168,6 +195,16 @@ impl Btf {
         self.start_id + self.types.len() as u32
     }
 
+    /// The raw type section the table decodes from.
+    fn type_sec(&self) -> &[u8] {
+        self.bytes.get(self.type_sec.clone()).unwrap_or_default()
+    }
+
+    /// This blob's own string section.
+    pub(crate) fn own_strings(&self) -> &[u8] {
+        self.bytes.get(self.string_sec.clone()).unwrap_or_default()
+    }
+
     /// Whether there is no type besides void.
     pub fn is_empty(&self) -> bool {
         self.len() <= 1
@@ -190,7 +227,7 @@ impl Btf {
 
     /// Total length of the string space (base and own).
     pub fn strings_len(&self) -> u32 {
-        self.str_base + self.strings.len() as u32
+        self.str_base + self.string_sec.len() as u32
     }
 
     /// The type with id `id`.
@@ -214,7 +251,11 @@ impl Btf {
             };
         }
         self.types
-            .get((id.0 - self.start_id) as usize)
+            .get(
+                (id.0 - self.start_id) as usize,
+                self.type_sec(),
+                self.endian,
+            )
             .ok_or_else(|| self.no_such(id))
     }
 
@@ -245,7 +286,7 @@ impl Btf {
             };
         }
         let start = (name.0 - self.str_base) as usize;
-        let Some(rest) = self.strings.get(start..) else {
+        let Some(rest) = self.own_strings().get(start..) else {
             return "";
         };
         let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
@@ -254,14 +295,14 @@ impl Btf {
 
     /// Whether all strings, the base's included, are ASCII.
     pub(crate) fn strings_ascii(&self) -> bool {
-        self.strings.is_ascii() && self.base.as_ref().is_none_or(|b| b.strings_ascii())
+        self.ascii
     }
 
     /// Whether a (checked) name offset starts a character, not continues one.
     pub(crate) fn name_starts_char(&self, name: Name) -> bool {
         match name.0.checked_sub(self.str_base) {
             Some(own) => self
-                .strings
+                .own_strings()
                 .get(own as usize)
                 .is_none_or(|&b| !wire::is_utf8_continuation(b)),
             None => self.base.as_ref().is_none_or(|b| b.name_starts_char(name)),
@@ -281,8 +322,7 @@ impl Btf {
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = (TypeId, &Type)> + '_ {
         self.types
-            .iter()
-            .enumerate()
+            .iter(self.type_sec(), self.endian)
             .map(move |(i, t)| (TypeId(self.start_id + i as u32), t))
     }
 
@@ -319,15 +359,10 @@ fn read(path: &Path) -> Result<Vec<u8>, BtfError> {
 }
 
 impl Btf {
-    /// Replaces a DATASEC's size and variables. The object reader uses it to
-    /// fill in what clang leaves zero in `.o` files (sizes and offsets that
-    /// are only known from the ELF symbols).
     /// Replaces an own type (ids of the base are left alone).
     pub(crate) fn set_type(&mut self, id: TypeId, ty: Type) {
-        if id.0 >= self.start_id {
-            if let Some(slot) = self.types.get_mut((id.0 - self.start_id) as usize) {
-                *slot = ty;
-            }
+        if let Some(slot) = self.type_mut(id) {
+            *slot = ty;
         }
     }
 
@@ -337,18 +372,40 @@ impl Btf {
         TypeId(self.len() - 1)
     }
 
-    /// This blob's own string section.
-    pub(crate) fn own_strings(&self) -> &[u8] {
-        &self.strings
-    }
-
+    /// Replaces a DATASEC's size and variables. The object reader uses it to
+    /// fill in what clang leaves zero in `.o` files (sizes and offsets that
+    /// are only known from the ELF symbols).
     pub(crate) fn fix_datasec(&mut self, id: TypeId, byte_size: u32, vars: Vec<VarSecinfo>) {
-        if id.0 < self.start_id {
-            return;
-        }
-        if let Some(Type::Datasec(d)) = self.types.get_mut((id.0 - self.start_id) as usize) {
+        if let Some(Type::Datasec(d)) = self.type_mut(id) {
             d.byte_size = byte_size;
             d.vars = vars.into();
         }
+    }
+
+    fn type_mut(&mut self, id: TypeId) -> Option<&mut Type> {
+        let own = id.0.checked_sub(self.start_id)? as usize;
+        let sec = self.bytes.get(self.type_sec.clone()).unwrap_or_default();
+        self.types.get_mut(own, sec, self.endian)
+    }
+}
+
+/// Types are shown decoded, strings by their length.
+impl fmt::Debug for Btf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Types<'a>(&'a Btf);
+        impl fmt::Debug for Types<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list()
+                    .entries(self.0.iter().map(|(_, t)| t))
+                    .finish()
+            }
+        }
+        f.debug_struct("Btf")
+            .field("base", &self.base)
+            .field("start_id", &self.start_id)
+            .field("types", &Types(self))
+            .field("strings_len", &self.string_sec.len())
+            .field("endian", &self.endian)
+            .finish()
     }
 }

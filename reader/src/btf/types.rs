@@ -31,9 +31,9 @@ impl<T> Records<T> {
     }
 
     /// Points a pending run at its buffer.
-    pub(crate) fn attach(&mut self, all: &Arc<Vec<T>>) {
+    pub(crate) fn attach(&mut self, all: &Option<Arc<Vec<T>>>) {
         if self.len > 0 {
-            self.all = Some(Arc::clone(all));
+            self.all.clone_from(all);
         }
     }
 }
