@@ -8,6 +8,7 @@
 //! [`format`] (prettyplease).
 
 mod builder;
+pub mod c_header;
 pub mod cli;
 pub mod emit;
 pub mod format;
