@@ -23,17 +23,30 @@ impl Dumper<'_> {
         let mut stack: Vec<TypeId> = Vec::with_capacity(8);
         let mut cur = id;
         for _ in 0..=MAX_NESTING {
-            stack.push(cur);
             if cur.is_void() {
+                stack.push(cur);
                 return self.chain(&mut stack, fname, lvl);
             }
-            cur = match self.ty(cur)? {
+            let ty = self.ty(cur)?;
+            let next = match ty {
+                // The kernel's `__builtin_va_list` (24 bytes on x86) is not
+                // the BPF target's (a pointer): spell out what BTF says it
+                // is, so structs holding a `va_list` keep their layout.
+                Type::Typedef(n) if self.is_builtin(ty) => {
+                    cur = n.target;
+                    continue;
+                }
                 Type::Ptr(r) | Type::Volatile(r) | Type::Const(r) | Type::Restrict(r) => r.target,
                 Type::TypeTag(n) => n.target,
                 Type::FuncProto(p) => p.ret,
                 Type::Array(a) => a.elem,
-                _ => return self.chain(&mut stack, fname, lvl),
+                _ => {
+                    stack.push(cur);
+                    return self.chain(&mut stack, fname, lvl);
+                }
             };
+            stack.push(cur);
+            cur = next;
         }
         Err(Self::too_deep(id))
     }

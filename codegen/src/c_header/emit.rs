@@ -151,7 +151,7 @@ impl Dumper<'_> {
     }
 
     /// `__builtin_va_list` is the compiler's own: redefining it breaks.
-    fn is_builtin(&self, ty: &Type) -> bool {
+    pub(super) fn is_builtin(&self, ty: &Type) -> bool {
         self.name_of(ty) == "__builtin_va_list"
     }
 
