@@ -81,5 +81,7 @@ fn unsupported(peer: &str, why: &str) {
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', " ");
-    println!(r#"{{"peer":"{peer}","workload":"{WORKLOAD}","ns_per_op":null,"unsupported":"{why}"}}"#);
+    println!(
+        r#"{{"peer":"{peer}","workload":"{WORKLOAD}","ns_per_op":null,"unsupported":"{why}"}}"#
+    );
 }

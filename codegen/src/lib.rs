@@ -8,6 +8,7 @@
 //! [`format`] (prettyplease).
 
 mod builder;
+mod builder_header;
 pub mod c_header;
 pub mod cli;
 pub mod emit;
