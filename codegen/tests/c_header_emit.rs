@@ -365,11 +365,14 @@ fn a_struct_containing_itself_is_an_error() {
     assert!(matches!(err, HeaderError::Cycle { .. }), "{err}");
 }
 
+/// A name, its BTF, and `(C type, sizeof)` to check.
+type Case = (&'static str, BtfBuilder, &'static [(&'static str, u32)]);
+
 /// Every synthetic header above compiles for BPF, with the layouts BTF
 /// says (sizes checked with `_Static_assert`).
 #[test]
 fn every_snapshot_compiles() {
-    let cases: [(&str, BtfBuilder, &[(&str, u32)]); 8] = [
+    let cases: [Case; 8] = [
         ("bitfields", bitfields(), &[("struct flags", 16)]),
         (
             "packed",

@@ -94,7 +94,7 @@ impl Dumper<'_> {
             }
             max_align = max_align.max(align);
         }
-        if c.byte_size % max_align != 0 {
+        if !c.byte_size.is_multiple_of(max_align) {
             packed = true;
         }
         (max_align, packed)
@@ -144,7 +144,7 @@ impl Dumper<'_> {
         }
         let mut n = natural * 2;
         while n <= MAX_INFERRED_ALIGN {
-            if c.byte_size % n == 0 && round_up(end, n * 8) == size_bits {
+            if c.byte_size.is_multiple_of(n) && round_up(end, n * 8) == size_bits {
                 return Ok(self.alignment_holds(id, n)?.then_some(n));
             }
             n *= 2;
