@@ -106,6 +106,7 @@ impl Dumper<'_> {
                 Type::Restrict(_) => self.out.push_str(" restrict"),
                 Type::TypeTag(_) => {
                     self.qualifiers(decls)?;
+                    self.has_type_tags = true;
                     self.out.push_str(" __bpf2rs_type_tag(\"");
                     self.out.push_str(self.name_of(ty));
                     self.out.push_str("\")");

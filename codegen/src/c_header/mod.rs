@@ -34,7 +34,7 @@ mod source;
 
 use std::collections::HashMap;
 
-use bpf2rs::btf::{Btf, BtfError, Kind, Type, TypeId};
+use bpf2rs::btf::{Btf, BtfError, Type, TypeId};
 
 pub use source::read_btf_source;
 
@@ -100,7 +100,8 @@ pub fn generate(btf: &Btf) -> Result<String, HeaderError> {
 pub fn generate_with(btf: &Btf, opts: &HeaderOptions) -> Result<String, HeaderError> {
     let mut d = Dumper::new(btf);
     d.mark_referenced()?;
-    d.out.push_str(&prologue(&opts.guard, d.has_type_tags));
+    d.out.push_str(&prologue(&opts.guard));
+    let types_start = d.out.len();
     let mut queue = Vec::new();
     for id in 1..btf.len() {
         queue.clear();
@@ -109,32 +110,33 @@ pub fn generate_with(btf: &Btf, opts: &HeaderOptions) -> Result<String, HeaderEr
             d.emit_type(q, TypeId::VOID, 0)?;
         }
     }
+    if d.has_type_tags {
+        d.out.insert_str(types_start, TYPE_TAG_MACRO);
+    }
     d.out.push_str(&epilogue(&opts.guard));
     Ok(d.out)
 }
 
-fn prologue(guard: &str, type_tags: bool) -> String {
-    let mut s = format!(
+fn prologue(guard: &str) -> String {
+    format!(
         "#ifndef {guard}\n#define {guard}\n\n\
          #ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n\
          #pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n\
          #endif\n\n"
-    );
-    if type_tags {
-        // Compilers without btf_type_tag (gcc before 14, old clang) would
-        // warn on every use; the macro lets them drop the tags.
-        s.push_str(
-            "#ifndef __bpf2rs_type_tag\n\
-             #if __has_attribute(btf_type_tag) && !defined(BPF_NO_TYPE_TAGS)\n\
-             #define __bpf2rs_type_tag(x) __attribute__((btf_type_tag(x)))\n\
-             #else\n\
-             #define __bpf2rs_type_tag(x)\n\
-             #endif\n\
-             #endif\n\n",
-        );
-    }
-    s
+    )
 }
+
+/// Put before the types when one of them prints a type tag. Compilers
+/// without btf_type_tag (gcc before 14, old clang) would warn on every
+/// use; the macro lets them, or anyone defining `BPF_NO_TYPE_TAGS`, drop
+/// the tags.
+const TYPE_TAG_MACRO: &str = "#ifndef __bpf2rs_type_tag\n\
+     #if __has_attribute(btf_type_tag) && !defined(BPF_NO_TYPE_TAGS)\n\
+     #define __bpf2rs_type_tag(x) __attribute__((btf_type_tag(x)))\n\
+     #else\n\
+     #define __bpf2rs_type_tag(x)\n\
+     #endif\n\
+     #endif\n\n";
 
 fn epilogue(guard: &str) -> String {
     format!(
@@ -190,6 +192,7 @@ struct Dumper<'a> {
     ident_names: HashMap<&'a str, u32>,
     /// For `aligned(N)`: which composites embed each composite by value.
     embedders: Option<HashMap<TypeId, Vec<(TypeId, u32)>>>,
+    /// A type tag was printed: the header needs [`TYPE_TAG_MACRO`].
     has_type_tags: bool,
     /// A reusable buffer for names printed twice.
     scratch: String,
@@ -266,9 +269,6 @@ impl<'a> Dumper<'a> {
                     }
                 }
                 other => {
-                    if other.kind() == Kind::TypeTag {
-                        self.has_type_tags = true;
-                    }
                     if let Some(target) = other.referenced() {
                         self.st(target).referenced = true;
                     }
