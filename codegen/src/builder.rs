@@ -41,6 +41,8 @@ pub enum BuildError {
     Skeleton(#[from] SkelError),
     #[error("{path}: {message}")]
     Io { path: String, message: String },
+    #[error("generating vmlinux.h: {0}")]
+    Header(#[from] crate::c_header::HeaderError),
 }
 
 /// Generates a typed skeleton from build.rs (or anywhere).
@@ -52,6 +54,8 @@ pub struct Builder {
     object_out: Option<PathBuf>,
     opts: SkelOptions,
     print_cargo: bool,
+    /// BTF to generate vmlinux.h from, if any.
+    vmlinux_btf: Option<PathBuf>,
 }
 
 impl Builder {
@@ -64,6 +68,7 @@ impl Builder {
             object_out: None,
             opts: SkelOptions::default(),
             print_cargo: std::env::var_os("OUT_DIR").is_some(),
+            vmlinux_btf: None,
         }
     }
 
@@ -192,6 +197,7 @@ impl Builder {
             cmd.arg(format!("-I{arch_inc}"));
         }
         cmd.args(&self.clang_args)
+            .args(self.implicit_args(out)?)
             .arg("-MD")
             .arg("-MF")
             .arg(&depfile)
@@ -249,6 +255,59 @@ impl Builder {
             source_file: self.source.display().to_string(),
             tried: candidates.join(", "),
         })
+    }
+}
+
+impl Builder {
+    /// Generates `vmlinux.h` from the running kernel's BTF
+    /// (`/sys/kernel/btf/vmlinux`) into OUT_DIR (or beside the output) and
+    /// puts it on clang's include path, so `#include "vmlinux.h"` needs no
+    /// bpftool step. It is rewritten only when the BTF changes, and cargo
+    /// is told to rerun when it does.
+    ///
+    /// ```no_run
+    /// // build.rs
+    /// let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    /// bpf2rs_codegen::Builder::new("src/bpf/tracer.bpf.c")
+    ///     .vmlinux_header(true)
+    ///     .generate_to(out.join("tracer.skel.rs"))
+    ///     .unwrap();
+    /// ```
+    pub fn vmlinux_header(mut self, yes: bool) -> Builder {
+        self.vmlinux_btf = yes.then(|| PathBuf::from("/sys/kernel/btf/vmlinux"));
+        self
+    }
+
+    /// [`Builder::vmlinux_header`] from a given BTF file instead (raw BTF
+    /// such as a saved vmlinux, or a compiled object's `.BTF`).
+    ///
+    /// ```no_run
+    /// bpf2rs_codegen::Builder::new("src/bpf/tracer.bpf.c")
+    ///     .vmlinux_header_from("btf/vmlinux-6.1")
+    ///     .generate_to("tracer.skel.rs")
+    ///     .unwrap();
+    /// ```
+    pub fn vmlinux_header_from(mut self, btf: impl Into<PathBuf>) -> Builder {
+        self.vmlinux_btf = Some(btf.into());
+        self
+    }
+
+    /// Arguments clang gets without being asked: the target architecture
+    /// for `bpf_tracing.h` and the generated vmlinux.h's directory.
+    fn implicit_args(&self, out: &Path) -> Result<Vec<String>, BuildError> {
+        let mut args: Vec<String> = crate::builder_header::arch_define(&self.clang_args)
+            .into_iter()
+            .collect();
+        if let Some(btf) = &self.vmlinux_btf {
+            let dir = match std::env::var_os("OUT_DIR") {
+                Some(d) => PathBuf::from(d).join("bpf2rs-vmlinux"),
+                None => out.with_file_name("bpf2rs-vmlinux"),
+            };
+            self.cargo_rerun(btf);
+            let dir = crate::builder_header::ensure_vmlinux_h(btf, &dir)?;
+            args.push(format!("-I{}", dir.display()));
+        }
+        Ok(args)
     }
 }
 

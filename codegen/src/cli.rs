@@ -34,6 +34,10 @@ commands:
   load OBJ [--pin-root DIR] [--max-entries MAP=N]...
                          create every map and load every program of an object on this
                          kernel and report; exit status 1 with the verifier log on failure
+  header [BTF_OR_OBJ] [--base BTF] [-o FILE]
+                         a C header (vmlinux.h) of every type of a BTF source (default
+                         /sys/kernel/btf/vmlinux; an object's .BTF; module BTF under
+                         /sys/kernel/btf is read on top of vmlinux or --base)
   usdt BINARY            list the USDT probes of an executable or library, with their
                          decoded arguments (for usdt/BINARY:PROVIDER:NAME sections)
 ";
@@ -96,6 +100,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         "build" => build_cmd(rest, out),
         "load" => load_cmd(rest, out),
         "usdt" => usdt_cmd(rest, out),
+        "header" => header_cmd(rest, out),
         "-h" | "--help" | "help" => {
             out.write_all(USAGE.as_bytes())?;
             Ok(())
@@ -526,6 +531,55 @@ fn report_loaded(obj: &bpf2rs::load::Object, out: &mut dyn Write) -> Result<(), 
     }
     for n in obj.notes() {
         writeln!(out, "  note: {n}")?;
+    }
+    Ok(())
+}
+
+/// `header [BTF_OR_OBJ] [--base BTF] [-o FILE]`: the C header of every type.
+fn header_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
+    let mut path = None;
+    let mut output = None;
+    let mut base = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |flag: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| CliError::Usage(format!("header: {flag} needs a value")))
+        };
+        match a.as_str() {
+            "-o" | "--output" => output = Some(value("-o")?),
+            "--base" => base = Some(value("--base")?),
+            flag if flag.starts_with('-') => {
+                return Err(CliError::Usage(format!("header: unknown option `{flag}`")))
+            }
+            p if path.is_none() => path = Some(p.to_owned()),
+            extra => {
+                return Err(CliError::Usage(format!(
+                    "header: unexpected argument `{extra}`"
+                )))
+            }
+        }
+    }
+    let path = path.unwrap_or_else(|| "/sys/kernel/btf/vmlinux".to_owned());
+    let btf = crate::c_header::read_btf_source(
+        std::path::Path::new(&path),
+        base.as_deref().map(std::path::Path::new),
+    )
+    .map_err(|e| CliError::File {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    let text = crate::c_header::generate(&btf).map_err(|e| CliError::File {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    match output {
+        Some(o) => std::fs::write(&o, text.as_bytes()).map_err(|e| CliError::File {
+            path: o.clone(),
+            message: e.to_string(),
+        })?,
+        None => out.write_all(text.as_bytes())?,
     }
     Ok(())
 }

@@ -10,6 +10,8 @@
 //! (prettyplease).
 
 mod builder;
+mod builder_header;
+pub mod c_header;
 pub mod cli;
 pub mod emit;
 pub mod format;

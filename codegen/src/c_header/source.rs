@@ -1,0 +1,68 @@
+//! Where the BTF of a header comes from.
+//!
+//! In: a path (raw BTF such as `/sys/kernel/btf/vmlinux`, module BTF, or a
+//! compiled BPF object) and an optional base. Out: the [`Btf`] to print.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use bpf2rs::btf::Btf;
+use bpf2rs::obj::ObjectSpec;
+
+use super::HeaderError;
+
+/// Kernel BTF lives here; every file but `vmlinux` is a module's, split on
+/// top of vmlinux.
+const SYS_BTF: &str = "/sys/kernel/btf";
+
+/// Reads the BTF at `path`: an ELF object's `.BTF`, or raw BTF. Raw BTF is
+/// split BTF on top of `base` when one is given, and on top of
+/// `/sys/kernel/btf/vmlinux` for the other files of `/sys/kernel/btf`.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::path::Path;
+/// let module = bpf2rs_codegen::c_header::read_btf_source(Path::new("/sys/kernel/btf/nf_conntrack"), None)?;
+/// let header = bpf2rs_codegen::c_header::generate(&module)?;
+/// # Ok(()) }
+/// ```
+pub fn read_btf_source(path: &Path, base: Option<&Path>) -> Result<Btf, HeaderError> {
+    let err = |p: &Path, message: String| HeaderError::Source {
+        path: p.display().to_string(),
+        message,
+    };
+    if is_elf(path) {
+        let bytes = std::fs::read(path).map_err(|e| err(path, e.to_string()))?;
+        let spec = ObjectSpec::parse(&bytes, &path.display().to_string())
+            .map_err(|e| err(path, e.to_string()))?;
+        let btf = spec
+            .btf
+            .ok_or_else(|| err(path, "the object has no BTF (compile with clang -g)".into()))?;
+        return Ok(Arc::unwrap_or_clone(btf));
+    }
+    let auto_base = Path::new(SYS_BTF).join("vmlinux");
+    let base = match base {
+        Some(b) => Some(b),
+        None if path.starts_with(SYS_BTF) && path != auto_base => Some(auto_base.as_path()),
+        None => None,
+    };
+    match base {
+        Some(b) => {
+            let base_btf = Btf::from_file(b).map_err(|e| err(b, e.to_string()))?;
+            Btf::from_file_split(path, Arc::new(base_btf)).map_err(|e| err(path, e.to_string()))
+        }
+        None => {
+            let btf = Btf::from_file(path).map_err(|e| err(path, e.to_string()))?;
+            btf.check_graph().map_err(|e| err(path, e.to_string()))?;
+            Ok(btf)
+        }
+    }
+}
+
+fn is_elf(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| magic == *b"\x7fELF")
+}
