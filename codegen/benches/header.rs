@@ -20,8 +20,8 @@ use std::hint::black_box;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use bpf2rs::btf::Btf;
 use bpf2rs_codegen::c_header;
+use bpf2rs_reader::btf::Btf;
 
 const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 const WORKLOAD: &str = "c-header-vmlinux";

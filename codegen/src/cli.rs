@@ -14,7 +14,7 @@ use bpf2rs_reader::obj::{ObjError, ObjectSpec};
 use crate::inspect;
 use crate::types::{self, Selection};
 
-const USAGE: &str = "usage: cargo bpf2rs <command> [args]
+const USAGE: &str = "usage: cargo bpf2rs <command> [args]   (--version: the version)
 
 commands:
   inspect OBJ [--json]   show the maps, globals, programs and struct_ops of a compiled
@@ -31,9 +31,11 @@ commands:
                          any map's key/value by Rust paths (empty: keep)
   build [DIR]            compile every DIR/*.bpf.c (default src/bpf) with clang and
                          write DIR/NAME.skel.rs next to each
-  load OBJ [--pin-root DIR] [--max-entries MAP=N]...
+  load OBJ [--pin-root DIR] [--max-entries MAP=N]... [--keep-pins]
                          create every map and load every program of an object on this
-                         kernel and report; exit status 1 with the verifier log on failure
+                         kernel and report; exit status 1 with the verifier log on failure.
+                         Pins it makes (LIBBPF_PIN_BY_NAME) are removed at exit unless
+                         --keep-pins
   header [BTF_OR_OBJ] [--base BTF] [-o FILE]
                          a C header (vmlinux.h) of every type of a BTF source (default
                          /sys/kernel/btf/vmlinux; an object's .BTF; module BTF under
@@ -103,6 +105,10 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         "header" => header_cmd(rest, out),
         "-h" | "--help" | "help" => {
             out.write_all(USAGE.as_bytes())?;
+            Ok(())
+        }
+        "-V" | "--version" | "version" => {
+            writeln!(out, "cargo-bpf2rs {}", env!("CARGO_PKG_VERSION"))?;
             Ok(())
         }
         other => Err(CliError::Usage(format!("unknown command `{other}`"))),
@@ -345,6 +351,16 @@ fn gen_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         }
     }
     let path = path.ok_or_else(|| CliError::Usage("gen: missing OBJ".into()))?;
+    if path.ends_with(".c") {
+        return Err(CliError::Usage(format!(
+            "gen: {path} is C source; gen reads a compiled object. `cargo bpf2rs build {}` \
+             compiles every .bpf.c of a directory and writes their skeletons",
+            std::path::Path::new(&path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map_or_else(|| ".".into(), |d| d.display().to_string())
+        )));
+    }
     let spec = ObjectSpec::from_file(&path)?;
     builder_opts.object_path = std::fs::canonicalize(&path).map_err(|e| CliError::File {
         path: path.clone(),
@@ -400,6 +416,7 @@ fn load_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
     let mut path = None;
     let mut pin_root = None;
     let mut sizes: Vec<(String, u32)> = Vec::new();
+    let mut keep_pins = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -410,6 +427,7 @@ fn load_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
                         .ok_or_else(|| CliError::Usage("load: --pin-root needs a value".into()))?,
                 )
             }
+            "--keep-pins" => keep_pins = true,
             "--max-entries" => {
                 let bad = || CliError::Usage("load: --max-entries needs MAP=N".into());
                 let v = it.next().ok_or_else(bad)?;
@@ -443,7 +461,24 @@ fn load_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
             .set_max_entries(n);
     }
     let obj = open.load()?;
-    report_loaded(&obj, out)
+    report_loaded(&obj, out)?;
+    // Pins by name outlive the process: a report should leave none behind.
+    for pin in obj.new_pins() {
+        if keep_pins {
+            writeln!(out, "  pinned {} (kept: --keep-pins)", pin.display())?;
+        } else {
+            bpf2rs::map::unpin(pin).map_err(|e| CliError::File {
+                path: pin.display().to_string(),
+                message: format!("removing the pin this load made: {e}"),
+            })?;
+            writeln!(
+                out,
+                "  unpinned {} (made by this load; --keep-pins keeps it)",
+                pin.display()
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// What `load` created and loaded: maps, data and struct_ops maps,

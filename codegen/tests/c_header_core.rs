@@ -16,9 +16,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bpf2rs::btf::Btf;
 use bpf2rs::load::{CoreApplied, OpenObject};
 use bpf2rs_codegen::c_header;
+use bpf2rs_reader::btf::Btf;
 use common::{fixture, require_root};
 
 fn scratch(name: &str) -> PathBuf {

@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use bpf2rs::btf::testing::{BtfBuilder, SIGNED, UNSIGNED};
-use bpf2rs::btf::{Btf, TypeId};
 use bpf2rs_codegen::c_header::{self, HeaderError};
+use bpf2rs_reader::btf::testing::{BtfBuilder, SIGNED, UNSIGNED};
+use bpf2rs_reader::btf::{Btf, TypeId};
 
 /// The header of `b`'s BTF, without the guard and pragma lines.
 fn body(b: &BtfBuilder) -> String {
@@ -343,7 +343,7 @@ fn split_btf_prints_base_and_module_types() {
     let base_btf = Arc::new(Btf::parse(&base.bytes()).unwrap());
     let mut module = BtfBuilder::split(base_btf.len(), base_btf.strings_len());
     let thing = base_btf
-        .find_by_name("base_thing", bpf2rs::btf::Kind::Struct)
+        .find_by_name("base_thing", bpf2rs_reader::btf::Kind::Struct)
         .unwrap();
     module.struct_("mod_thing", 8, &[("t", thing, 0), ("y", int, 32)]);
     let btf = Btf::parse_split(&module.bytes(), base_btf).unwrap();

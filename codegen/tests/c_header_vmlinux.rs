@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use bpf2rs::btf::{Btf, Type, TypeId};
 use bpf2rs_codegen::c_header;
+use bpf2rs_reader::btf::{Btf, Type, TypeId};
 
 const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 

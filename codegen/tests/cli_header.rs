@@ -4,8 +4,8 @@
 
 mod common;
 
-use bpf2rs::btf::testing::{BtfBuilder, SIGNED};
-use bpf2rs::btf::Btf;
+use bpf2rs_reader::btf::testing::{BtfBuilder, SIGNED};
+use bpf2rs_reader::btf::Btf;
 use common::{cli, fixture};
 
 #[test]

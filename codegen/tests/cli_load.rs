@@ -47,6 +47,69 @@ fn load_reports_every_map_and_program() {
         stdout.contains("prog on_packet") && stdout.contains("prog tail"),
         "{stdout}"
     );
+    // kitchen's `pinned` is LIBBPF_PIN_BY_NAME: pinned under the root, then
+    // removed when load exits.
+    let pin = pins.join("pinned");
+    assert!(
+        stdout.contains(&format!(
+            "unpinned {} (made by this load; --keep-pins keeps it)",
+            pin.display()
+        )),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn load_keeps_its_pins_when_asked() {
+    require_root();
+    let pins = PathBuf::from(format!(
+        "/sys/fs/bpf/bpf2rs-cli-keep-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&pins).unwrap();
+    let obj = fixture("kitchen.bpf.o");
+    let args = [
+        "load",
+        obj.to_str().unwrap(),
+        "--pin-root",
+        pins.to_str().unwrap(),
+    ];
+    let out = cli(&[&args[..], &["--keep-pins"]].concat());
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let kept = pins.join("pinned").exists();
+    // A second load reuses the pin: nothing new to remove.
+    let again = cli(&args);
+    let again_stdout = String::from_utf8_lossy(&again.stdout).into_owned();
+    let still = pins.join("pinned").exists();
+    let _ = std::fs::remove_dir_all(&pins);
+    assert!(
+        out.status.success() && again.status.success(),
+        "{stdout}\n{again_stdout}"
+    );
+    assert!(stdout.contains("(kept: --keep-pins)"), "{stdout}");
+    assert!(kept, "--keep-pins removed the pin");
+    assert!(!again_stdout.contains("unpinned"), "{again_stdout}");
+    assert!(still, "the reused pin was removed");
+}
+
+#[test]
+fn version_and_gen_of_c_source() {
+    let out = cli(&["--version"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("cargo-bpf2rs {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let out = cli(&["gen", "src/bpf/probe.bpf.c"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "error: gen: src/bpf/probe.bpf.c is C source; gen reads a compiled object. \
+             `cargo bpf2rs build src/bpf` compiles every .bpf.c of a directory and writes \
+             their skeletons"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]

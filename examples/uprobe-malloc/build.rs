@@ -7,7 +7,6 @@ fn main() {
         std::process::exit(1);
     };
     if let Err(e) = bpf2rs_codegen::Builder::new("src/bpf/malloc.bpf.c")
-        .clang_args(["-D__TARGET_ARCH_x86"])
         // The hand-written `Totals` (src/main.rs) as the value of `totals`.
         .map_rust_types("totals", "u32", "crate::Totals")
         .generate_to(out.join("malloc.skel.rs"))

@@ -5,7 +5,7 @@
 //! In: a type id and the declared name. Out: the declaration text, with
 //! anonymous structs, unions and enums defined inline.
 
-use bpf2rs::btf::{Type, TypeId};
+use bpf2rs_reader::btf::{Type, TypeId};
 
 use super::names::Space;
 use super::{Dumper, HeaderError, MAX_NESTING};

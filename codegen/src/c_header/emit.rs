@@ -4,7 +4,7 @@
 //! In: queued type ids. Out: `struct X;`, `struct X { ... };`,
 //! `enum E { ... };` and `typedef ...;` text.
 
-use bpf2rs::btf::{Composite, Enum, Type, TypeId};
+use bpf2rs_reader::btf::{Composite, Enum, Type, TypeId};
 
 use super::names::Space;
 use super::{Dumper, Emit, HeaderError, MAX_NESTING};

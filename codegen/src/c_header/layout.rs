@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 
-use bpf2rs::btf::{Composite, Type, TypeId};
+use bpf2rs_reader::btf::{Composite, Type, TypeId};
 
 use super::{Dumper, HeaderError, MAX_NESTING};
 

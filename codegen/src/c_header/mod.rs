@@ -19,7 +19,7 @@
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let vmlinux = bpf2rs::btf::Btf::from_sys_fs()?;
+//! let vmlinux = bpf2rs_reader::btf::Btf::from_sys_fs()?;
 //! let header = bpf2rs_codegen::c_header::generate(&vmlinux)?;
 //! std::fs::write("vmlinux.h", header)?;
 //! # Ok(()) }
@@ -34,7 +34,7 @@ mod source;
 
 use std::collections::HashMap;
 
-use bpf2rs::btf::{Btf, BtfError, Type, TypeId};
+use bpf2rs_reader::btf::{Btf, BtfError, Type, TypeId};
 
 pub use source::read_btf_source;
 
@@ -78,7 +78,7 @@ impl Default for HeaderOptions {
 ///
 /// ```no_run
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let btf = bpf2rs::btf::Btf::from_file("/sys/kernel/btf/vmlinux")?;
+/// let btf = bpf2rs_reader::btf::Btf::from_file("/sys/kernel/btf/vmlinux")?;
 /// let text = bpf2rs_codegen::c_header::generate(&btf)?;
 /// assert!(text.contains("struct task_struct {"));
 /// # Ok(()) }
@@ -92,7 +92,7 @@ pub fn generate(btf: &Btf) -> Result<String, HeaderError> {
 /// ```no_run
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use bpf2rs_codegen::c_header::{generate_with, HeaderOptions};
-/// let btf = bpf2rs::btf::Btf::from_sys_fs()?;
+/// let btf = bpf2rs_reader::btf::Btf::from_sys_fs()?;
 /// let opts = HeaderOptions { guard: "__MY_VMLINUX_H__".into() };
 /// let text = generate_with(&btf, &opts)?;
 /// # Ok(()) }

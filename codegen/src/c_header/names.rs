@@ -9,7 +9,7 @@
 //! ones with `___2`, `___3`, ..., which CO-RE ignores when it matches names
 //! (the "flavor" convention), so the header stays usable. We do the same.
 
-use bpf2rs::btf::{Type, TypeId};
+use bpf2rs_reader::btf::{Type, TypeId};
 
 use super::Dumper;
 

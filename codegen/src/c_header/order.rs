@@ -12,7 +12,7 @@
 //! complete. The rules are those of libbpf's `btf_dump.c`, whose output
 //! bpftool users expect.
 
-use bpf2rs::btf::{Type, TypeId};
+use bpf2rs_reader::btf::{Type, TypeId};
 
 use super::{Dumper, HeaderError, Order, MAX_NESTING};
 

@@ -7,8 +7,8 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use bpf2rs::btf::Btf;
-use bpf2rs::obj::ObjectSpec;
+use bpf2rs_reader::btf::Btf;
+use bpf2rs_reader::obj::ObjectSpec;
 
 use super::HeaderError;
 
