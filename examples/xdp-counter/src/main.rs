@@ -50,6 +50,15 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(out.retval, 2, "XDP_PASS");
     }
 
+    println!(
+        "xdp-counter: build.rs compiled src/bpf/counter.bpf.c and generated its typed skeleton;"
+    );
+    println!(
+        "xdp-counter: loaded program `count` ({}) and its maps into the kernel, ran {} frames \
+         through it with BPF_PROG_TEST_RUN; the map `stats` now holds:",
+        skel.progs.count.prog_type(),
+        frames.len()
+    );
     let mut rows: Vec<(types::pkt_key, types::counters)> =
         skel.maps.stats.iter().collect::<Result<_, _>>()?;
     rows.sort_by_key(|(k, _)| (k.eth_proto, k.ip_proto));
