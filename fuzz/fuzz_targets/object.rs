@@ -37,13 +37,20 @@ fn map(spec: &ObjectSpec, btf: Option<&Btf>, m: &MapSpec) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let spec = match ObjectSpec::parse(data, "fuzz.o") {
+    let mut spec = match ObjectSpec::parse(data, "fuzz.o") {
         Ok(spec) => spec,
         Err(e) => {
             let _ = e.to_string();
             return;
         }
     };
+    // A `.bss` may be up to the reader's 256 MiB cap; printing each of its
+    // zero bytes with `{:?}` takes minutes (the 2026-12-05 "timeout"), so
+    // the bytes are checked and cut before the spec is formatted.
+    for d in &mut spec.data {
+        assert_eq!(d.bytes.len(), d.size as usize, "section {}", d.name);
+        d.bytes.truncate(64);
+    }
     let _ = format!("{spec:?}");
     let btf = spec.btf.as_deref();
     if let Some(btf) = btf {
