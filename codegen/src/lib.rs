@@ -6,7 +6,7 @@
 //!
 //! Pipeline, for types and skeletons alike: object/BTF model -> [`select`]
 //! (which roots) -> [`ir`] (layout decided; the skeleton's maps by family)
-//! -> [`emit`] (syn trees, names from [`naming`]) -> [`format`]
+//! -> [`emit`] (syn trees, names from [`naming`]) -> [`mod@format`]
 //! (prettyplease).
 
 mod builder;
@@ -14,10 +14,12 @@ mod builder_header;
 pub mod c_header;
 pub mod cli;
 pub mod emit;
+mod error;
 pub mod format;
 pub mod inspect;
 pub mod ir;
 pub mod naming;
+mod options;
 pub mod select;
 pub mod skel;
 pub mod types;

@@ -13,9 +13,9 @@
 use bpf2rs_reader::btf::{Btf, Kind, Type, TypeId};
 use bpf2rs_reader::obj::{MapSpec, MapType, ObjectSpec};
 
-use crate::ir::{Root, TypesError};
+use crate::error::TypesError;
 use crate::naming;
-use crate::skel::SkelOptions;
+use crate::options::SkelOptions;
 
 /// Which types to generate.
 #[derive(Clone, Debug, Default)]
@@ -30,6 +30,14 @@ pub struct Selection {
     /// Also emit `layouts::LAYOUTS`, the compiler's view of every struct
     /// (for tests that compare layouts with other tools).
     pub layout_table: bool,
+}
+
+/// A type to emit, with the name an anonymous one should get.
+#[derive(Clone, Debug)]
+pub struct Root {
+    pub id: TypeId,
+    /// Used only when the type has no name of its own.
+    pub context: String,
 }
 
 /// Roots in the order the IR visits them, each pushed with the index the

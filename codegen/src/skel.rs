@@ -4,15 +4,13 @@
 //! programs, mmapped data and struct_ops maps; `attach()` attaches the
 //! programs and registers the struct_ops maps.
 //!
-//! The stages, as for types: [`select`](crate::select) the roots (map
-//! keys, values and records, data sections, struct_ops variables) ->
-//! [`ir`](crate::ir) (the types, then the skeleton IR: maps by family) ->
-//! [`emit`](crate::emit) (syn trees) -> [`format`](crate::format).
+//! The stages, as for types: [`crate::select`] the roots (map keys, values
+//! and records, data sections, struct_ops variables) -> [`crate::ir`] (the
+//! types, then the skeleton IR: maps by family) -> [`crate::emit`] (syn
+//! trees) -> [`mod@crate::format`].
 //!
 //! In: an [`ObjectSpec`] and [`SkelOptions`]. Out: formatted Rust: the
 //! `types` module plus the skeleton items.
-
-use std::path::PathBuf;
 
 use bpf2rs_reader::btf::Btf;
 use bpf2rs_reader::obj::ObjectSpec;
@@ -24,27 +22,7 @@ use crate::{format, select};
 
 pub use crate::naming::camel;
 
-/// What the generator needs besides the object.
-#[derive(Clone, Debug, Default)]
-pub struct SkelOptions {
-    /// Path of the object for `include_bytes!` (absolute, so the generated
-    /// file works from OUT_DIR).
-    pub object_path: PathBuf,
-    /// Ring buffer maps whose records are a C type: (map, C type name).
-    pub ringbuf_events: Vec<(String, String)>,
-    /// Key and value types for maps that have only sizes (legacy `maps`
-    /// definitions, key_size/value_size): (map, key C type, value C type).
-    /// An empty name keeps the byte array.
-    pub map_types: Vec<(String, String, String)>,
-    /// Rust key and value types for any map, by path (`crate::Pair`):
-    /// (map, key, value); an empty path keeps the generated type. Checked
-    /// against the map's sizes when the skeleton compiles.
-    pub rust_map_types: Vec<(String, String, String)>,
-    /// Perf event arrays whose records are a C type: (map, C type name).
-    pub perf_events: Vec<(String, String)>,
-    /// Suffix the later of two same-named types with its BTF id.
-    pub rename_duplicates: bool,
-}
+pub use crate::options::SkelOptions;
 
 /// Why a skeleton could not be generated.
 #[derive(Debug, thiserror::Error)]

@@ -7,15 +7,15 @@
 //! makes every field access of a BPF program a CO-RE relocation.
 //!
 //! The stages, each in its own file:
-//! - [`order`]: which definitions must come before which (a struct embedded
+//! - `order`: which definitions must come before which (a struct embedded
 //!   by value needs its full definition first; through a pointer a forward
 //!   declaration is enough), as a depth-first walk from each type.
-//! - [`emit`]: the walk over that order that prints forward declarations on
+//! - `emit`: the walk over that order that prints forward declarations on
 //!   demand and the definitions of structs, unions, enums and typedefs.
-//! - [`decl`]: C declarators (`int (*handlers[4])(struct sk_buff *)`).
-//! - [`layout`]: alignment, `packed` and `aligned(N)` inferred from offsets
+//! - `decl`: C declarators (`int (*handlers[4])(struct sk_buff *)`).
+//! - `layout`: alignment, `packed` and `aligned(N)` inferred from offsets
 //!   and sizes, and the explicit padding that pins every member's offset.
-//! - [`names`]: `___N` suffixes for names that several types share.
+//! - `names`: `___N` suffixes for names that several types share.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use bpf2rs_reader::btf::{Btf, BtfError, TypeId};
+use bpf2rs_reader::btf::{Btf, TypeId};
 
 mod align;
 mod builder;
@@ -16,27 +16,8 @@ pub mod skel;
 
 use builder::IrBuilder;
 
-/// What can go wrong turning BTF into Rust types.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TypesError {
-    #[error("{0}")]
-    Btf(#[from] BtfError),
-    #[error("type {id} ({what}): {message}")]
-    Unsupported {
-        id: TypeId,
-        what: String,
-        message: String,
-    },
-    #[error("two C types would both be named `{name}` in Rust: {first} and {second} (pass --rename-duplicates to suffix the later one with its BTF id)")]
-    Collision {
-        name: String,
-        first: String,
-        second: String,
-    },
-    #[error("no type named `{0}` in the BTF")]
-    NotFound(String),
-}
+pub use crate::error::TypesError;
+pub use crate::select::Root;
 
 /// A Rust type expression.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -151,14 +132,6 @@ pub struct Items {
     /// The Rust type of each root, in the order given (`None` for roots
     /// that have no value, such as functions).
     pub root_tys: Vec<Option<RustTy>>,
-}
-
-/// A type to emit, with the name an anonymous one should get.
-#[derive(Clone, Debug)]
-pub struct Root {
-    pub id: TypeId,
-    /// Used only when the type has no name of its own.
-    pub context: String,
 }
 
 /// Builds the IR for `roots` and everything they contain by value.

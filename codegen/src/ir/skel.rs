@@ -11,8 +11,8 @@ use bpf2rs_reader::obj::{DataKind, MapOrigin, MapSpec, MapType, ObjectSpec};
 
 use super::{Items, RustTy};
 use crate::naming::{self, SkelNames};
+use crate::options::SkelOptions;
 use crate::select::{named_types, MapRoots, SkelRoots};
-use crate::skel::SkelOptions;
 
 /// One object's skeleton.
 #[derive(Clone, Debug, PartialEq)]
