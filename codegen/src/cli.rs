@@ -6,9 +6,6 @@
 
 use std::io::Write;
 
-use std::sync::Arc;
-
-use bpf2rs_reader::btf::Btf;
 use bpf2rs_reader::obj::{ObjError, ObjectSpec};
 
 use crate::inspect;
@@ -248,7 +245,15 @@ fn types_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         let roots = types::select(&btf, roots, &sel).map_err(types_err)?;
         types::generate(&btf, &roots, &sel).map_err(types_err)?
     } else {
-        let btf = read_raw_btf(&path, &bytes, base.as_deref())?;
+        let btf = crate::c_header::parse_raw(
+            std::path::Path::new(&path),
+            &bytes,
+            base.as_deref().map(std::path::Path::new),
+        )
+        .map_err(|(p, source)| CliError::Btf {
+            path: p.display().to_string(),
+            source,
+        })?;
         if !sel.all && sel.names.is_empty() {
             return Err(CliError::Usage(
                 "types: raw BTF has no maps or globals; pass --all or --type NAME".into(),
@@ -268,33 +273,6 @@ fn types_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         None => out.write_all(generated.code.as_bytes())?,
     }
     Ok(())
-}
-
-/// Raw BTF, read on top of a base when it is split BTF: `--base`, or vmlinux
-/// for module BTF under /sys/kernel/btf.
-fn read_raw_btf(path: &str, bytes: &[u8], base: Option<&str>) -> Result<Btf, CliError> {
-    let btf_err = |p: &str, source| CliError::Btf {
-        path: p.to_owned(),
-        source,
-    };
-    let base = match base {
-        Some(b) => Some(b.to_owned()),
-        None if path.starts_with("/sys/kernel/btf/") && !path.ends_with("/vmlinux") => {
-            Some("/sys/kernel/btf/vmlinux".to_owned())
-        }
-        None => None,
-    };
-    match base {
-        Some(b) => {
-            let base_btf = Btf::from_file(&b).map_err(|e| btf_err(&b, e))?;
-            Btf::parse_split(bytes, Arc::new(base_btf)).map_err(|e| btf_err(path, e))
-        }
-        None => {
-            let btf = Btf::parse(bytes).map_err(|e| btf_err(path, e))?;
-            btf.check_graph().map_err(|e| btf_err(path, e))?;
-            Ok(btf)
-        }
-    }
 }
 
 fn split_pair<'a>(flag: &str, v: &'a str, sep: char) -> Result<(&'a str, &'a str), CliError> {

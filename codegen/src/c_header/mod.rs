@@ -36,6 +36,7 @@ use std::collections::HashMap;
 
 use bpf2rs_reader::btf::{Btf, BtfError, Type, TypeId};
 
+pub(crate) use source::parse_raw;
 pub use source::read_btf_source;
 
 /// Deepest chain of types one walk follows (members embedded by value,

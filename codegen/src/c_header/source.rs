@@ -4,10 +4,10 @@
 //! compiled BPF object) and an optional base. Out: the [`Btf`] to print.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use bpf2rs_reader::btf::Btf;
+use bpf2rs_reader::btf::{Btf, BtfError};
 use bpf2rs_reader::obj::ObjectSpec;
 
 use super::HeaderError;
@@ -22,7 +22,7 @@ const SYS_BTF: &str = "/sys/kernel/btf";
 ///
 /// ```no_run
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// use std::path::Path;
+/// use std::path::{Path, PathBuf};
 /// let module = bpf2rs_codegen::c_header::read_btf_source(Path::new("/sys/kernel/btf/nf_conntrack"), None)?;
 /// let header = bpf2rs_codegen::c_header::generate(&module)?;
 /// # Ok(()) }
@@ -41,6 +41,19 @@ pub fn read_btf_source(path: &Path, base: Option<&Path>) -> Result<Btf, HeaderEr
             .ok_or_else(|| err(path, "the object has no BTF (compile with clang -g)".into()))?;
         return Ok(Arc::unwrap_or_clone(btf));
     }
+    let bytes = std::fs::read(path).map_err(|e| err(path, e.to_string()))?;
+    parse_raw(path, &bytes, base).map_err(|(p, e)| err(&p, e.to_string()))
+}
+
+/// Raw BTF `bytes` read from `path`: split BTF on top of `base` when one is
+/// given, and on top of `/sys/kernel/btf/vmlinux` for the other files of
+/// `/sys/kernel/btf`; standalone BTF otherwise, its type graph checked. An
+/// error names the file at fault (the base or `path`).
+pub(crate) fn parse_raw(
+    path: &Path,
+    bytes: &[u8],
+    base: Option<&Path>,
+) -> Result<Btf, (PathBuf, BtfError)> {
     let auto_base = Path::new(SYS_BTF).join("vmlinux");
     let base = match base {
         Some(b) => Some(b),
@@ -49,12 +62,12 @@ pub fn read_btf_source(path: &Path, base: Option<&Path>) -> Result<Btf, HeaderEr
     };
     match base {
         Some(b) => {
-            let base_btf = Btf::from_file(b).map_err(|e| err(b, e.to_string()))?;
-            Btf::from_file_split(path, Arc::new(base_btf)).map_err(|e| err(path, e.to_string()))
+            let base_btf = Btf::from_file(b).map_err(|e| (b.to_path_buf(), e))?;
+            Btf::parse_split(bytes, Arc::new(base_btf)).map_err(|e| (path.to_path_buf(), e))
         }
         None => {
-            let btf = Btf::from_file(path).map_err(|e| err(path, e.to_string()))?;
-            btf.check_graph().map_err(|e| err(path, e.to_string()))?;
+            let btf = Btf::parse(bytes).map_err(|e| (path.to_path_buf(), e))?;
+            btf.check_graph().map_err(|e| (path.to_path_buf(), e))?;
             Ok(btf)
         }
     }
