@@ -69,21 +69,13 @@ impl Btf {
     /// assert!(btf.len() > 1);
     /// ```
     pub fn parse(data: &[u8]) -> Result<Btf, BtfError> {
-        Btf::parse_owned(data.to_vec(), None)
+        Btf::parse_copied(data, None)
     }
 
-    /// Checks `data`, then keeps a copy of its type and string sections.
+    /// Checks `data` while it keeps a copy of its type and string sections.
     fn parse_copied(data: &[u8], base: Option<Arc<Btf>>) -> Result<Btf, BtfError> {
-        let parsed = wire::parse(data, base.as_ref().map_or(0, |b| b.len()), base.as_deref())?;
-        let (types, strings) = (&data[parsed.types.clone()], &data[parsed.strings.clone()]);
-        let mut bytes = Vec::with_capacity(types.len() + strings.len());
-        bytes.extend_from_slice(types);
-        bytes.extend_from_slice(strings);
-        let parsed = wire::Parsed {
-            types: 0..types.len(),
-            strings: types.len()..bytes.len(),
-            ..parsed
-        };
+        let start_id = base.as_ref().map_or(0, |b| b.len());
+        let (parsed, bytes) = wire::parse_copy(data, start_id, base.as_deref())?;
         Ok(Btf::new(base, parsed, bytes))
     }
 

@@ -154,25 +154,28 @@ pub(crate) struct Parsed {
     pub(crate) ascii: bool,
 }
 
-/// Checks a whole BTF blob. `start_id` is 0 for standalone BTF (id 0, void, is
-/// added) and the base's type count for split BTF, whose names below the
-/// base's string length resolve in `base`. Nothing is decoded: a `Btf` decodes
-/// the checked records when they are first asked for (see `table`).
-pub(crate) fn parse(data: &[u8], start_id: u32, base: Option<&Btf>) -> Result<Parsed, BtfError> {
+/// Where a blob's sections are, found from its header with the checks
+/// that need no pass over them.
+struct Layout {
+    endian: Endian,
+    types: Range<usize>,
+    strings: Range<usize>,
+    /// Length of the base's strings and this blob's together.
+    str_total: u32,
+}
+
+fn layout(data: &[u8], base: Option<&Btf>) -> Result<Layout, BtfError> {
     let hdr = read_header(data)?;
+    let hdr_len = hdr.hdr_len as usize;
     let body = Reader {
         data,
         endian: hdr.endian,
     }
-    .slice(
-        hdr.hdr_len as usize,
-        data.len() - hdr.hdr_len as usize,
-        "body",
-    )?;
-    let strs = body.slice(hdr.str_off as usize, hdr.str_len as usize, "string section")?;
-    let type_sec = body.slice(hdr.type_off as usize, hdr.type_len as usize, "type section")?;
-    let strings = strs.data;
-    let str_base = base.map_or(0, Btf::strings_len);
+    .slice(hdr_len, data.len() - hdr_len, "body")?;
+    let strings = body
+        .slice(hdr.str_off as usize, hdr.str_len as usize, "string section")?
+        .data;
+    body.slice(hdr.type_off as usize, hdr.type_len as usize, "type section")?;
     // Split BTF may carry an empty string section of its own; base BTF must
     // start with the empty name.
     if strings.last().is_some_and(|&b| b != 0) {
@@ -183,44 +186,132 @@ pub(crate) fn parse(data: &[u8], start_id: u32, base: Option<&Btf>) -> Result<Pa
             "string section does not start with the empty name".into(),
         ));
     }
-    // BTF strings are C identifiers and section names: ASCII, which is
-    // quick to check and makes every offset a character boundary.
-    let ascii = strings.is_ascii();
-    if !ascii {
-        if let Err(e) = std::str::from_utf8(strings) {
-            return Err(BtfError::StringsNotUtf8 {
-                offset: e.valid_up_to(),
-            });
-        }
-    }
+    let str_base = base.map_or(0, Btf::strings_len);
     let str_total = u32::try_from(str_base as u64 + strings.len() as u64)
         .map_err(|_| BtfError::BadHeader("string section too large".into()))?;
-    let ascii = ascii && base.is_none_or(Btf::strings_ascii);
-    let sec = type_sec.data;
-    let quick = match hdr.endian {
-        Endian::Little => check::quick::<Le>(sec, ascii, str_total, start_id),
-        Endian::Big => check::quick::<Be>(sec, ascii, str_total, start_id),
+    // Both ranges were checked by `body.slice` above, so they cannot overflow.
+    let at = |off: u32, len: u32| hdr_len + off as usize..hdr_len + off as usize + len as usize;
+    Ok(Layout {
+        endian: hdr.endian,
+        types: at(hdr.type_off, hdr.type_len),
+        strings: at(hdr.str_off, hdr.str_len),
+        str_total,
+    })
+}
+
+/// BTF strings are C identifiers and section names: ASCII, which is quick
+/// to check and makes every offset a character boundary. Anything else
+/// must at least be UTF-8. Returns whether `strings` are ASCII.
+fn check_text(strings: &[u8], ascii: bool) -> Result<bool, BtfError> {
+    if ascii {
+        return Ok(true);
+    }
+    match std::str::from_utf8(strings) {
+        Ok(_) => Ok(false),
+        Err(e) => Err(BtfError::StringsNotUtf8 {
+            offset: e.valid_up_to(),
+        }),
+    }
+}
+
+/// Checks a whole BTF blob. `start_id` is 0 for standalone BTF (id 0, void, is
+/// added) and the base's type count for split BTF, whose names below the
+/// base's string length resolve in `base`. Nothing is decoded: a `Btf` decodes
+/// the checked records when they are first asked for (see `table`).
+pub(crate) fn parse(data: &[u8], start_id: u32, base: Option<&Btf>) -> Result<Parsed, BtfError> {
+    let at = layout(data, base)?;
+    let strings = &data[at.strings.clone()];
+    let own_ascii = check_text(strings, strings.is_ascii())?;
+    let ascii = own_ascii && base.is_none_or(Btf::strings_ascii);
+    let sec = &data[at.types.clone()];
+    let quick = match at.endian {
+        Endian::Little => check::quick::<Le>(sec, ascii, at.str_total, start_id),
+        Endian::Big => check::quick::<Be>(sec, ascii, at.str_total, start_id),
     };
     let index = match quick {
         Some(index) => index,
-        None => {
-            let checker = Checker::new(sec, strings, ascii, str_total, base, start_id);
-            match hdr.endian {
-                Endian::Little => checker.run::<Le>()?,
-                Endian::Big => checker.run::<Be>()?,
-            }
-        }
+        None => precise(sec, strings, ascii, at.str_total, base, start_id, at.endian)?,
     };
-    // Both ranges were checked by `body.slice` above, so they cannot overflow.
-    let hdr_len = hdr.hdr_len as usize;
-    let at = |off: u32, len: usize| hdr_len + off as usize..hdr_len + off as usize + len;
     Ok(Parsed {
-        endian: hdr.endian,
+        endian: at.endian,
         index,
-        types: at(hdr.type_off, type_sec.data.len()),
-        strings: at(hdr.str_off, strings.len()),
+        types: at.types,
+        strings: at.strings,
         ascii,
     })
+}
+
+/// [`parse`] for borrowed bytes: checks them while it copies the type and
+/// string sections (in that order) into one buffer, a block at a time, so
+/// that each block is read again while it is still in the cache. Returns the
+/// buffer, with `Parsed` ranges into it.
+pub(crate) fn parse_copy(
+    data: &[u8],
+    start_id: u32,
+    base: Option<&Btf>,
+) -> Result<(Parsed, Vec<u8>), BtfError> {
+    let at = layout(data, base)?;
+    let (types, strings) = (&data[at.types.clone()], &data[at.strings.clone()]);
+    let mut copy = Vec::with_capacity(types.len() + strings.len());
+    let mut pass = check::Quick::new(types.len(), start_id);
+    for block in types.chunks(COPY_BLOCK) {
+        copy.extend_from_slice(block);
+        match at.endian {
+            Endian::Little => pass.advance::<Le>(&copy),
+            Endian::Big => pass.advance::<Be>(&copy),
+        }
+    }
+    let mut own_ascii = true;
+    for block in strings.chunks(COPY_BLOCK) {
+        let from = copy.len();
+        copy.extend_from_slice(block);
+        own_ascii = own_ascii && copy[from..].is_ascii();
+    }
+    let (types, strings) = (0..types.len(), types.len()..copy.len());
+    let own_ascii = check_text(&copy[strings.clone()], own_ascii)?;
+    let ascii = own_ascii && base.is_none_or(Btf::strings_ascii);
+    let index = match pass.finish(types.len(), at.str_total, start_id) {
+        Some(index) if ascii => index,
+        _ => precise(
+            &copy[types.clone()],
+            &copy[strings.clone()],
+            ascii,
+            at.str_total,
+            base,
+            start_id,
+            at.endian,
+        )?,
+    };
+    let parsed = Parsed {
+        endian: at.endian,
+        index,
+        types,
+        strings,
+        ascii,
+    };
+    Ok((parsed, copy))
+}
+
+/// Bytes [`parse_copy`] copies before it reads them: small enough to stay
+/// in the first-level cache.
+const COPY_BLOCK: usize = 8 * 1024;
+
+/// The first error in type order, or the index if there is none: what
+/// `check::quick` gives up to.
+fn precise(
+    sec: &[u8],
+    strings: &[u8],
+    ascii: bool,
+    str_total: u32,
+    base: Option<&Btf>,
+    start_id: u32,
+    endian: Endian,
+) -> Result<Index, BtfError> {
+    let checker = Checker::new(sec, strings, ascii, str_total, base, start_id);
+    match endian {
+        Endian::Little => checker.run::<Le>(),
+        Endian::Big => checker.run::<Be>(),
+    }
 }
 
 /// Reads a u32 in one byte order. Implemented by two empty types so that the
@@ -290,4 +381,73 @@ pub(crate) fn truncated(what: &'static str, offset: usize, need: usize, len: usi
 /// Whether `b` continues a multi-byte UTF-8 character (`0b10xx_xxxx`).
 pub(crate) fn is_utf8_continuation(b: u8) -> bool {
     b & 0xc0 == 0x80
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // reason: tests
+mod tests {
+    use super::*;
+    use crate::btf::testing::{set_u32, BtfBuilder};
+    use crate::btf::TypeId;
+
+    /// More records than a chunk and a struct longer than a copy block:
+    /// records cut by block ends are read whole in the end.
+    fn long_blob() -> (BtfBuilder, TypeId) {
+        let mut b = BtfBuilder::new();
+        let int = b.int("int", 4, 1);
+        for _ in 0..700 {
+            b.ptr(int);
+        }
+        let names: Vec<String> = (0..1000).map(|i| format!("m{i}")).collect();
+        let members: Vec<(&str, TypeId, u32)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), int, 32 * i as u32))
+            .collect();
+        let big = b.struct_("big", 4000, &members);
+        for _ in 0..300 {
+            b.ptr(big);
+        }
+        (b, big)
+    }
+
+    #[test]
+    fn copying_parse_agrees_with_parse_in_place() {
+        let (b, big) = long_blob();
+        assert!(
+            b.type_pos(big) + 12 * 1000 > COPY_BLOCK,
+            "the struct spans blocks"
+        );
+        for blob in [b.bytes(), b.bytes_be()] {
+            let (copied, bytes) = parse_copy(&blob, 0, None).unwrap();
+            let in_place = parse(&blob, 0, None).unwrap();
+            assert_eq!(copied.index.count, in_place.index.count);
+            assert_eq!(copied.index.chunk_starts, in_place.index.chunk_starts);
+            assert_eq!(copied.index.chunk_starts.len(), 4, "1003 ids, 256 a chunk");
+            assert_eq!(&bytes[copied.types], &blob[in_place.types]);
+            assert_eq!(&bytes[copied.strings], &blob[in_place.strings]);
+            assert!(copied.ascii && in_place.ascii);
+        }
+    }
+
+    #[test]
+    fn copying_parse_reports_the_first_error_like_parse_in_place() {
+        let (b, big) = long_blob();
+        let mut blob = b.bytes();
+        // The last member of the long struct refers to a type that is not
+        // there: found only once the whole struct has been copied.
+        let last_member = b.type_pos(big) + 12 + 12 * 999;
+        set_u32(&mut blob, last_member + 4, 50_000);
+        let copied = parse_copy(&blob, 0, None).map(|_| ()).unwrap_err();
+        let in_place = parse(&blob, 0, None).map(|_| ()).unwrap_err();
+        assert_eq!(copied.to_string(), in_place.to_string());
+        assert!(copied.to_string().contains("50000"), "{copied}");
+        // A string that is not UTF-8, in the last copy block of strings.
+        let mut blob = b.bytes();
+        let end = blob.len();
+        blob[end - 2] = 0xff;
+        let copied = parse_copy(&blob, 0, None).map(|_| ()).unwrap_err();
+        let in_place = parse(&blob, 0, None).map(|_| ()).unwrap_err();
+        assert_eq!(copied.to_string(), in_place.to_string());
+    }
 }
