@@ -37,6 +37,13 @@ commands:
                          a C header (vmlinux.h) of every type of a BTF source (default
                          /sys/kernel/btf/vmlinux; an object's .BTF; module BTF under
                          /sys/kernel/btf is read on top of vmlinux or --base)
+  new NAME [--template tracepoint|xdp|uprobe] [--bpf2rs-path DIR]
+                         a project in ./NAME that builds and runs with `cargo run` as root:
+                         Cargo.toml, build.rs, src/main.rs, src/bpf/NAME.bpf.c. Templates:
+                         tracepoint (default; exec events through a typed ring buffer),
+                         xdp (packets by IP protocol), uprobe (a command's malloc calls).
+                         The bpf2rs crates are path dependencies on DIR, by default on the
+                         checkout this cargo-bpf2rs was built from (else crates.io)
   usdt BINARY            list the USDT probes of an executable or library, with their
                          decoded arguments (for usdt/BINARY:PROVIDER:NAME sections)
 ";
@@ -70,6 +77,8 @@ pub enum CliError {
     Build(#[from] crate::BuildError),
     #[error(transparent)]
     Load(#[from] bpf2rs::load::LoadError),
+    #[error(transparent)]
+    Scaffold(#[from] crate::scaffold::ScaffoldError),
 }
 
 impl CliError {
@@ -100,6 +109,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         "load" => load_cmd(rest, out),
         "usdt" => usdt_cmd(rest, out),
         "header" => header_cmd(rest, out),
+        "new" => new_cmd(rest, out),
         "-h" | "--help" | "help" => {
             out.write_all(USAGE.as_bytes())?;
             Ok(())
@@ -110,6 +120,69 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         }
         other => Err(CliError::Usage(format!("unknown command `{other}`"))),
     }
+}
+
+fn new_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
+    use crate::scaffold::{checkout, Crates, NewProject, Template};
+    let mut name = None;
+    let mut template = Template::default();
+    let mut crates = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |flag: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| CliError::Usage(format!("new: {flag} needs a value")))
+        };
+        match a.as_str() {
+            "--template" => {
+                let t = value("--template")?;
+                template = Template::from_name(&t).ok_or_else(|| {
+                    let known: Vec<&str> = Template::ALL.iter().map(|t| t.name()).collect();
+                    CliError::Usage(format!(
+                        "new: no template `{t}`; there are {}",
+                        known.join(", ")
+                    ))
+                })?;
+            }
+            "--bpf2rs-path" => {
+                let dir = value("--bpf2rs-path")?;
+                let root = checkout(std::path::Path::new(&dir))
+                    .map_err(|message| CliError::Usage(format!("new: --bpf2rs-path {message}")))?;
+                crates = Some(Crates::Checkout(root));
+            }
+            flag if flag.starts_with('-') => {
+                return Err(CliError::Usage(format!("new: unknown option `{flag}`")))
+            }
+            n if name.is_none() => name = Some(n.to_owned()),
+            extra => {
+                return Err(CliError::Usage(format!(
+                    "new: unexpected argument `{extra}`"
+                )))
+            }
+        }
+    }
+    let name = name.ok_or_else(|| CliError::Usage("new: missing NAME".into()))?;
+    let project = NewProject {
+        name,
+        template,
+        crates: crates.unwrap_or_else(Crates::default_for_this_build),
+    };
+    let dir = project.create_in(std::path::Path::new("."))?;
+    let deps = match &project.crates {
+        Crates::Checkout(root) => format!("path dependencies on {}", root.display()),
+        Crates::Registry => format!("bpf2rs {} from crates.io", env!("CARGO_PKG_VERSION")),
+    };
+    writeln!(
+        out,
+        "created {} project `{}` in {} ({deps})\nrun it as root: cd {} && {}",
+        template.name(),
+        project.name,
+        dir.display(),
+        dir.display(),
+        template.run_hint()
+    )?;
+    Ok(())
 }
 
 fn inspect_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {

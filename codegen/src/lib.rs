@@ -20,6 +20,7 @@ pub mod inspect;
 pub mod ir;
 pub mod naming;
 mod options;
+pub mod scaffold;
 pub mod select;
 pub mod skel;
 pub mod types;

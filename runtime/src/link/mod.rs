@@ -58,7 +58,7 @@ use crate::sys::{self, SysError};
 pub use crate::usdt::notes::{
     parse_usdt_args, usdt_notes, usdt_notes_in, UsdtArg, UsdtLocation, UsdtNote,
 };
-pub use net::{detach_socket_filter, TcxAnchor, XdpFlags};
+pub use net::{detach_socket_filter, interface_index, TcxAnchor, XdpFlags};
 pub use perf_attach::{kernel_has_perf_links, PerfAttachMode};
 pub use probe::{KprobeOpts, TracepointOpts};
 pub use target_path::resolve_target;

@@ -37,6 +37,27 @@ pub enum TcxAnchor {
     First,
 }
 
+/// The index of the network interface called `name` (`lo`, `eth0`), for
+/// [`Program::attach_xdp`] and the tc attach calls.
+///
+/// ```no_run
+/// let lo = bpf2rs::link::interface_index("lo")?;
+/// assert_eq!(lo, 1);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn interface_index(name: &str) -> Result<u32, std::io::Error> {
+    crate::sys::netlink::interface_index(name).map_err(|e| {
+        let why = match e.errno() {
+            Some(libc::ENODEV) => "no such network interface".to_owned(),
+            _ => e.source.to_string(),
+        };
+        std::io::Error::new(
+            e.source.kind(),
+            format!("network interface {name:?}: {why}"),
+        )
+    })
+}
+
 impl Program {
     /// Attaches an XDP program to interface `ifindex` with a bpf_link.
     ///
@@ -181,4 +202,21 @@ pub fn detach_socket_filter(sock: BorrowedFd<'_>) -> Result<(), LinkError> {
         op: "detach",
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::interface_index;
+
+    #[test]
+    fn interface_index_of_lo_and_of_a_missing_interface() {
+        assert_eq!(interface_index("lo").ok(), Some(1));
+        let err = interface_index("bpf2rs-none0").err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("network interface \"bpf2rs-none0\": no such network interface")
+        );
+        let err = interface_index("a\0b").err().map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("NUL byte")));
+    }
 }

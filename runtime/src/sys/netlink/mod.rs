@@ -471,3 +471,18 @@ fn kernel_error(op: &'static str, k: KernelMessage) -> SysError {
     };
     SysError { op, source }
 }
+
+/// The index of network interface `name` in the calling thread's network
+/// namespace (`if_nametoindex(3)`, an ioctl on a socket).
+pub fn interface_index(name: &str) -> Result<u32> {
+    const OP: &str = "if_nametoindex";
+    let c_name = std::ffi::CString::new(name)
+        .map_err(|_| SysError::invalid(OP, format!("interface name {name:?} has a NUL byte")))?;
+    // SAFETY: `c_name` is a NUL-terminated string that outlives the call;
+    // if_nametoindex only reads it.
+    let index = unsafe { libc::if_nametoindex(c_name.as_ptr()) };
+    if index == 0 {
+        return Err(SysError::last(OP));
+    }
+    Ok(index)
+}
