@@ -127,16 +127,11 @@ fn new_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
     let mut name = None;
     let mut template = Template::default();
     let mut crates = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = |flag: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| CliError::Usage(format!("new: {flag} needs a value")))
-        };
-        match a.as_str() {
+    let mut args = Args::new("new", args);
+    while let Some(arg) = args.next() {
+        match arg {
             "--template" => {
-                let t = value("--template")?;
+                let t = args.value("--template")?;
                 template = Template::from_name(&t).ok_or_else(|| {
                     let known: Vec<&str> = Template::ALL.iter().map(|t| t.name()).collect();
                     CliError::Usage(format!(
@@ -146,20 +141,12 @@ fn new_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
                 })?;
             }
             "--bpf2rs-path" => {
-                let dir = value("--bpf2rs-path")?;
+                let dir = args.value("--bpf2rs-path")?;
                 let root = checkout(std::path::Path::new(&dir))
                     .map_err(|message| CliError::Usage(format!("new: --bpf2rs-path {message}")))?;
                 crates = Some(Crates::Checkout(root));
             }
-            flag if flag.starts_with('-') => {
-                return Err(CliError::Usage(format!("new: unknown option `{flag}`")))
-            }
-            n if name.is_none() => name = Some(n.to_owned()),
-            extra => {
-                return Err(CliError::Usage(format!(
-                    "new: unexpected argument `{extra}`"
-                )))
-            }
+            other => args.positional(other, &mut name)?,
         }
     }
     let name = name.ok_or_else(|| CliError::Usage("new: missing NAME".into()))?;
@@ -188,18 +175,11 @@ fn new_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
 fn inspect_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
     let mut json = false;
     let mut path = None;
-    for a in args {
-        match a.as_str() {
+    let mut args = Args::new("inspect", args);
+    while let Some(arg) = args.next() {
+        match arg {
             "--json" => json = true,
-            flag if flag.starts_with('-') => {
-                return Err(CliError::Usage(format!("inspect: unknown option `{flag}`")))
-            }
-            p if path.is_none() => path = Some(p),
-            extra => {
-                return Err(CliError::Usage(format!(
-                    "inspect: unexpected argument `{extra}`"
-                )))
-            }
+            other => args.positional(other, &mut path)?,
         }
     }
     let path = path.ok_or_else(|| CliError::Usage("inspect: missing OBJ".into()))?;
@@ -271,28 +251,15 @@ fn types_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
     let mut path = None;
     let mut output = None;
     let mut base = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = |flag: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| CliError::Usage(format!("types: {flag} needs a value")))
-        };
-        match a.as_str() {
+    let mut args = Args::new("types", args);
+    while let Some(arg) = args.next() {
+        match arg {
             "--all" => sel.all = true,
             "--rename-duplicates" => sel.rename_duplicates = true,
-            "--type" => sel.names.push(value("--type")?),
-            "-o" | "--output" => output = Some(value("-o")?),
-            "--base" => base = Some(value("--base")?),
-            flag if flag.starts_with('-') => {
-                return Err(CliError::Usage(format!("types: unknown option `{flag}`")))
-            }
-            p if path.is_none() => path = Some(p.to_owned()),
-            extra => {
-                return Err(CliError::Usage(format!(
-                    "types: unexpected argument `{extra}`"
-                )))
-            }
+            "--type" => sel.names.push(args.value("--type")?),
+            "-o" | "--output" => output = Some(args.value("-o")?),
+            "--base" => base = Some(args.value("--base")?),
+            other => args.positional(other, &mut path)?,
         }
     }
     let path = path.ok_or_else(|| CliError::Usage("types: missing BTF_OR_OBJ".into()))?;
@@ -338,14 +305,7 @@ fn types_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
     for (c, rust) in &generated.renamed {
         eprintln!("note: {c} renamed to `{rust}`: another type has its name");
     }
-    match output {
-        Some(o) => std::fs::write(&o, generated.code.as_bytes()).map_err(|e| CliError::File {
-            path: o.clone(),
-            message: e.to_string(),
-        })?,
-        None => out.write_all(generated.code.as_bytes())?,
-    }
-    Ok(())
+    write_output(output.as_deref(), generated.code.as_bytes(), out)
 }
 
 fn split_pair<'a>(flag: &str, v: &'a str, sep: char) -> Result<(&'a str, &'a str), CliError> {
@@ -357,29 +317,24 @@ fn gen_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
     let mut path = None;
     let mut output = None;
     let mut builder_opts = crate::skel::SkelOptions::default();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = |flag: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| CliError::Usage(format!("gen: {flag} needs a value")))
-        };
-        match a.as_str() {
-            "-o" | "--output" => output = Some(value("-o")?),
+    let mut args = Args::new("gen", args);
+    while let Some(arg) = args.next() {
+        match arg {
+            "-o" | "--output" => output = Some(args.value("-o")?),
             "--ringbuf-event" => {
-                let v = value("--ringbuf-event")?;
+                let v = args.value("--ringbuf-event")?;
                 let (m, t) = split_pair("--ringbuf-event", &v, '=')?;
                 builder_opts
                     .ringbuf_events
                     .push((m.to_owned(), t.to_owned()));
             }
             "--perf-event" => {
-                let v = value("--perf-event")?;
+                let v = args.value("--perf-event")?;
                 let (m, t) = split_pair("--perf-event", &v, '=')?;
                 builder_opts.perf_events.push((m.to_owned(), t.to_owned()));
             }
             flag @ ("--map-types" | "--map-rust-types") => {
-                let v = value(flag)?;
+                let v = args.value(flag)?;
                 let (m, kv) = split_pair(flag, &v, '=')?;
                 let (k, val) = split_pair(flag, kv, ',')?;
                 let list = if flag == "--map-types" {
@@ -390,15 +345,7 @@ fn gen_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
                 list.push((m.to_owned(), k.to_owned(), val.to_owned()));
             }
             "--rename-duplicates" => builder_opts.rename_duplicates = true,
-            flag if flag.starts_with('-') => {
-                return Err(CliError::Usage(format!("gen: unknown option `{flag}`")))
-            }
-            p if path.is_none() => path = Some(p.to_owned()),
-            extra => {
-                return Err(CliError::Usage(format!(
-                    "gen: unexpected argument `{extra}`"
-                )))
-            }
+            other => args.positional(other, &mut path)?,
         }
     }
     let path = path.ok_or_else(|| CliError::Usage("gen: missing OBJ".into()))?;
@@ -418,14 +365,7 @@ fn gen_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         message: e.to_string(),
     })?;
     let code = crate::skel::generate(&spec, &builder_opts)?;
-    match output {
-        Some(o) => std::fs::write(&o, code).map_err(|e| CliError::File {
-            path: o.clone(),
-            message: e.to_string(),
-        })?,
-        None => out.write_all(code.as_bytes())?,
-    }
-    Ok(())
+    write_output(output.as_deref(), code.as_bytes(), out)
 }
 
 fn build_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
@@ -468,35 +408,21 @@ fn load_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
     let mut pin_root = None;
     let mut sizes: Vec<(String, u32)> = Vec::new();
     let mut keep_pins = false;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--pin-root" => {
-                pin_root = Some(
-                    it.next()
-                        .cloned()
-                        .ok_or_else(|| CliError::Usage("load: --pin-root needs a value".into()))?,
-                )
-            }
+    let mut args = Args::new("load", args);
+    while let Some(arg) = args.next() {
+        match arg {
+            "--pin-root" => pin_root = Some(args.value("--pin-root")?),
             "--keep-pins" => keep_pins = true,
             "--max-entries" => {
                 let bad = || CliError::Usage("load: --max-entries needs MAP=N".into());
-                let v = it.next().ok_or_else(bad)?;
+                let v = args.next().ok_or_else(bad)?;
                 let (map, n) = v.split_once('=').ok_or_else(bad)?;
                 let n = n.parse().map_err(|_| {
                     CliError::Usage(format!("load: --max-entries {v}: `{n}` is not a number"))
                 })?;
                 sizes.push((map.to_owned(), n));
             }
-            flag if flag.starts_with('-') => {
-                return Err(CliError::Usage(format!("load: unknown option `{flag}`")))
-            }
-            p if path.is_none() => path = Some(p.to_owned()),
-            extra => {
-                return Err(CliError::Usage(format!(
-                    "load: unexpected argument `{extra}`"
-                )))
-            }
+            other => args.positional(other, &mut path)?,
         }
     }
     let path = path.ok_or_else(|| CliError::Usage("load: missing OBJ".into()))?;
@@ -626,25 +552,12 @@ fn header_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
     let mut path = None;
     let mut output = None;
     let mut base = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = |flag: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| CliError::Usage(format!("header: {flag} needs a value")))
-        };
-        match a.as_str() {
-            "-o" | "--output" => output = Some(value("-o")?),
-            "--base" => base = Some(value("--base")?),
-            flag if flag.starts_with('-') => {
-                return Err(CliError::Usage(format!("header: unknown option `{flag}`")))
-            }
-            p if path.is_none() => path = Some(p.to_owned()),
-            extra => {
-                return Err(CliError::Usage(format!(
-                    "header: unexpected argument `{extra}`"
-                )))
-            }
+    let mut args = Args::new("header", args);
+    while let Some(arg) = args.next() {
+        match arg {
+            "-o" | "--output" => output = Some(args.value("-o")?),
+            "--base" => base = Some(args.value("--base")?),
+            other => args.positional(other, &mut path)?,
         }
     }
     let path = path.unwrap_or_else(|| "/sys/kernel/btf/vmlinux".to_owned());
@@ -660,12 +573,64 @@ fn header_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         path: path.clone(),
         message: e.to_string(),
     })?;
+    write_output(output.as_deref(), text.as_bytes(), out)
+}
+
+/// Writes a command's result to `-o FILE`, or else to `out`.
+fn write_output(output: Option<&str>, bytes: &[u8], out: &mut dyn Write) -> Result<(), CliError> {
     match output {
-        Some(o) => std::fs::write(&o, text.as_bytes()).map_err(|e| CliError::File {
-            path: o.clone(),
+        Some(o) => std::fs::write(o, bytes).map_err(|e| CliError::File {
+            path: o.to_owned(),
             message: e.to_string(),
         })?,
-        None => out.write_all(text.as_bytes())?,
+        None => out.write_all(bytes)?,
     }
     Ok(())
+}
+
+/// One command's arguments, read in order; its errors name the command.
+struct Args<'a> {
+    cmd: &'static str,
+    rest: std::slice::Iter<'a, String>,
+}
+
+impl<'a> Args<'a> {
+    fn new(cmd: &'static str, args: &'a [String]) -> Args<'a> {
+        Args {
+            cmd,
+            rest: args.iter(),
+        }
+    }
+
+    /// The value after `flag`.
+    fn value(&mut self, flag: &str) -> Result<String, CliError> {
+        self.rest
+            .next()
+            .cloned()
+            .ok_or_else(|| CliError::Usage(format!("{}: {flag} needs a value", self.cmd)))
+    }
+
+    /// `arg`, which no option took: the command's positional argument if
+    /// `slot` is still empty; else an error.
+    fn positional(&self, arg: &str, slot: &mut Option<String>) -> Result<(), CliError> {
+        let cmd = self.cmd;
+        if arg.starts_with('-') {
+            return Err(CliError::Usage(format!("{cmd}: unknown option `{arg}`")));
+        }
+        if slot.is_some() {
+            return Err(CliError::Usage(format!(
+                "{cmd}: unexpected argument `{arg}`"
+            )));
+        }
+        *slot = Some(arg.to_owned());
+        Ok(())
+    }
+}
+
+impl<'a> Iterator for Args<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        self.rest.next().map(String::as_str)
+    }
 }
