@@ -3,7 +3,7 @@
 //! In: a project name, a [`Template`] and where the bpf2rs crates come
 //! from. Out: a directory holding Cargo.toml, build.rs, src/main.rs and
 //! src/bpf/NAME.bpf.c (the templates under `codegen/templates/`, with the
-//! names filled in), or a [`ScaffoldError`] before anything is written.
+//! names filled in; build.rs is one for all), or a [`ScaffoldError`] before anything is written.
 
 use std::path::{Path, PathBuf};
 
@@ -50,24 +50,32 @@ impl Template {
         }
     }
 
-    /// build.rs, src/main.rs and the BPF C source, with placeholders.
-    fn files(self) -> [&'static str; 3] {
+    /// src/main.rs and the BPF C source, with placeholders.
+    fn files(self) -> [&'static str; 2] {
         match self {
             Template::Tracepoint => [
-                include_str!("../templates/tracepoint/build.rs"),
                 include_str!("../templates/tracepoint/main.rs"),
                 include_str!("../templates/tracepoint/prog.bpf.c"),
             ],
             Template::Xdp => [
-                include_str!("../templates/xdp/build.rs"),
                 include_str!("../templates/xdp/main.rs"),
                 include_str!("../templates/xdp/prog.bpf.c"),
             ],
             Template::Uprobe => [
-                include_str!("../templates/uprobe/build.rs"),
                 include_str!("../templates/uprobe/main.rs"),
                 include_str!("../templates/uprobe/prog.bpf.c"),
             ],
+        }
+    }
+
+    /// Builder calls of build.rs beyond the ones every template makes.
+    fn builder_calls(self) -> &'static str {
+        match self {
+            Template::Tracepoint => {
+                "\n        // The ring buffer's records as the generated `types::event`.\
+                 \n        .ringbuf_event(\"events\", \"struct event\")"
+            }
+            Template::Xdp | Template::Uprobe => "",
         }
     }
 }
@@ -150,11 +158,13 @@ impl NewProject {
         let obj = self.name.replace('-', "_");
         let skel = SkelNames::new(&obj).skel;
         let fill = |text: &str| {
-            text.replace("{{name}}", &self.name)
+            text.replace("{{builder}}", self.template.builder_calls())
+                .replace("{{name}}", &self.name)
                 .replace("{{obj}}", &obj)
                 .replace("{{Skel}}", &skel)
         };
-        let [build, main, bpf] = self.template.files();
+        let build = include_str!("../templates/build.rs");
+        let [main, bpf] = self.template.files();
         Ok(vec![
             (PathBuf::from("Cargo.toml"), self.manifest()),
             (PathBuf::from(".gitignore"), "/target\n".to_owned()),

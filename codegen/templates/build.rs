@@ -8,9 +8,7 @@ fn main() {
         std::process::exit(1);
     };
     let built = bpf2rs_codegen::Builder::new("src/bpf/{{obj}}.bpf.c")
-        .vmlinux_header(true)
-        // The ring buffer's records as the generated `types::event`.
-        .ringbuf_event("events", "struct event")
+        .vmlinux_header(true){{builder}}
         .generate_to(out.join("{{obj}}.skel.rs"));
     if let Err(e) = built {
         eprintln!("{e}");
