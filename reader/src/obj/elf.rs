@@ -103,7 +103,12 @@ impl<'a> Elf<'a> {
                 SectionFlags::Elf { sh_flags } => sh_flags,
                 _ => 0,
             };
-            let nobits = s.kind() == SectionKind::UninitializedData;
+            // SHT_NOBITS: `object` calls it UninitializedTls when SHF_TLS
+            // is set too, which BPF has no use for but a file may say.
+            let nobits = matches!(
+                s.kind(),
+                SectionKind::UninitializedData | SectionKind::UninitializedTls
+            );
             let data = if nobits {
                 &[][..]
             } else {
