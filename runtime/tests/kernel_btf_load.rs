@@ -35,3 +35,108 @@ fn fixed_object_btf_loads_into_the_kernel() {
         }
     }
 }
+
+/// Every fixture's BTF, rewritten as for a kernel without each newer kind
+/// in turn (and without all of them), is still BTF this kernel loads: the
+/// replacements are valid older kinds with the same ids.
+#[test]
+fn downgraded_object_btf_loads_into_the_kernel() {
+    use bpf2rs::btf::{BtfSupport, Kind};
+    let all = BtfSupport::ALL;
+    let cases = [
+        ("no FUNC", BtfSupport { func: false, ..all }),
+        (
+            "no global FUNC",
+            BtfSupport {
+                global_func: false,
+                ..all
+            },
+        ),
+        (
+            "no DATASEC",
+            BtfSupport {
+                datasec: false,
+                ..all
+            },
+        ),
+        (
+            "no FLOAT",
+            BtfSupport {
+                float: false,
+                ..all
+            },
+        ),
+        (
+            "no DECL_TAG",
+            BtfSupport {
+                decl_tag: false,
+                ..all
+            },
+        ),
+        (
+            "no TYPE_TAG",
+            BtfSupport {
+                type_tag: false,
+                ..all
+            },
+        ),
+        (
+            "no ENUM64",
+            BtfSupport {
+                enum64: false,
+                ..all
+            },
+        ),
+        ("none", BtfSupport::NONE),
+    ];
+    let mut dir: Vec<_> = std::fs::read_dir(fixture(""))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".bpf.o"))
+        .collect();
+    dir.sort();
+    let (mut loaded, mut refused) = (0, Vec::new());
+    for path in &dir {
+        let name = path.file_name().unwrap().to_string_lossy();
+        let Ok(spec) = ObjectSpec::from_file(path) else {
+            continue; // the bad_* fixtures are refused by the reader
+        };
+        let Some(btf) = spec.btf.as_ref() else {
+            continue;
+        };
+        let btf = btf.sanitized_for_kernel().unwrap();
+        // Only BTF this kernel takes as it is (extern_unresolved's plain
+        // `extern` VAR is refused by any kernel, and by our loader).
+        if bpf2rs::sys::btf_load(&btf.to_bytes().unwrap(), &mut []).is_err() {
+            refused.push(name.to_string());
+            continue;
+        }
+        for (what, support) in cases {
+            let old = btf.downgraded(support);
+            let gone: Vec<Kind> = old
+                .iter()
+                .map(|(_, t)| t.kind())
+                .filter(|k| match k {
+                    Kind::Func | Kind::FuncProto => !support.func,
+                    Kind::Var | Kind::Datasec => !support.datasec,
+                    Kind::Float => !support.float,
+                    Kind::DeclTag => !support.decl_tag,
+                    Kind::TypeTag => !support.type_tag,
+                    Kind::Enum64 => !support.enum64,
+                    _ => false,
+                })
+                .collect();
+            assert_eq!(gone, [], "{name}, {what}: kinds left");
+            let bytes = old.to_bytes().unwrap();
+            if let Err(e) = bpf2rs::sys::btf_load(&bytes, &mut []) {
+                // Again with a log (the kernel logs every type: make room).
+                let mut log = vec![0u8; 1 << 24];
+                let _ = bpf2rs::sys::btf_load(&bytes, &mut log);
+                panic!("{name}, {what}: {e}\n{}", bpf2rs::ctypes::c_str_lossy(&log));
+            }
+            loaded += 1;
+        }
+    }
+    assert_eq!(refused, ["extern_unresolved.bpf.o"], "refused as they are");
+    assert!(loaded >= 8 * 20, "only {loaded} loads");
+}

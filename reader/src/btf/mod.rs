@@ -14,6 +14,7 @@
 
 mod check;
 mod decode;
+mod downgrade;
 mod error;
 pub mod ext;
 
@@ -31,6 +32,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use downgrade::BtfSupport;
 pub use error::BtfError;
 pub use resolve::{MemberBits, MAX_DEPTH};
 pub use types::*;
