@@ -44,6 +44,7 @@ mod tracing;
 mod uprobe;
 mod usdt;
 mod usdt_by_ip;
+mod xdp;
 
 use std::ffi::CString;
 use std::fs::File;
@@ -65,6 +66,7 @@ pub use target_path::resolve_target;
 pub use tc::{kernel_has_tcx, TcFilter, TcMode, TcOpts};
 pub use uprobe::{symbol_file_offset, UprobeOpts, UprobeTarget};
 pub use usdt::UsdtOpts;
+pub use xdp::{XdpAttachMode, XdpOpts};
 
 /// An attach or link operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -195,6 +197,8 @@ enum LinkKind {
     Fd { fd: OwnedFd, more: Vec<OwnedFd> },
     /// A tc filter attached through netlink (boxed: most links are fds).
     TcFilter(Box<tc::NetlinkFilter>),
+    /// An XDP program attached through netlink.
+    XdpNetlink(Box<xdp::NetlinkXdp>),
     /// A perf event with the program set on it by PERF_EVENT_IOC_SET_BPF.
     PerfIoctl(sys::perf_event::PerfEventBpf),
 }
@@ -224,6 +228,14 @@ impl Link {
     fn perf_ioctl(attached: sys::perf_event::PerfEventBpf, what: String) -> Link {
         Link {
             kind: LinkKind::PerfIoctl(attached),
+            what,
+            usdt: None,
+        }
+    }
+
+    fn new_xdp(attached: xdp::NetlinkXdp, what: String) -> Link {
+        Link {
+            kind: LinkKind::XdpNetlink(Box::new(attached)),
             what,
             usdt: None,
         }
@@ -313,7 +325,16 @@ impl Link {
     pub fn tc_filter(&self) -> Option<TcFilter> {
         match &self.kind {
             LinkKind::TcFilter(f) => Some(f.filter()),
-            LinkKind::Fd { .. } | LinkKind::PerfIoctl(_) => None,
+            LinkKind::Fd { .. } | LinkKind::PerfIoctl(_) | LinkKind::XdpNetlink(_) => None,
+        }
+    }
+
+    /// For XDP attached through netlink (no XDP links in the kernel, or
+    /// [`XdpAttachMode::Netlink`]): the interface's index.
+    pub fn xdp_netlink(&self) -> Option<u32> {
+        match &self.kind {
+            LinkKind::XdpNetlink(x) => Some(x.ifindex()),
+            _ => None,
         }
     }
 
@@ -330,7 +351,7 @@ impl Link {
         let (first, more): (Option<BorrowedFd<'_>>, &[OwnedFd]) = match &self.kind {
             LinkKind::Fd { fd, more } => (Some(fd.as_fd()), more),
             LinkKind::PerfIoctl(p) => (Some(p.fd()), &[]),
-            LinkKind::TcFilter(_) => (None, &[]),
+            LinkKind::TcFilter(_) | LinkKind::XdpNetlink(_) => (None, &[]),
         };
         first.into_iter().chain(more.iter().map(AsFd::as_fd))
     }
@@ -347,7 +368,9 @@ impl Link {
         let (fd, more) = match self.kind {
             LinkKind::Fd { fd, more } => (fd, more),
             LinkKind::PerfIoctl(p) => (p.into_fd(), Vec::new()),
-            kind @ LinkKind::TcFilter(_) => return Err(Link { kind, ..self }),
+            kind @ (LinkKind::TcFilter(_) | LinkKind::XdpNetlink(_)) => {
+                return Err(Link { kind, ..self })
+            }
         };
         if let Some(slots) = &self.usdt {
             slots.keep();
@@ -368,7 +391,9 @@ impl Link {
         let (fd, mut more) = match self.kind {
             LinkKind::Fd { fd, more } => (fd, more),
             LinkKind::PerfIoctl(p) => (p.into_fd(), Vec::new()),
-            kind @ LinkKind::TcFilter(_) => return Err(Link { kind, ..self }),
+            kind @ (LinkKind::TcFilter(_) | LinkKind::XdpNetlink(_)) => {
+                return Err(Link { kind, ..self })
+            }
         };
         if let Some(slots) = &self.usdt {
             slots.keep();
@@ -435,6 +460,11 @@ impl Link {
                 op: "detach",
                 source,
             }),
+            LinkKind::XdpNetlink(x) => x.remove().map_err(|source| LinkError::Link {
+                what: self.what,
+                op: "detach",
+                source,
+            }),
             // As on drop: the event is disabled and its fd closed.
             LinkKind::PerfIoctl(p) => {
                 drop(p);
@@ -459,6 +489,7 @@ impl Link {
                 result
             }
             LinkKind::TcFilter(f) => f.replace(prog, prog_fd).map_err(self.err("update")),
+            LinkKind::XdpNetlink(x) => x.replace(prog, prog_fd).map_err(self.err("update")),
             LinkKind::PerfIoctl(_) => self.bpf_fd("update", "cannot be updated").map(drop),
         }
     }
@@ -514,6 +545,11 @@ impl Link {
                 what: self.what.clone(),
                 op,
                 reason: format!("{} and {why}", tc::NOT_A_BPF_LINK),
+            }),
+            LinkKind::XdpNetlink(_) => Err(LinkError::NotBpfLink {
+                what: self.what.clone(),
+                op,
+                reason: format!("{} and {why}", xdp::NOT_A_BPF_LINK),
             }),
             LinkKind::PerfIoctl(_) => Err(LinkError::NotBpfLink {
                 what: self.what.clone(),

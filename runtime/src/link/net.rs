@@ -59,35 +59,6 @@ pub fn interface_index(name: &str) -> Result<u32, std::io::Error> {
 }
 
 impl Program {
-    /// Attaches an XDP program to interface `ifindex` with a bpf_link.
-    ///
-    /// ```no_run
-    /// # fn f(prog: &bpf2rs::prog::Program) -> Result<(), bpf2rs::link::LinkError> {
-    /// use bpf2rs::link::XdpFlags;
-    /// let _link = prog.attach_xdp(1, XdpFlags::AUTO)?; // lo: generic mode
-    /// # Ok(()) }
-    /// ```
-    pub fn attach_xdp(&self, ifindex: u32, flags: XdpFlags) -> Result<Link, LinkError> {
-        let target = format!("ifindex {ifindex}");
-        let ctx = Ctx {
-            program: self.name(),
-            kind: "xdp",
-            target: &target,
-        };
-        if self.prog_type() != ProgType::XDP {
-            return Err(ctx.target(format!("the program is {}, not xdp", self.prog_type())));
-        }
-        let fd = sys_attach::link_create(&LinkCreate {
-            prog_fd: self.fd()?,
-            target: ifindex,
-            attach_type: AttachType::XDP.0,
-            flags: flags.0,
-            extra: LinkExtra::None,
-        })
-        .map_err(|e| ctx.sys(e))?;
-        Ok(Link::new(fd, format!("xdp {} on {target}", self.name())))
-    }
-
     /// Attaches a cgroup program (cgroup_skb, cgroup/sock, cgroup/connect4,
     /// sockops, cgroup/sysctl, ...) to the cgroup open at `cgroup` (a
     /// directory fd of cgroup v2). `attach_type` defaults to the program's

@@ -1,7 +1,9 @@
-//! rtnetlink for tc: the `clsact` qdisc of an interface and the `bpf`
-//! classifiers on its ingress and egress hooks, over a NETLINK_ROUTE
-//! socket. What libbpf's `bpf_tc_hook_create`, `bpf_tc_attach`,
-//! `bpf_tc_detach` and `bpf_tc_query` do, for kernels without tcx.
+//! rtnetlink for tc and XDP: the `clsact` qdisc of an interface and the
+//! `bpf` classifiers on its ingress and egress hooks, and the interface's
+//! XDP program, over a NETLINK_ROUTE socket. What libbpf's
+//! `bpf_tc_hook_create`, `bpf_tc_attach`, `bpf_tc_detach`, `bpf_tc_query`
+//! and `bpf_xdp_attach`/`bpf_xdp_query_id` do, for kernels without tcx or
+//! XDP links.
 //!
 //! In: an ifindex, a parent ([`TC_PARENT_INGRESS`] or [`TC_PARENT_EGRESS`]),
 //! a program fd. Out: the filter the kernel made (priority, handle), the
@@ -18,7 +20,9 @@ use super::{Result, SysError};
 
 mod wire;
 
-use wire::{filter_info, parse_error, parse_filter, read_i32, split_msg, Ack, Msg, TcMsg};
+use wire::{
+    filter_info, parse_error, parse_filter, parse_link_xdp, read_i32, split_msg, Ack, Msg, TcMsg,
+};
 
 /// `TC_H_CLSACT` (include/uapi/linux/pkt_sched.h): the clsact qdisc's
 /// parent, `ffff:fff1`.
@@ -31,6 +35,9 @@ pub const TC_PARENT_EGRESS: u32 = 0xFFFF_FFF3;
 const CLSACT_HANDLE: u32 = 0xFFFF_0000;
 
 // include/uapi/linux/rtnetlink.h
+const RTM_NEWLINK: u16 = 16;
+const RTM_GETLINK: u16 = 18;
+const RTM_SETLINK: u16 = 19;
 const RTM_NEWQDISC: u16 = 36;
 const RTM_NEWTFILTER: u16 = 44;
 const RTM_DELTFILTER: u16 = 45;
@@ -295,6 +302,80 @@ impl RtNetlink {
             Ok(())
         })?;
         Ok(out)
+    }
+
+    /// Attaches the XDP program `prog_fd` to `ifindex`, or with `None`
+    /// detaches the one there (RTM_SETLINK with IFLA_XDP: what kernels
+    /// before XDP links, Linux 5.9, offer). `flags` are `XDP_FLAGS_*`; for
+    /// a detach they must name the mode the program was attached in.
+    pub fn set_xdp(
+        &mut self,
+        ifindex: u32,
+        prog_fd: Option<BorrowedFd<'_>>,
+        flags: u32,
+    ) -> Result<()> {
+        const IFLA_XDP: u16 = 43;
+        const IFLA_XDP_FD: u16 = 1;
+        const IFLA_XDP_FLAGS: u16 = 3;
+        let op = if prog_fd.is_some() {
+            "RTM_SETLINK xdp attach"
+        } else {
+            "RTM_SETLINK xdp detach"
+        };
+        let mut m = Msg::link(
+            RTM_SETLINK,
+            NLM_F_REQUEST | NLM_F_ACK,
+            self.next_seq(),
+            ifindex,
+        );
+        let nest = m.nest_begin(IFLA_XDP);
+        let fd = prog_fd.map_or(-1, |f| f.as_raw_fd());
+        m.attr_u32(IFLA_XDP_FD, fd as u32);
+        if flags != 0 {
+            m.attr_u32(IFLA_XDP_FLAGS, flags);
+        }
+        m.nest_end(nest);
+        self.request(op, m, |_, _| Ok(()))
+    }
+
+    /// The XDP program attached to `ifindex` through any means: its id and
+    /// `XDP_ATTACHED_*` mode (1 driver, 2 generic, 3 hardware, 4 several),
+    /// or `None` when there is none.
+    pub fn xdp_program(&mut self, ifindex: u32) -> Result<Option<(u32, u8)>> {
+        const OP: &str = "RTM_GETLINK";
+        let m = Msg::link(RTM_GETLINK, NLM_F_REQUEST, self.next_seq(), ifindex);
+        let mut found = None;
+        // A GETLINK for one interface answers with the link alone, no ack:
+        // read until it comes.
+        let seq = m.seq;
+        let req = m.finish(OP)?;
+        self.send(OP, &req)?;
+        while found.is_none() {
+            let n = self.recv(OP)?;
+            let mut rest = &self.buf[..n];
+            while !rest.is_empty() {
+                let (hdr, payload, next) = split_msg(rest)
+                    .ok_or_else(|| SysError::invalid(OP, "malformed netlink reply".into()))?;
+                rest = next;
+                if hdr.seq != seq {
+                    continue;
+                }
+                match hdr.msg_type {
+                    RTM_NEWLINK => {
+                        found = Some(parse_link_xdp(payload).ok_or_else(|| {
+                            SysError::invalid(OP, "the link's XDP attributes are cut short".into())
+                        })?);
+                    }
+                    NLMSG_ERROR => {
+                        if let Some(Ack::Err(k)) = parse_error(hdr.flags, payload) {
+                            return Err(kernel_error(OP, k));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(found.and_then(|(attached, id)| (attached != 0 && id != 0).then_some((id, attached))))
     }
 
     fn next_seq(&mut self) -> u32 {

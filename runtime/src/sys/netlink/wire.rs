@@ -1,5 +1,5 @@
-//! The netlink wire format of tc requests and replies: building
-//! `nlmsghdr` + `tcmsg` + attributes, and reading replies back with
+//! The netlink wire format of tc and link requests and replies: building
+//! `nlmsghdr` + `tcmsg` (or `ifinfomsg`) + attributes, and reading replies back with
 //! checked lengths (a short or inconsistent reply is `None`, never a panic).
 //!
 //! In: request fields, or the bytes of one datagram. Out: request bytes;
@@ -51,13 +51,29 @@ pub(super) struct Msg {
 
 impl Msg {
     pub(super) fn new(msg_type: u16, flags: u16, seq: u32, tc: &TcMsg) -> Msg {
+        let mut m = Msg::header(msg_type, flags, seq);
+        tc.write(&mut m.buf);
+        m
+    }
+
+    /// A request about a link (interface): `nlmsghdr`, `ifinfomsg`.
+    pub(super) fn link(msg_type: u16, flags: u16, seq: u32, ifindex: u32) -> Msg {
+        let mut m = Msg::header(msg_type, flags, seq);
+        // struct ifinfomsg: family AF_UNSPEC, pad, type, index, flags, change.
+        m.buf.extend_from_slice(&[0, 0, 0, 0]);
+        m.buf.extend_from_slice(&ifindex.to_ne_bytes());
+        m.buf.extend_from_slice(&0u32.to_ne_bytes());
+        m.buf.extend_from_slice(&0u32.to_ne_bytes());
+        m
+    }
+
+    fn header(msg_type: u16, flags: u16, seq: u32) -> Msg {
         let mut buf = Vec::with_capacity(128);
         buf.extend_from_slice(&0u32.to_ne_bytes()); // nlmsg_len, set by finish
         buf.extend_from_slice(&msg_type.to_ne_bytes());
         buf.extend_from_slice(&flags.to_ne_bytes());
         buf.extend_from_slice(&seq.to_ne_bytes());
         buf.extend_from_slice(&0u32.to_ne_bytes()); // nlmsg_pid: the kernel
-        tc.write(&mut buf);
         Msg {
             buf,
             seq,
@@ -221,6 +237,29 @@ pub(super) fn parse_filter(payload: &[u8]) -> Option<FilterInfo> {
         }
     }
     Some(f)
+}
+
+/// The XDP program of a link (interface) from an RTM_NEWLINK reply:
+/// `(IFLA_XDP_ATTACHED, IFLA_XDP_PROG_ID)`; `None` if the reply is cut
+/// short. A link without IFLA_XDP reads as nothing attached.
+pub(super) fn parse_link_xdp(payload: &[u8]) -> Option<(u8, u32)> {
+    const IFINFOMSG_LEN: usize = 16;
+    const IFLA_XDP: u16 = 43;
+    const IFLA_XDP_ATTACHED: u16 = 2;
+    const IFLA_XDP_PROG_ID: u16 = 4;
+    let attrs = payload.get(IFINFOMSG_LEN..)?;
+    let Some((_, xdp)) = Attrs(attrs).find(|(ty, _)| *ty == IFLA_XDP) else {
+        return Some((0, 0));
+    };
+    let (mut attached, mut prog_id) = (0, 0);
+    for (ty, data) in Attrs(xdp) {
+        match ty {
+            IFLA_XDP_ATTACHED => attached = *data.first()?,
+            IFLA_XDP_PROG_ID => prog_id = read_u32(data, 0)?,
+            _ => {}
+        }
+    }
+    Some((attached, prog_id))
 }
 
 /// Netlink attributes (`struct nlattr`): (type without flag bits, data).
