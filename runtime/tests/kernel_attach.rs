@@ -10,7 +10,7 @@ use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use bpf2rs::link::{
-    self, Link, LinkError, TcMode, TcOpts, TcxAnchor, UprobeOpts, UprobeTarget, XdpFlags,
+    self, Link, LinkError, TcMode, TcOpts, TcxAnchor, UprobeOpts, UprobeTarget, XdpFlags, XdpOpts,
 };
 use bpf2rs::sys::netlink::{FilterInfo, RtNetlink, TC_PARENT_EGRESS, TC_PARENT_INGRESS};
 use common::unique;
@@ -312,28 +312,11 @@ fn uprobe_on_a_missing_symbol_says_so() {
     );
 }
 
-/// XDP on `lo` (generic mode). Another test process may hold lo's XDP
-/// slot for a moment: retry on EBUSY.
-fn attach_xdp_lo(prog: &bpf2rs::prog::Program) -> Link {
-    let start = Instant::now();
-    loop {
-        match prog.attach_xdp(1, XdpFlags::AUTO) {
-            Ok(l) => return l,
-            Err(e)
-                if e.errno() == Some(libc::EBUSY) && start.elapsed() < Duration::from_secs(20) =>
-            {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(e) => panic!("{e}"),
-        }
-    }
-}
-
 #[test]
 fn xdp_on_lo_counts_udp_and_detaches_on_drop() {
     let obj = load(FIXTURE);
     let prog = obj.program("xdp_count").unwrap();
-    let link = attach_xdp_lo(prog);
+    let link = attach_xdp_lo(prog, XdpOpts::default());
     assert_eq!(link.info().unwrap().link_type, 6, "an xdp link");
     assert!(wait_hits(&obj, 6, udp_roundtrip) > 0, "xdp never ran");
     drop(link);

@@ -8,9 +8,7 @@
 mod common;
 mod kernel_attach_util;
 
-use std::time::{Duration, Instant};
-
-use bpf2rs::link::{Link, LinkError, XdpAttachMode, XdpFlags, XdpOpts};
+use bpf2rs::link::{LinkError, XdpAttachMode, XdpFlags, XdpOpts};
 use bpf2rs::sys::netlink::RtNetlink;
 use kernel_attach_util::*;
 
@@ -22,22 +20,6 @@ fn lo_xdp() -> Option<(u32, u8)> {
     RtNetlink::open().unwrap().xdp_program(1).unwrap()
 }
 
-/// Attaches to lo, waiting while another test process holds lo's XDP slot.
-fn attach_lo(prog: &bpf2rs::prog::Program, opts: XdpOpts) -> Link {
-    let start = Instant::now();
-    loop {
-        match prog.attach_xdp_with(1, opts) {
-            Ok(l) => return l,
-            Err(e)
-                if e.errno() == Some(libc::EBUSY) && start.elapsed() < Duration::from_secs(20) =>
-            {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(e) => panic!("{e}"),
-        }
-    }
-}
-
 #[test]
 fn xdp_through_netlink_counts_updates_refuses_a_second_and_detaches_on_drop() {
     let _lo = LO.lock().unwrap_or_else(|e| e.into_inner());
@@ -47,7 +29,7 @@ fn xdp_through_netlink_counts_updates_refuses_a_second_and_detaches_on_drop() {
         flags: XdpFlags::SKB_MODE,
         mode: XdpAttachMode::Netlink,
     };
-    let link = attach_lo(prog, netlink);
+    let link = attach_xdp_lo(prog, netlink);
     assert_eq!(link.xdp_netlink(), Some(1));
     // Generic mode (XDP_ATTACHED_SKB), our program.
     assert_eq!(lo_xdp(), Some((prog.id().unwrap(), 2)));
@@ -86,7 +68,7 @@ fn xdp_through_netlink_detach_reports_and_auto_uses_a_link_where_there_are_links
     let _lo = LO.lock().unwrap_or_else(|e| e.into_inner());
     let obj = load("attach.bpf.o");
     let prog = obj.program("xdp_count").unwrap();
-    let link = attach_lo(
+    let link = attach_xdp_lo(
         prog,
         XdpOpts {
             flags: XdpFlags::SKB_MODE,
@@ -97,7 +79,7 @@ fn xdp_through_netlink_detach_reports_and_auto_uses_a_link_where_there_are_links
     assert_eq!(lo_xdp(), None);
 
     // Every kernel the tests run on (6.1 and later) has XDP links.
-    let link = attach_lo(prog, XdpOpts::default());
+    let link = attach_xdp_lo(prog, XdpOpts::default());
     assert_eq!(link.xdp_netlink(), None);
     assert_eq!(link.info().unwrap().link_type, 6, "an xdp link");
     drop(link);

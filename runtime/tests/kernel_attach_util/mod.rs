@@ -231,3 +231,23 @@ pub fn assert_link_gone(id: u32) {
         }
     }
 }
+
+/// XDP on `lo`. Another test process may hold lo's XDP slot for a moment:
+/// retry on EBUSY.
+pub fn attach_xdp_lo(
+    prog: &bpf2rs::prog::Program,
+    opts: bpf2rs::link::XdpOpts,
+) -> bpf2rs::link::Link {
+    let start = Instant::now();
+    loop {
+        match prog.attach_xdp_with(1, opts) {
+            Ok(l) => return l,
+            Err(e)
+                if e.errno() == Some(libc::EBUSY) && start.elapsed() < Duration::from_secs(20) =>
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
