@@ -142,6 +142,15 @@ pub const fn check_size<T>(size: usize, message: &str) {
 /// Takes an untyped map out of the loaded object.
 pub fn take_map(object: &mut Object, name: &str) -> Result<Map, LoadError> {
     let obj = object.name().to_owned();
+    if object.map_not_created(name) {
+        return Err(LoadError::MapSetup {
+            object: obj,
+            map: name.to_owned(),
+            message: "not created (autocreate is off), but a skeleton gives every map a \
+                      handle: leave autocreate on, or load with OpenObject"
+                .into(),
+        });
+    }
     object
         .take_map(name)
         .ok_or_else(|| missing(&obj, format!("map {name}")))

@@ -44,8 +44,10 @@ impl Program {
     }
 
     /// Attaches a BTF-typed tracing program (tp_btf, fentry, fexit,
-    /// fmod_ret, lsm) to the kernel function or hook it was loaded for
-    /// (the target is fixed at load time by its BTF id).
+    /// fmod_ret, lsm, freplace) to the kernel function, hook or BPF
+    /// program function it was loaded for (the target is fixed at load
+    /// time by its BTF id; see
+    /// [`ProgSettings::set_attach_target`](crate::load::ProgSettings::set_attach_target)).
     ///
     /// ```no_run
     /// # fn f(prog: &bpf2rs::prog::Program) -> Result<(), bpf2rs::link::LinkError> {
@@ -72,11 +74,9 @@ impl Program {
                 t
             }
             (ProgType::LSM, Some(AttachType::LSM_MAC)) => AttachType::LSM_MAC,
-            (ProgType::EXT, _) => {
-                return Err(ctx.target(
-                    "freplace programs attach to a target program; not supported yet",
-                ))
-            }
+            // freplace: attach type ignored, the kernel takes the program
+            // and function named at load (ProgSettings::set_attach_target).
+            (ProgType::EXT, _) => AttachType(0),
             (ty, at) => {
                 return Err(ctx.target(format!(
                     "the program is {ty} with attach type {}, not a tp_btf/fentry/fexit/fmod_ret/lsm program",
@@ -100,7 +100,11 @@ impl Program {
             }
             Err(e) => return Err(ctx.sys(e)),
         };
-        Ok(Link::new(fd, format!("{attach_type} {section}")))
+        let what = match self.prog_type() {
+            ProgType::EXT => format!("freplace {section}"),
+            _ => format!("{attach_type} {section}"),
+        };
+        Ok(Link::new(fd, what))
     }
 
     /// Attaches an iterator program (`iter/task`, `iter/bpf_map_elem`...).

@@ -1,9 +1,11 @@
 //! Map creation for the loader: definitions (with inner templates, BTF ids
-//! and LIBBPF_PIN_BY_NAME pinning), global data maps, and static slots.
+//! and LIBBPF_PIN_BY_NAME pinning, and the user's flags, NUMA node and
+//! initial contents), global data maps, and static slots.
 
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 
+use super::settings::BPF_F_NUMA_NODE;
 use super::{DataMap, LoadError, MapSettings};
 use crate::map::{Map, MapFlags};
 use crate::mmap::Mmap;
@@ -79,6 +81,7 @@ pub(crate) fn create(
     if let Some(fd) = settings.reuse_fd.take() {
         let map = Map::from_fd(&m.name, fd).map_err(cx.map_err())?;
         check_compatible(cx, m, settings, &map, "the reused map")?;
+        keep_contents_note(m, settings, "a reused map", notes);
         return Ok(map);
     }
     let pin = match (&settings.pin_path, m.pinning) {
@@ -103,16 +106,25 @@ pub(crate) fn create(
                 &map,
                 &format!("the map pinned at {}", path.display()),
             )?;
+            keep_contents_note(m, settings, "a pinned map it reused", notes);
             return Ok(map);
         }
     }
     // The inner template: the one given in the settings, else the definition's.
     let inner = match settings.inner.as_ref().or(m.inner.as_deref()) {
-        Some(inner) => Some(create_plain(cx, inner, inner.max_entries, None, notes)?),
+        Some(inner) => Some(create_plain(cx, inner, Shape::of(inner), None, notes)?),
         None => None,
     };
-    let max_entries = settings.max_entries.unwrap_or(m.max_entries);
-    let map = create_plain(cx, m, max_entries, inner.as_ref().map(|i| i.as_fd()), notes)?;
+    let shape = Shape {
+        max_entries: settings.max_entries.unwrap_or(m.max_entries),
+        map_flags: map_flags(m, settings),
+        numa_node: settings.numa_node.unwrap_or(m.numa_node),
+    };
+    let initial = initial_value(cx, m, settings, shape.max_entries)?;
+    let map = create_plain(cx, m, shape, inner.as_ref().map(|i| i.as_fd()), notes)?;
+    if let Some(values) = initial {
+        write_initial_value(cx, m, &map, values)?;
+    }
     if let Some(path) = &pin {
         map.pin(path).map_err(cx.map_err())?;
         cx.new_pins.add(path);
@@ -120,13 +132,105 @@ pub(crate) fn create(
     Ok(map)
 }
 
+/// The map flags a definition is created (or checked) with: the
+/// settings' or the definition's, with BPF_F_NUMA_NODE when a node is set.
+fn map_flags(m: &MapSpec, settings: &MapSettings) -> u32 {
+    let flags = settings.map_flags.unwrap_or(m.map_flags);
+    if settings.numa_node.is_some() {
+        flags | BPF_F_NUMA_NODE
+    } else {
+        flags
+    }
+}
+
+/// What BPF_MAP_CREATE gets besides the definition's type and sizes.
+#[derive(Clone, Copy)]
+struct Shape {
+    max_entries: u32,
+    map_flags: u32,
+    numa_node: u32,
+}
+
+impl Shape {
+    fn of(m: &MapSpec) -> Shape {
+        Shape {
+            max_entries: m.max_entries,
+            map_flags: m.map_flags,
+            numa_node: m.numa_node,
+        }
+    }
+}
+
+/// The settings' initial value of an array map, checked against the
+/// size it will have; `None` when there is none.
+fn initial_value<'s>(
+    cx: &MapCx<'_>,
+    m: &MapSpec,
+    settings: &'s MapSettings,
+    max_entries: u32,
+) -> Result<Option<&'s [u8]>, LoadError> {
+    let Some(bytes) = settings.initial_value.as_deref() else {
+        return Ok(None);
+    };
+    if m.map_type != MapType::ARRAY {
+        return Err(cx.setup(
+            &m.name,
+            format!(
+                "an initial value is for array maps, and this is a {} map \
+                 (global data takes one with OpenObject::set_initial_value)",
+                m.map_type
+            ),
+        ));
+    }
+    let want = u64::from(max_entries) * u64::from(m.value_size);
+    if bytes.len() as u64 != want {
+        return Err(cx.setup(
+            &m.name,
+            format!(
+                "the initial value is {} bytes, the map holds {want} \
+                 ({max_entries} entries of {} bytes)",
+                bytes.len(),
+                m.value_size
+            ),
+        ));
+    }
+    Ok(Some(bytes))
+}
+
+/// Writes an array map's initial value, one index per value.
+fn write_initial_value(
+    cx: &MapCx<'_>,
+    m: &MapSpec,
+    map: &Map,
+    values: &[u8],
+) -> Result<(), LoadError> {
+    let size = m.value_size as usize;
+    for (i, value) in values.chunks_exact(size.max(1)).enumerate() {
+        map.update(&(i as u32).to_ne_bytes(), value, MapFlags::ANY)
+            .map_err(cx.map_err())?;
+    }
+    Ok(())
+}
+
+/// A map the load did not create keeps its contents: say so when an
+/// initial value was set for it.
+fn keep_contents_note(m: &MapSpec, settings: &MapSettings, what: &str, notes: &mut Vec<String>) {
+    if settings.initial_value.is_some() {
+        notes.push(format!(
+            "map {}: initial value not written: {what} keeps its contents",
+            m.name
+        ));
+    }
+}
+
 fn create_plain(
     cx: &MapCx<'_>,
     m: &MapSpec,
-    max_entries: u32,
+    shape: Shape,
     inner: Option<BorrowedFd<'_>>,
     notes: &mut Vec<String>,
 ) -> Result<Map, LoadError> {
+    let max_entries = shape.max_entries;
     let max_entries = if max_entries == 0 && m.map_type == MapType::PERF_EVENT_ARRAY {
         sys::possible_cpus().map_err(|e| cx.setup(&m.name, format!("counting CPUs: {e}")))? as u32
     } else {
@@ -149,9 +253,9 @@ fn create_plain(
         key_size: m.key_size,
         value_size: m.value_size,
         max_entries,
-        map_flags: m.map_flags,
+        map_flags: shape.map_flags,
         inner_map_fd: inner,
-        numa_node: m.numa_node,
+        numa_node: shape.numa_node,
         map_extra: m.map_extra,
         ..Default::default()
     };
@@ -210,7 +314,7 @@ fn check_compatible(
         ),
         (
             "map_flags",
-            u64::from(m.map_flags),
+            u64::from(map_flags(m, settings)),
             u64::from(info.map_flags),
         ),
         ("map_extra", m.map_extra, info.map_extra),
@@ -307,24 +411,27 @@ pub(crate) fn create_data(
 pub(crate) fn fill_map_slots(
     object: &str,
     spec: &ObjectSpec,
-    maps: &[Map],
+    maps: &[Option<Map>],
 ) -> Result<(), LoadError> {
     for (m, map) in spec.maps.iter().zip(maps) {
+        let Some(map) = map else { continue };
         for slot in &m.values {
             let SlotTarget::Map(target) = &slot.target else {
                 continue;
             };
-            let inner =
-                maps.iter()
-                    .find(|x| x.name() == target)
-                    .ok_or_else(|| LoadError::MapSetup {
-                        object: object.to_owned(),
-                        map: m.name.clone(),
-                        message: format!(
-                            "slot {} names map {target}, which was not created",
-                            slot.index
-                        ),
-                    })?;
+            let inner = maps
+                .iter()
+                .flatten()
+                .find(|x| x.name() == target)
+                .ok_or_else(|| LoadError::MapSetup {
+                    object: object.to_owned(),
+                    map: m.name.clone(),
+                    message: format!(
+                        "slot {} names map {target}, which was not created \
+                             (its autocreate is off)",
+                        slot.index
+                    ),
+                })?;
             set_slot(object, map, slot.index, inner.as_fd().as_raw_fd_u32())?;
         }
     }
@@ -335,10 +442,11 @@ pub(crate) fn fill_map_slots(
 pub(crate) fn fill_prog_slots(
     object: &str,
     spec: &ObjectSpec,
-    maps: &[Map],
+    maps: &[Option<Map>],
     progs: &[Program],
 ) -> Result<(), LoadError> {
     for (m, map) in spec.maps.iter().zip(maps) {
+        let Some(map) = map else { continue };
         for slot in &m.values {
             let SlotTarget::Program(target) = &slot.target else {
                 continue;

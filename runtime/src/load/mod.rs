@@ -33,7 +33,10 @@ use std::path::{Path, PathBuf};
 pub use error::{LoadError, VerifierError};
 pub use object::{DataMap, Object};
 pub use relocate::CoreApplied;
-pub use settings::{MapSettings, ProgSettings};
+pub use settings::{
+    AttachTarget, MapSettings, ProgSettings, BPF_F_NUMA_NODE, BPF_F_SLEEPABLE,
+    BPF_F_XDP_DEV_BOUND_ONLY, BPF_F_XDP_HAS_FRAGS,
+};
 
 use crate::map::Map;
 use crate::obj::{ObjectSpec, ProgramSpec};
@@ -171,6 +174,53 @@ impl OpenObject {
         self.data.get_mut(i).map(|v| v.as_mut_slice())
     }
 
+    /// Replaces the initial contents of global data section `section`
+    /// (`.rodata`, `.data`, `.bss`, `.data.custom`...) with `bytes`, which
+    /// must be the section's size, like libbpf's
+    /// `bpf_map__set_initial_value`. It writes the same buffer as
+    /// [`data_mut`](Self::data_mut) and a skeleton's typed `rodata_mut()`
+    /// / `data_mut()` / `bss_mut()`: whichever writes last wins. For array
+    /// map definitions see [`MapSettings::set_initial_value`].
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut open = bpf2rs::load::OpenObject::open_file("counter.bpf.o")?;
+    /// let size = open.spec().data_section(".rodata").unwrap().size as usize;
+    /// open.set_initial_value(".rodata", &vec![0u8; size])?;
+    /// # Ok(()) }
+    /// ```
+    pub fn set_initial_value(&mut self, section: &str, bytes: &[u8]) -> Result<(), LoadError> {
+        let object = &self.spec.name;
+        let Some(i) = self.spec.data.iter().position(|d| d.name == section) else {
+            let known: Vec<&str> = self.spec.data.iter().map(|d| d.name.as_str()).collect();
+            let why = if self.spec.maps.iter().any(|m| m.name == section) {
+                format!(
+                    "{section} is a map definition, not global data: use \
+                     MapSettings::set_initial_value (array maps)"
+                )
+            } else {
+                format!("no global data section {section} (the object has {known:?})")
+            };
+            return Err(LoadError::Other {
+                object: object.clone(),
+                message: why,
+            });
+        };
+        let buffer = self.data[i].as_mut_slice();
+        if buffer.len() != bytes.len() {
+            return Err(LoadError::Other {
+                object: object.clone(),
+                message: format!(
+                    "global data {section}: the initial value is {} bytes, the section {}",
+                    bytes.len(),
+                    buffer.len()
+                ),
+            });
+        }
+        buffer.copy_from_slice(bytes);
+        Ok(())
+    }
+
     /// [`data_mut`](Self::data_mut) plus the buffer's zeroed padding up to
     /// a multiple of 16 bytes (never written to the kernel): room for a
     /// typed view's tail padding.
@@ -259,9 +309,12 @@ impl OpenObject {
             pin_root: &pin_root,
             new_pins: &new_pins,
         };
-        let mut maps: Vec<Map> = Vec::with_capacity(spec.maps.len());
+        let mut maps: Vec<Option<Map>> = Vec::with_capacity(spec.maps.len());
         for (m, settings) in spec.maps.iter().zip(map_settings.iter_mut()) {
-            maps.push(maps::create(&cx, m, settings, &mut notes)?);
+            maps.push(match settings.autocreate {
+                true => Some(maps::create(&cx, m, settings, &mut notes)?),
+                false => None,
+            });
         }
         maps::fill_map_slots(&object, &spec, &maps)?;
         let ops_maps = ops_plans
@@ -272,6 +325,7 @@ impl OpenObject {
         let data_maps = create_data_maps(&cx, &spec, &data, &mut externs, &mut notes)?;
         let map_fds: HashMap<String, i32> = maps
             .iter()
+            .flatten()
             .map(|m| (m.name().to_owned(), m.as_fd().as_raw_fd()))
             .collect();
         let data_fds: HashMap<String, i32> = data_maps
@@ -315,6 +369,11 @@ impl OpenObject {
             core.push((p.name.clone(), applied));
         }
         maps::fill_prog_slots(&object, &spec, &maps, &programs)?;
+        let not_created = (spec.maps.iter().zip(&maps))
+            .filter(|(_, map)| map.is_none())
+            .map(|(m, _)| m.name.clone())
+            .collect();
+        let maps: Vec<Map> = maps.into_iter().flatten().collect();
         share_usdt_specs(&object, &spec, &maps, &mut programs, bpf_cookie)?;
         let mut struct_ops = Vec::with_capacity(ops_maps.len());
         for (plan, map) in ops_plans.plans.into_iter().zip(ops_maps) {
@@ -323,6 +382,7 @@ impl OpenObject {
         Ok(Object {
             name: object,
             maps,
+            not_created,
             data: data_maps,
             programs,
             struct_ops,

@@ -30,6 +30,8 @@ pub struct DataMap {
 pub struct Object {
     pub(super) name: String,
     pub(super) maps: Vec<Map>,
+    /// Maps left out with `MapSettings::set_autocreate(false)`.
+    pub(super) not_created: Vec<String>,
     pub(super) data: Vec<DataMap>,
     pub(super) programs: Vec<Program>,
     pub(super) struct_ops: Vec<StructOpsMap>,
@@ -69,6 +71,12 @@ impl Object {
     pub fn take_map(&mut self, name: &str) -> Option<Map> {
         let i = self.maps.iter().position(|m| m.name() == name)?;
         Some(self.maps.remove(i))
+    }
+
+    /// Whether map `name` was left out at load
+    /// ([`MapSettings::set_autocreate`](super::MapSettings::set_autocreate)).
+    pub fn map_not_created(&self, name: &str) -> bool {
+        self.not_created.iter().any(|n| n == name)
     }
 
     /// Program `name`.

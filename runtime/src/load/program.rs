@@ -12,7 +12,7 @@ use std::os::fd::{AsFd, OwnedFd};
 
 use super::error::{LoadError, VerifierError};
 use super::relocate::{self, CoreApplied};
-use super::settings::ProgSettings;
+use super::settings::{ProgSettings, BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS};
 use super::{attach_btf, co_re, externs, struct_ops};
 use crate::obj::{AttachType, ObjectSpec, ProgramSpec, SectionDef};
 use crate::prog::Program;
@@ -51,24 +51,9 @@ pub(super) fn load_program(
             p.section
         ))
     })?;
-    // A struct_ops program's expected attach type is the index of the ops
-    // member it implements.
-    let (attach_btf_id, attach_type) = match struct_ops {
-        Some(b) => (Some(b.kern_type_id), Some(AttachType(b.member_index))),
-        None => (
-            attach_btf::attach_btf_id(def, &p.section, fds.kernel).map_err(link_err)?,
-            expected_attach_type(def, settings),
-        ),
-    };
+    let (attach_btf, attach_type) = attach(p, def, settings, struct_ops, fds).map_err(link_err)?;
     let linked = relocate::relocate(spec, p, fds).map_err(link_err)?;
     let (insns, func_info, line_info) = wire_bytes(&linked);
-    let mut flags = 0u32;
-    if def.sleepable {
-        flags |= 1 << 4; // BPF_F_SLEEPABLE
-    }
-    if def.xdp_frags {
-        flags |= 1 << 5; // BPF_F_XDP_HAS_FRAGS
-    }
     let attrs = sys::ProgLoad {
         name: &p.name,
         prog_type: def.prog_type.0,
@@ -76,13 +61,17 @@ pub(super) fn load_program(
         insns: &insns,
         license,
         kern_version: spec.kern_version.unwrap_or(0),
-        prog_flags: flags,
+        prog_flags: settings.prog_flags(section_flags(def)),
         prog_btf_fd: btf_fd.map(|f| f.as_fd()),
         func_info: &func_info,
         line_info: &line_info,
         log_level: settings.log_level,
-        attach_btf_id: attach_btf_id.unwrap_or(0),
-        ..Default::default()
+        attach_btf_id: attach_btf.as_ref().map_or(0, |a| a.id),
+        attach_fd: attach_btf
+            .as_ref()
+            .and_then(|a| a.fd.as_deref())
+            .map(|f| f.as_fd()),
+        prog_ifindex: settings.ifindex.unwrap_or(0),
     };
     // With a log level asked for, the log of a successful load is kept.
     let (first, success_log) = if settings.log_level > 0 {
@@ -105,7 +94,10 @@ pub(super) fn load_program(
                 None => log,
             };
             let log = if log.is_empty() {
-                silent_refusal(source.errno()).to_owned()
+                match settings.ifindex {
+                    Some(ifindex) => refused_device(ifindex),
+                    None => silent_refusal(source.errno()).to_owned(),
+                }
             } else {
                 log
             };
@@ -133,6 +125,43 @@ pub(super) fn load_program(
         );
     }
     Ok((program, linked.core))
+}
+
+/// The attach BTF id (and fd) and expected attach type of a program. A
+/// struct_ops program's expected attach type is the index of the ops
+/// member it implements.
+fn attach(
+    p: &ProgramSpec,
+    def: &SectionDef,
+    settings: &ProgSettings,
+    struct_ops: Option<&struct_ops::Binding>,
+    fds: &relocate::Fds<'_>,
+) -> Result<(Option<attach_btf::AttachBtf>, Option<AttachType>), String> {
+    Ok(match struct_ops {
+        Some(b) => (
+            Some(attach_btf::AttachBtf {
+                id: b.kern_type_id,
+                fd: None,
+            }),
+            Some(AttachType(b.member_index)),
+        ),
+        None => (
+            attach_btf::resolve(def, &p.section, settings.attach_target.as_ref(), fds.kernel)?,
+            expected_attach_type(def, settings),
+        ),
+    })
+}
+
+/// The prog_flags a section implies (`.s`: sleepable, `xdp.frags`).
+fn section_flags(def: &SectionDef) -> u32 {
+    let mut flags = 0;
+    if def.sleepable {
+        flags |= BPF_F_SLEEPABLE;
+    }
+    if def.xdp_frags {
+        flags |= BPF_F_XDP_HAS_FRAGS;
+    }
+    flags
 }
 
 /// The relocated instructions, func info and line info as the kernel reads
@@ -237,7 +266,19 @@ fn attrs_copy<'a>(a: &sys::ProgLoad<'a>) -> sys::ProgLoad<'a> {
         attach_btf_id: a.attach_btf_id,
         attach_fd: a.attach_fd,
         log_level: a.log_level,
+        prog_ifindex: a.prog_ifindex,
     }
+}
+
+/// What to say when the kernel refused a device-bound program without a
+/// verifier log: the binding failed (kernel/bpf/offload.c).
+fn refused_device(ifindex: u32) -> String {
+    format!(
+        "(no verifier output: the kernel refused to bind the program to device \
+         {ifindex} (prog_ifindex). EOPNOTSUPP: the device cannot run BPF programs \
+         (no ndo_bpf, e.g. lo); EINVAL: it is not an offload device, or the \
+         flags do not fit (XDP frags need BPF_F_XDP_DEV_BOUND_ONLY, Linux 6.3+))"
+    )
 }
 
 /// What to say when the kernel refused a program without a verifier log:

@@ -128,10 +128,12 @@ pub(crate) fn relocate(
             let at = start + r.insn;
             match &r.target {
                 RelocTarget::Map(name) => {
-                    let fd = fds
-                        .maps
-                        .get(name)
-                        .ok_or_else(|| format!("map {name} was not created"))?;
+                    let fd = fds.maps.get(name).ok_or_else(|| {
+                        format!(
+                            "uses map {name}, which is not created (its autocreate is \
+                                 off): turn this program's autoload off too, or create the map"
+                        )
+                    })?;
                     out.insns[at].src_reg = BPF_PSEUDO_MAP_FD;
                     out.insns[at].imm = *fd;
                 }

@@ -204,4 +204,47 @@ impl Program {
     pub fn id(&self) -> Result<u32, ProgError> {
         Ok(sys::prog_info(self.fd()?).map_err(self.err("info"))?.id)
     }
+
+    /// What the kernel says of the loaded program (BPF_OBJ_GET_INFO_BY_FD).
+    ///
+    /// ```no_run
+    /// # fn f(prog: &bpf2rs::prog::Program) -> Result<(), bpf2rs::prog::ProgError> {
+    /// let info = prog.info()?;
+    /// println!("{} (id {}): {} instructions verified", info.name, info.id, info.verified_insns);
+    /// # Ok(()) }
+    /// ```
+    pub fn info(&self) -> Result<ProgInfo, ProgError> {
+        let r = sys::prog_info(self.fd()?).map_err(self.err("info"))?;
+        Ok(ProgInfo {
+            prog_type: ProgType(r.prog_type),
+            id: r.id,
+            name: crate::ctypes::c_str_lossy(&r.name).into_owned(),
+            ifindex: r.ifindex,
+            btf_id: r.btf_id,
+            verified_insns: r.verified_insns,
+            attach_btf_obj_id: r.attach_btf_obj_id,
+            attach_btf_id: r.attach_btf_id,
+        })
+    }
+}
+
+/// A loaded program as the kernel describes it (`struct bpf_prog_info`).
+/// The kernel does not report prog_flags (sleepable, XDP frags).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProgInfo {
+    pub prog_type: ProgType,
+    pub id: u32,
+    pub name: String,
+    /// The device a device-bound program was loaded for (0: none).
+    pub ifindex: u32,
+    /// The program's BTF object (0: loaded without BTF).
+    pub btf_id: u32,
+    /// Instructions the verifier processed (Linux 5.16+; 0 before).
+    pub verified_insns: u32,
+    /// The BTF object (vmlinux, a module, or a program's) of the attach
+    /// target (Linux 6.0+; 0 before, or without a BTF target).
+    pub attach_btf_obj_id: u32,
+    /// The target's type id in that BTF (Linux 6.0+).
+    pub attach_btf_id: u32,
 }

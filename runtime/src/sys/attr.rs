@@ -188,6 +188,50 @@ pub struct ProgInfoRaw {
     pub nr_map_ids: u32,
     pub map_ids: u64,
     pub name: [u8; 16],
+    /// The device a device-bound program was loaded for (`prog_ifindex`).
+    pub ifindex: u32,
+    /// `gpl_compatible:1` and padding.
+    pub flags: u32,
+    pub netns_dev: u64,
+    pub netns_ino: u64,
+    pub nr_jited_ksyms: u32,
+    pub nr_jited_func_lens: u32,
+    pub jited_ksyms: u64,
+    pub jited_func_lens: u64,
+    /// The program's own BTF (0: none).
+    pub btf_id: u32,
+    pub func_info_rec_size: u32,
+    pub func_info: u64,
+    pub nr_func_info: u32,
+    pub nr_line_info: u32,
+    pub line_info: u64,
+    pub jited_line_info: u64,
+    pub nr_jited_line_info: u32,
+    pub line_info_rec_size: u32,
+    pub jited_line_info_rec_size: u32,
+    pub nr_prog_tags: u32,
+    pub prog_tags: u64,
+    pub run_time_ns: u64,
+    pub run_cnt: u64,
+    pub recursion_misses: u64,
+    pub verified_insns: u32,
+    /// Linux 6.0+: the BTF object (vmlinux, a module or a program's) and
+    /// the type id the program was loaded against.
+    pub attach_btf_obj_id: u32,
+    pub attach_btf_id: u32,
+    pub _pad: u32,
+}
+
+/// `struct bpf_btf_info`.
+#[repr(C)]
+#[derive(Default, Clone, Copy, Debug)]
+pub struct BtfInfoRaw {
+    pub btf: u64,
+    pub btf_size: u32,
+    pub id: u32,
+    pub name: u64,
+    pub name_len: u32,
+    pub kernel_btf: u32,
 }
 
 // Offsets checked against include/uapi/linux/bpf.h.
@@ -211,4 +255,10 @@ const _: () = {
     assert!(offset_of!(MapInfoRaw, btf_id) == 64);
     assert!(offset_of!(MapInfoRaw, map_extra) == 80);
     assert!(offset_of!(ProgInfoRaw, name) == 64);
+    assert!(offset_of!(ProgInfoRaw, ifindex) == 80);
+    assert!(offset_of!(ProgInfoRaw, btf_id) == 128);
+    assert!(offset_of!(ProgInfoRaw, verified_insns) == 216);
+    assert!(offset_of!(ProgInfoRaw, attach_btf_id) == 224);
+    assert!(size_of::<ProgInfoRaw>() == 232);
+    assert!(size_of::<BtfInfoRaw>() == 32);
 };

@@ -7,6 +7,7 @@
 
 pub mod attach;
 mod attr;
+mod btf_obj;
 pub mod events;
 pub mod netlink;
 pub mod perf_event;
@@ -17,6 +18,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use attr::*;
 pub use attr::{MapInfoRaw, ProgInfoRaw};
+pub use btf_obj::{btf_fd_by_id, btf_next_id, btf_object, BtfObject};
 
 /// A failed bpf(2) command.
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +88,8 @@ enum Cmd {
     LinkUpdate = 29,
     LinkGetFdById = 30,
     IterCreate = 33,
+    BtfGetFdById = 19,
+    BtfGetNextId = 23,
     LinkDetach = 34,
 }
 
@@ -562,6 +566,8 @@ pub struct ProgLoad<'a> {
     pub attach_btf_id: u32,
     pub attach_fd: Option<BorrowedFd<'a>>,
     pub log_level: u32,
+    /// The device a device-bound (offloaded or XDP dev-bound) program is for.
+    pub prog_ifindex: u32,
 }
 
 /// BPF_PROG_LOAD. `log` receives the verifier log (when `log_level` > 0 or
@@ -597,6 +603,7 @@ pub fn prog_load(p: &ProgLoad<'_>, log: &mut [u8]) -> Result<OwnedFd> {
         prog_btf_fd: p.prog_btf_fd.map(|f| f.as_raw_fd() as u32).unwrap_or(0),
         attach_btf_id: p.attach_btf_id,
         attach_fd: p.attach_fd.map(|f| f.as_raw_fd() as u32).unwrap_or(0),
+        prog_ifindex: p.prog_ifindex,
         ..Default::default()
     };
     if p.prog_btf_fd.is_some() && !p.func_info.is_empty() {

@@ -195,6 +195,14 @@ impl CoreTarget {
             .map(|(m, _)| m.as_str())
     }
 
+    /// The first loaded module whose BTF has a type named exactly `name`
+    /// of kind `kind` (vmlinux not searched), with the type's id there.
+    pub(crate) fn find_in_modules(&self, name: &str, kind: Kind) -> Option<(&str, TypeId)> {
+        self.modules
+            .iter()
+            .find_map(|(m, t)| Some((m.as_str(), t.find(name, kind)?)))
+    }
+
     /// The first type named exactly `name` of kind `kind`.
     pub fn find(&self, name: &str, kind: Kind) -> Option<TypeId> {
         self.named(name).iter().copied().find(|&id| {
