@@ -140,3 +140,81 @@ fn downgraded_object_btf_loads_into_the_kernel() {
     assert_eq!(refused, ["extern_unresolved.bpf.o"], "refused as they are");
     assert!(loaded >= 8 * 20, "only {loaded} loads");
 }
+
+/// The loader's fallback for kernels without newer BTF kinds, forced with
+/// `set_btf_support`: objects load with their BTF rewritten (maps keep a
+/// BTF id), say so in a note, and their programs run as before.
+#[test]
+fn objects_load_with_btf_for_a_kernel_without_newer_kinds() {
+    use bpf2rs::btf::BtfSupport;
+    use bpf2rs::load::OpenObject;
+    use bpf2rs::prog::TestRunInput;
+    let run = |support: Option<BtfSupport>| {
+        let mut open = OpenObject::open_file(fixture("globals.bpf.o")).unwrap();
+        if let Some(s) = support {
+            open.set_btf_support(s);
+        }
+        let obj = open.load().unwrap_or_else(|e| panic!("{support:?}: {e}"));
+        // Global data maps have a DATASEC as their BTF value type: without
+        // DATASEC they are made without BTF (an ARRAY with BTF and no key
+        // type must have one), other maps keep theirs.
+        let data = obj.data(".data").unwrap().map.info();
+        let datasec = support.is_none_or(|s| s.datasec);
+        assert_eq!(data.btf_id != 0, datasec, "{support:?}: {:?}", obj.notes());
+        assert!(obj
+            .notes()
+            .iter()
+            .all(|n| !n.contains("created without BTF")));
+        let out = obj
+            .program("glob_xdp")
+            .unwrap()
+            .test_run(&TestRunInput {
+                data: &[0u8; 64],
+                ..Default::default()
+            })
+            .unwrap();
+        (out.retval, obj.notes().to_vec())
+    };
+    let (want, notes) = run(None);
+    assert!(notes.iter().all(|n| !n.contains("BTF")), "{notes:?}");
+    let all = BtfSupport::ALL;
+    for (support, note) in [
+        (
+            BtfSupport::NONE,
+            "BTF loaded without the kinds this kernel lacks (FUNC, global FUNC, DATASEC, FLOAT, \
+             DECL_TAG, TYPE_TAG, ENUM64): rewritten into older kinds; programs loaded without \
+             func_info and line_info",
+        ),
+        (
+            BtfSupport {
+                datasec: false,
+                ..all
+            },
+            "BTF loaded without the kinds this kernel lacks (DATASEC): rewritten into older kinds",
+        ),
+    ] {
+        let (got, notes) = run(Some(support));
+        assert_eq!(got, want, "{support:?}: the program returns the same");
+        assert!(notes.iter().any(|n| n == note), "{notes:?}");
+    }
+    // Other fixtures load with no kind newer than FUNC too. (Without FUNC,
+    // core_tools' programs would lose the func_info this kernel requires of
+    // programs with global functions: "missing btf func_info". A kernel
+    // without FUNC has no global functions either.)
+    let func_only = BtfSupport {
+        func: true,
+        ..BtfSupport::NONE
+    };
+    for name in [
+        "kitchen.bpf.o",
+        "layout.bpf.o",
+        "maps.bpf.o",
+        "core_tools.bpf.o",
+    ] {
+        let mut open = OpenObject::open_file(fixture(name)).unwrap();
+        open.set_btf_support(func_only);
+        if let Err(e) = open.load() {
+            panic!("{name}: {e}");
+        }
+    }
+}

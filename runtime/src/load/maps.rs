@@ -19,6 +19,9 @@ const BPF_F_MMAPABLE: u32 = 1 << 10;
 pub(crate) struct MapCx<'a> {
     pub(crate) object: &'a str,
     pub(crate) btf_fd: Option<BorrowedFd<'a>>,
+    /// Whether global data maps get BTF: their value type is a DATASEC,
+    /// which kernels before 5.2 lack (and the loaded BTF then too).
+    pub(crate) data_btf: bool,
     pub(crate) pin_root: &'a Path,
     /// Pins this load made (not ones it reused), removed if the load fails.
     pub(crate) new_pins: &'a NewPins,
@@ -376,7 +379,7 @@ pub(crate) fn create_data(
         ..Default::default()
     };
     let map = match (cx.btf_fd, d.btf_type) {
-        (Some(btf), Some(ty)) => {
+        (Some(btf), Some(ty)) if cx.data_btf => {
             create.btf_fd = Some(btf);
             create.btf_value_type_id = ty.0;
             match Map::create(&create) {

@@ -38,6 +38,7 @@ pub use settings::{
     BPF_F_XDP_DEV_BOUND_ONLY, BPF_F_XDP_HAS_FRAGS,
 };
 
+use crate::btf::BtfSupport;
 use crate::map::Map;
 use crate::obj::{ObjectSpec, ProgramSpec};
 use crate::pod::AlignedBytes;
@@ -62,6 +63,8 @@ pub struct OpenObject {
     core_target: Option<PathBuf>,
     /// Whether programs may use BPF cookies where the kernel has them.
     bpf_cookie: bool,
+    /// The BTF kinds to load the object's BTF for (None: this kernel's).
+    btf_support: Option<BtfSupport>,
 }
 
 impl OpenObject {
@@ -102,6 +105,7 @@ impl OpenObject {
             pin_root: PathBuf::from(DEFAULT_PIN_ROOT),
             core_target: None,
             bpf_cookie: true,
+            btf_support: None,
             spec,
         }
     }
@@ -269,6 +273,26 @@ impl OpenObject {
         self.bpf_cookie = bpf_cookie;
     }
 
+    /// Loads the object's BTF as for a kernel that has only the BTF kinds
+    /// `support` says (see [`Btf::downgraded`](crate::btf::Btf::downgraded)):
+    /// the types of missing kinds are rewritten into older ones, and
+    /// without FUNC the programs load without func_info and line_info. By
+    /// default the BTF is loaded as it is, which every kernel the tests run
+    /// on (6.1 and later) accepts. Mostly for testing that path on a newer
+    /// kernel.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use bpf2rs::btf::BtfSupport;
+    /// let mut open = bpf2rs::load::OpenObject::open_file("counter.bpf.o")?;
+    /// open.set_btf_support(BtfSupport { enum64: false, ..BtfSupport::ALL });
+    /// let obj = open.load()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn set_btf_support(&mut self, support: BtfSupport) {
+        self.btf_support = Some(support);
+    }
+
     /// Creates every map, fills static contents and global data, links and
     /// loads every program (with autoload), and creates the struct_ops
     /// maps (the programs a created struct_ops map points at load whatever
@@ -285,7 +309,9 @@ impl OpenObject {
             pin_root,
             core_target,
             bpf_cookie,
+            btf_support,
         } = self;
+        let btf_support = btf_support.unwrap_or(BtfSupport::ALL);
         let object = spec.name.clone();
         let mut notes = Vec::new();
         let mut autoload: Vec<bool> = prog_settings.iter().map(|s| s.autoload).collect();
@@ -300,12 +326,13 @@ impl OpenObject {
                     message,
                 }
             })?;
-        let btf_fd = load_btf(&spec, &mut notes);
+        let btf_fd = load_btf(&spec, btf_support, &mut notes);
         let btf = btf_fd.as_ref().map(|f| f.as_fd());
         let new_pins = maps::NewPins::default();
         let cx = maps::MapCx {
             object: &object,
             btf_fd: btf,
+            data_btf: btf_support.datasec,
             pin_root: &pin_root,
             new_pins: &new_pins,
         };
@@ -363,6 +390,7 @@ impl OpenObject {
                 btf_fd: btf_fd.as_ref(),
                 license: &license,
                 struct_ops: ops_plans.bindings.get(&p.name),
+                func_info: btf_support.func,
             };
             let (program, applied) = load_program(&object, &spec, p, settings, &target)?;
             programs.push(program);
@@ -520,7 +548,7 @@ fn kernel_btf(
 
 /// Loads the object's BTF into the kernel; without it (or if the kernel
 /// refuses it) maps are created without BTF and a note says why.
-fn load_btf(spec: &ObjectSpec, notes: &mut Vec<String>) -> Option<OwnedFd> {
+fn load_btf(spec: &ObjectSpec, support: BtfSupport, notes: &mut Vec<String>) -> Option<OwnedFd> {
     let btf = spec.btf.as_ref()?;
     let hidden: Vec<&str> = (spec.programs.iter().chain(&spec.subprograms))
         .filter(|p| p.global && p.hidden)
@@ -528,8 +556,19 @@ fn load_btf(spec: &ObjectSpec, notes: &mut Vec<String>) -> Option<OwnedFd> {
         .collect();
     let sanitized = btf.sanitized_for_kernel().map(|mut b| {
         b.mark_funcs_static(&hidden);
-        b
+        b.downgraded(support)
     });
+    if support != BtfSupport::ALL {
+        notes.push(format!(
+            "BTF loaded without the kinds this kernel lacks ({}): rewritten into older kinds{}",
+            missing_kinds(support),
+            if support.func {
+                ""
+            } else {
+                "; programs loaded without func_info and line_info"
+            }
+        ));
+    }
     let bytes = match sanitized.and_then(|b| b.to_bytes()) {
         Ok(b) => b,
         Err(e) => {
@@ -549,4 +588,23 @@ fn load_btf(spec: &ObjectSpec, notes: &mut Vec<String>) -> Option<OwnedFd> {
             None
         }
     }
+}
+
+/// The BTF kinds `support` lacks, named as the kernel's BTF_KIND_*.
+fn missing_kinds(support: BtfSupport) -> String {
+    let kinds = [
+        (support.func, "FUNC"),
+        (support.global_func, "global FUNC"),
+        (support.datasec, "DATASEC"),
+        (support.float, "FLOAT"),
+        (support.decl_tag, "DECL_TAG"),
+        (support.type_tag, "TYPE_TAG"),
+        (support.enum64, "ENUM64"),
+    ];
+    let missing: Vec<&str> = kinds
+        .iter()
+        .filter(|(has, _)| !has)
+        .map(|(_, name)| *name)
+        .collect();
+    missing.join(", ")
 }

@@ -25,6 +25,8 @@ pub(super) struct LoadTarget<'a> {
     pub(super) license: &'a CString,
     /// The struct_ops member a struct_ops program implements.
     pub(super) struct_ops: Option<&'a struct_ops::Binding>,
+    /// Whether the loaded BTF has FUNCs for func_info and line_info.
+    pub(super) func_info: bool,
 }
 
 pub(super) fn load_program(
@@ -39,6 +41,7 @@ pub(super) fn load_program(
         btf_fd,
         license,
         struct_ops,
+        func_info: with_func_info,
     } = *target;
     let link_err = |message: String| LoadError::Link {
         object: object.to_owned(),
@@ -53,7 +56,11 @@ pub(super) fn load_program(
     })?;
     let (attach_btf, attach_type) = attach(p, def, settings, struct_ops, fds).map_err(link_err)?;
     let linked = relocate::relocate(spec, p, fds).map_err(link_err)?;
-    let (insns, func_info, line_info) = wire_bytes(&linked);
+    let (insns, mut func_info, mut line_info) = wire_bytes(&linked);
+    if !with_func_info {
+        // They name FUNC ids, which the BTF no longer has.
+        (func_info, line_info) = (Vec::new(), Vec::new());
+    }
     let attrs = sys::ProgLoad {
         name: &p.name,
         prog_type: def.prog_type.0,
