@@ -106,8 +106,8 @@ features! {
 }
 
 /// The running kernel's loader features, probed on the first call (a few
-/// dozen program loads and map creations, a millisecond or so) and the
-/// same answers after. A feature whose probe could not run (no privilege)
+/// dozen program loads, map creations and BTF loads, and one read of the
+/// kernel's BTF: tens of milliseconds) and the same answers after. A feature whose probe could not run (no privilege)
 /// is [`Support::Unknown`].
 ///
 /// ```no_run
