@@ -8,8 +8,8 @@ use std::io::Write;
 
 use bpf2rs_reader::obj::{ObjError, ObjectSpec};
 
-use crate::inspect;
 use crate::types::{self, Selection};
+use crate::{features, inspect};
 
 const USAGE: &str = "usage: cargo bpf2rs <command> [args]   (--version: the version)
 
@@ -44,6 +44,9 @@ commands:
                          xdp (packets by IP protocol), uprobe (a command's malloc calls).
                          The bpf2rs crates are path dependencies on DIR, by default on the
                          checkout this cargo-bpf2rs was built from (else crates.io)
+  features [--json]      what this kernel supports: program types, map types, helpers per
+                         program type and loader features, each yes, no or 'could not
+                         probe' (no privilege); --json has bpftool's keys
   usdt BINARY            list the USDT probes of an executable or library, with their
                          decoded arguments (for usdt/BINARY:PROVIDER:NAME sections)
 ";
@@ -108,6 +111,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         "build" => build_cmd(rest, out),
         "load" => load_cmd(rest, out),
         "usdt" => usdt_cmd(rest, out),
+        "features" => features_cmd(rest, out),
         "header" => header_cmd(rest, out),
         "new" => new_cmd(rest, out),
         "-h" | "--help" | "help" => {
@@ -190,6 +194,29 @@ fn inspect_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         writeln!(out, "{text}")?;
     } else {
         out.write_all(inspect::to_text(&spec).as_bytes())?;
+    }
+    Ok(())
+}
+
+fn features_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
+    let mut json = false;
+    for a in args {
+        match a.as_str() {
+            "--json" => json = true,
+            other => {
+                return Err(CliError::Usage(format!(
+                    "features: unexpected argument `{other}`"
+                )))
+            }
+        }
+    }
+    let report = features::probe();
+    if json {
+        let text = serde_json::to_string_pretty(&features::to_json(&report))
+            .map_err(std::io::Error::other)?;
+        writeln!(out, "{text}")?;
+    } else {
+        out.write_all(features::to_text(&report).as_bytes())?;
     }
     Ok(())
 }

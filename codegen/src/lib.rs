@@ -15,6 +15,7 @@ pub mod c_header;
 pub mod cli;
 pub mod emit;
 mod error;
+pub mod features;
 pub mod format;
 pub mod inspect;
 pub mod ir;

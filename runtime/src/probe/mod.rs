@@ -1,11 +1,19 @@
 //! What the running kernel supports, found by trying it: a tiny program is
-//! loaded (and sometimes attached where it must fail in a telling way),
-//! as libbpf's `kernel_supports()` does (tools/lib/bpf/features.c). Each
-//! probe runs once per process; its answer is cached.
+//! loaded or a small map created (and sometimes attached where it must
+//! fail in a telling way), as libbpf does (tools/lib/bpf/libbpf_probes.c
+//! and features.c) and bpftool's `feature probe` reports. Each probe runs
+//! once per process; its answer is cached.
 //!
-//! In: nothing but the running kernel. Out: `bool`s. A probe that cannot
-//! run at all (no privilege to load a program) answers `false`, like
-//! libbpf's; nothing it creates outlives the call.
+//! In: nothing but the running kernel. Out: a [`Support`] per program
+//! type, map type, helper per program type and loader feature, or a
+//! `bool` for the probes the loader asks. Nothing a probe creates outlives
+//! the call.
+//!
+//! A probe that cannot run (no privilege to load a program or create a
+//! map: EPERM) answers [`Support::Unknown`], never "no": an unprivileged
+//! report says which probes could not run. The `bool` probes the loader
+//! asks ([`has_uprobe_multi_link`], [`has_bpf_cookie`]) answer `false`
+//! then, like libbpf's.
 //!
 //! The loader and the attach functions ask these, so that an object written
 //! for a new kernel still loads and attaches on an older one where libbpf's
@@ -14,158 +22,117 @@
 //! instruction pointer instead of BPF cookie before Linux 5.15.
 //!
 //! ```no_run
-//! if !bpf2rs::probe::has_uprobe_multi_link() {
-//!     println!("USDT probes attach one uprobe per site on this kernel");
+//! use bpf2rs::obj::{MapType, ProgType};
+//! use bpf2rs::probe::{self, Support};
+//!
+//! if probe::map_type_supported(MapType::RINGBUF) == Support::Yes {
+//!     println!("ring buffers");
 //! }
+//! if !probe::prog_type_supported(ProgType::XDP).is_yes() {
+//!     println!("no XDP here (or not allowed to ask)");
+//! }
+//! println!("BTF: {}", probe::features().btf);
 //! ```
 
-use std::ffi::CStr;
-use std::os::fd::{AsFd, OwnedFd};
+mod btf;
+mod features;
+mod helper_names;
+mod helpers;
+mod links;
+mod map_types;
+mod prog;
+mod prog_types;
+
+use std::fmt;
 use std::sync::OnceLock;
 
-use crate::obj::{AttachType, Insn, ProgType};
-use crate::sys::{self, attach as sys_attach, SysError};
+use crate::sys::SysError;
 
-/// Whether the kernel has `uprobe_multi` links (BPF_TRACE_UPROBE_MULTI,
-/// Linux 6.6) with process (not thread) PID filtering, which the first
-/// release did wrong: libbpf's `probe_uprobe_multi_link`, which counts a
-/// kernel with the thread-filtering bug as without uprobe_multi.
+pub use features::{features, Features};
+pub use helper_names::{helper_id, helper_name, HELPER_ID_MAX};
+pub use helpers::{helper_supported, supported_helpers, HelperSet, HELPERS_PROBED_ON_REQUEST};
+pub use links::{has_bpf_cookie, has_perf_link, has_tcx_link, has_uprobe_multi_link};
+pub use map_types::map_type_supported;
+pub use prog_types::prog_type_supported;
+
+/// A probe's answer: the kernel has it, has not, or the probe could not
+/// run (no privilege, or a kind this crate cannot probe).
 ///
-/// ```no_run
-/// println!("uprobe_multi links: {}", bpf2rs::probe::has_uprobe_multi_link());
 /// ```
-pub fn has_uprobe_multi_link() -> bool {
-    static CACHE: OnceLock<bool> = OnceLock::new();
-    *CACHE.get_or_init(probe_uprobe_multi_link)
+/// use bpf2rs::probe::Support;
+///
+/// assert_eq!(Support::Unknown.as_option(), None);
+/// assert_eq!(Support::from(true), Support::Yes);
+/// assert_eq!(Support::No.to_string(), "no");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Support {
+    /// The kernel has it.
+    Yes,
+    /// The kernel refused it in the way a kernel without it does.
+    No,
+    /// The probe could not run: no privilege (EPERM), or a program or map
+    /// type this crate does not know how to probe.
+    Unknown,
 }
 
-/// Whether programs can read a BPF cookie set at attach time
-/// (`bpf_get_attach_cookie()`, Linux 5.15): libbpf's
-/// `probe_kern_bpf_cookie`.
-///
-/// ```no_run
-/// println!("BPF cookies: {}", bpf2rs::probe::has_bpf_cookie());
-/// ```
-pub fn has_bpf_cookie() -> bool {
-    static CACHE: OnceLock<bool> = OnceLock::new();
-    *CACHE.get_or_init(|| {
-        const BPF_FUNC_GET_ATTACH_COOKIE: i32 = 174;
-        load(
-            ProgType::TRACEPOINT,
-            None,
-            &[call(BPF_FUNC_GET_ATTACH_COOKIE), exit()],
-        )
-        .is_ok()
-    })
-}
-
-fn probe_uprobe_multi_link() -> bool {
-    let Ok(prog) = load(
-        ProgType::KPROBE,
-        Some(AttachType::TRACE_UPROBE_MULTI),
-        &return_zero(),
-    ) else {
-        return false;
-    };
-    // A uprobe_multi link on the directory `/` fails with EBADF where the
-    // kernel has such links (it is not a file it can probe); an older
-    // kernel refuses the attach type first (EINVAL).
-    let root = c"/";
-    let offsets = [0u64];
-    let create = |pid: u32| {
-        sys_attach::link_create(&sys_attach::LinkCreate {
-            prog_fd: prog.as_fd(),
-            target: 0,
-            attach_type: AttachType::TRACE_UPROBE_MULTI.0,
-            flags: 0,
-            extra: sys_attach::LinkExtra::UprobeMulti {
-                path: root,
-                offsets: &offsets,
-                ref_ctr_offsets: None,
-                cookies: None,
-                flags: 0,
-                pid,
-            },
-        })
-    };
-    match create(0) {
-        Err(e) if e.errno() == Some(libc::EBADF) => {}
-        // Created (then closed here), or refused for another reason.
-        _ => return false,
+impl Support {
+    /// Whether the answer is [`Support::Yes`].
+    pub fn is_yes(self) -> bool {
+        self == Support::Yes
     }
-    // The first uprobe_multi kernels filtered by thread, not process. The
-    // fixed ones refuse PID -1 early with EINVAL; the unfixed ones go on to
-    // the path and answer EBADF again. Like libbpf, count the unfixed ones as without
-    // uprobe_multi: whether a PID filter will be used is only known at
-    // attach, long after `usdt` programs were loaded for one kind of link.
-    matches!(create(u32::MAX), Err(e) if e.errno() == Some(libc::EINVAL))
-}
 
-/// Whether the kernel has BPF perf links (BPF_LINK_CREATE on a perf event
-/// fd, Linux 5.15+), like libbpf's `probe_perf_link`: a two-instruction
-/// tracepoint program is linked to perf event fd -1; a kernel with perf
-/// links looks the fd up and answers EBADF, an older one refuses the
-/// attach type or the command with EINVAL.
-///
-/// When the probe program cannot be loaded (no privileges), the answer is
-/// `true` and is not cached: the real attach then reports the real error.
-///
-/// ```no_run
-/// println!("perf links: {}", bpf2rs::probe::has_perf_link());
-/// ```
-pub fn has_perf_link() -> bool {
-    static CACHE: OnceLock<bool> = OnceLock::new();
-    let probe = || -> Result<bool, SysError> {
-        let prog = load(ProgType::TRACEPOINT, None, &return_zero())?;
-        let r = sys_attach::link_create(&sys_attach::LinkCreate {
-            prog_fd: prog.as_fd(),
-            target: u32::MAX, // fd -1
-            attach_type: AttachType::PERF_EVENT.0,
-            flags: 0,
-            extra: sys_attach::LinkExtra::PerfEvent { cookie: 0 },
-        });
-        Ok(matches!(r, Err(e) if e.errno() == Some(libc::EBADF)))
-    };
-    cached(&CACHE, probe).unwrap_or(true)
-}
-
-/// Whether the kernel has tcx links (Linux 6.6+): BPF_LINK_CREATE of a
-/// two-instruction sched_cls program with BPF_TCX_INGRESS on interface 0,
-/// which no kernel has. A kernel with tcx looks the interface up and
-/// answers ENODEV; one without refuses the attach type with EINVAL (the
-/// shape of libbpf's link probes and of cilium/ebpf's `haveTCX`). Another
-/// errno (EPERM without CAP_BPF/CAP_NET_ADMIN) is returned, not cached.
-///
-/// ```no_run
-/// if bpf2rs::probe::has_tcx_link()? {
-///     println!("tc programs attach with tcx links");
-/// }
-/// # Ok::<(), bpf2rs::sys::SysError>(())
-/// ```
-pub fn has_tcx_link() -> Result<bool, SysError> {
-    static CACHE: OnceLock<bool> = OnceLock::new();
-    cached(&CACHE, || {
-        let prog = load(ProgType::SCHED_CLS, None, &return_zero())?;
-        let r = sys_attach::link_create(&sys_attach::LinkCreate {
-            prog_fd: prog.as_fd(),
-            target: 0,
-            attach_type: AttachType::TCX_INGRESS.0,
-            flags: 0,
-            extra: sys_attach::LinkExtra::Tcx {
-                relative: 0,
-                expected_revision: 0,
-            },
-        });
-        match r {
-            // No interface 0 exists; were it ever to work, the link closes here.
-            Ok(_link) => Ok(true),
-            Err(e) => match e.errno() {
-                Some(libc::ENODEV) => Ok(true),
-                Some(libc::EINVAL) => Ok(false),
-                _ => Err(e),
-            },
+    /// `Some(answer)`, or `None` when the probe could not run.
+    pub fn as_option(self) -> Option<bool> {
+        match self {
+            Support::Yes => Some(true),
+            Support::No => Some(false),
+            Support::Unknown => None,
         }
-    })
+    }
+
+    /// `"yes"`, `"no"` or `"could not probe"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Support::Yes => "yes",
+            Support::No => "no",
+            Support::Unknown => "could not probe",
+        }
+    }
+
+    /// The answer to a probe whose `Ok` is yes or no and whose error is
+    /// either "no privilege" ([`Support::Unknown`]) or a refusal.
+    fn of(r: Result<bool, SysError>) -> Support {
+        match r {
+            Ok(b) => Support::from(b),
+            Err(e) if lacks_privilege(&e) => Support::Unknown,
+            Err(_) => Support::No,
+        }
+    }
+}
+
+impl From<bool> for Support {
+    fn from(b: bool) -> Support {
+        if b {
+            Support::Yes
+        } else {
+            Support::No
+        }
+    }
+}
+
+impl fmt::Display for Support {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether the kernel refused a probe for want of privilege rather than
+/// of the feature: EPERM from the capability checks of BPF_PROG_LOAD and
+/// BPF_MAP_CREATE (kernel/bpf/syscall.c), EACCES from an LSM's. Neither
+/// says anything about the feature.
+fn lacks_privilege(e: &SysError) -> bool {
+    matches!(e.errno(), Some(libc::EPERM | libc::EACCES))
 }
 
 /// `cell`'s answer, or `probe`'s, kept when it is one (an error, meaning
@@ -181,56 +148,16 @@ fn cached(
     Ok(*cell.get_or_init(|| answer))
 }
 
-/// Loads a probe program.
-fn load(
-    prog_type: ProgType,
-    attach: Option<AttachType>,
-    insns: &[Insn],
-) -> Result<OwnedFd, SysError> {
-    let insns: Vec<u8> = insns.iter().flat_map(|i| i.to_native_bytes()).collect();
-    let license: &CStr = c"GPL";
-    sys::prog_load(
-        &sys::ProgLoad {
-            name: "",
-            prog_type: prog_type.0,
-            expected_attach_type: attach.map_or(0, |a| a.0),
-            insns: &insns,
-            license,
-            ..Default::default()
-        },
-        &mut [],
-    )
-}
-
-/// `r0 = 0; exit`.
-fn return_zero() -> [Insn; 2] {
-    [mov64_imm(0, 0), exit()]
-}
-
-/// `r{dst} = imm` (BPF_ALU64 | BPF_MOV | BPF_K).
-fn mov64_imm(dst: u8, imm: i32) -> Insn {
-    Insn {
-        code: 0xb7,
-        dst_reg: dst,
-        imm,
-        ..Default::default()
+/// `cell`'s answer, or `probe`'s, kept unless it is [`Support::Unknown`]
+/// (a probe that could not run may run later, e.g. after the process got
+/// the capability).
+fn cached_support(cell: &OnceLock<Support>, probe: impl FnOnce() -> Support) -> Support {
+    if let Some(&known) = cell.get() {
+        return known;
     }
-}
-
-/// A call of helper `id` (BPF_JMP | BPF_CALL).
-fn call(id: i32) -> Insn {
-    Insn {
-        code: 0x85,
-        imm: id,
-        ..Default::default()
-    }
-}
-
-/// BPF_JMP | BPF_EXIT.
-fn exit() -> Insn {
-    Insn {
-        code: 0x95,
-        ..Default::default()
+    match probe() {
+        Support::Unknown => Support::Unknown,
+        answer => *cell.get_or_init(|| answer),
     }
 }
 
@@ -239,15 +166,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_probe_program_is_mov_r0_0_exit() {
-        let insns: Vec<u8> = return_zero()
-            .iter()
-            .flat_map(|i| i.to_native_bytes())
-            .collect();
-        assert_eq!(insns.len(), 16);
-        assert_eq!(insns[0], 0xb7, "BPF_ALU64 | BPF_MOV | BPF_K");
-        assert_eq!(insns[1], 0, "dst r0, src r0");
-        assert_eq!(&insns[4..8], &[0; 4], "imm 0");
-        assert_eq!(insns[8], 0x95, "BPF_JMP | BPF_EXIT");
+    fn no_privilege_is_unknown_and_other_refusals_are_no() {
+        let err = |errno| SysError {
+            op: "BPF_PROG_LOAD",
+            source: std::io::Error::from_raw_os_error(errno),
+        };
+        assert_eq!(Support::of(Err(err(libc::EPERM))), Support::Unknown);
+        assert_eq!(Support::of(Err(err(libc::EACCES))), Support::Unknown);
+        assert_eq!(Support::of(Err(err(libc::EINVAL))), Support::No);
+        assert_eq!(Support::of(Ok(true)), Support::Yes);
+    }
+
+    #[test]
+    fn an_unknown_answer_is_not_cached() {
+        let cell = OnceLock::new();
+        assert_eq!(cached_support(&cell, || Support::Unknown), Support::Unknown);
+        assert_eq!(cached_support(&cell, || Support::No), Support::No);
+        assert_eq!(cached_support(&cell, || Support::Yes), Support::No);
     }
 }
