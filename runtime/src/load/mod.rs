@@ -277,9 +277,9 @@ impl OpenObject {
     /// `support` says (see [`Btf::downgraded`](crate::btf::Btf::downgraded)):
     /// the types of missing kinds are rewritten into older ones, and
     /// without FUNC the programs load without func_info and line_info. By
-    /// default the BTF is loaded as it is, which every kernel the tests run
-    /// on (6.1 and later) accepts. Mostly for testing that path on a newer
-    /// kernel.
+    /// default the running kernel's kinds ([`crate::probe::btf_support`]),
+    /// as libbpf does; this setting is mostly for testing that path on a
+    /// newer kernel.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -311,7 +311,12 @@ impl OpenObject {
             bpf_cookie,
             btf_support,
         } = self;
-        let btf_support = btf_support.unwrap_or(BtfSupport::ALL);
+        let btf_support = match (&btf_support, &spec.btf) {
+            (Some(s), _) => *s,
+            // Probed only for objects with BTF, once per process.
+            (None, Some(_)) => crate::probe::btf_support(),
+            (None, None) => BtfSupport::ALL,
+        };
         let object = spec.name.clone();
         let mut notes = Vec::new();
         let mut autoload: Vec<bool> = prog_settings.iter().map(|s| s.autoload).collect();

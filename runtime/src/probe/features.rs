@@ -121,6 +121,32 @@ pub fn features() -> &'static Features {
     CACHE.get_or_init(Features::probe)
 }
 
+/// The BTF kinds the running kernel loads, for the loader's
+/// [`Btf::downgraded`](crate::btf::Btf::downgraded): only the seven BTF
+/// probes (a few tiny BPF_BTF_LOADs, once per process), not every feature.
+/// A probe that could not run counts as support: the BTF is then loaded
+/// as it is, and the kernel says what it refuses.
+///
+/// ```no_run
+/// let support = bpf2rs::probe::btf_support();
+/// println!("ENUM64: {}", support.enum64);
+/// ```
+pub fn btf_support() -> crate::btf::BtfSupport {
+    static CACHE: OnceLock<crate::btf::BtfSupport> = OnceLock::new();
+    *CACHE.get_or_init(|| {
+        let has = |s: Support| s != Support::No;
+        crate::btf::BtfSupport {
+            func: has(btf_func()),
+            global_func: has(btf_func_global()),
+            datasec: has(btf_datasec()),
+            float: has(btf_float()),
+            decl_tag: has(btf_decl_tag()),
+            type_tag: has(btf_type_tag()),
+            enum64: has(btf_enum64()),
+        }
+    })
+}
+
 fn prog_name() -> Support {
     let attrs = LoadAttrs::of(ProgType::SOCKET_FILTER);
     Support::of(load_with(&attrs, "bpf2rs_name", &return_zero(), &mut []).map(|_| true))
