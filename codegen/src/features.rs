@@ -1,7 +1,7 @@
 //! `cargo bpf2rs features`: what the running kernel supports, as text or
 //! as JSON shaped like `bpftool feature probe kernel -j`.
 //!
-//! In: [`bpf2rs::probe`]'s answers, gathered by [`probe`]. Out: a
+//! In: [`bpf2rs::probe`]'s answers, gathered by [`probe()`]. Out: a
 //! [`Report`] as a `serde_json::Value` or a text listing grouped by
 //! program types, map types, helpers per program type and loader features,
 //! with what could not be probed named.
