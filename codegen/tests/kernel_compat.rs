@@ -100,6 +100,14 @@ fn compare(path: &Path, facts: &RunningKernel) -> Outcome {
     }
 }
 
+/// A line on stderr that libtest does not capture (its capture takes only
+/// `eprintln!`), so the counts reach target/vmtest/<kernel>.log of a
+/// passing run too.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// Compares every object; returns the disagreements, after printing counts.
 fn run(label: &str, objects: &[PathBuf]) -> Vec<String> {
     let facts = RunningKernel::new();
@@ -116,7 +124,7 @@ fn run(label: &str, objects: &[PathBuf]) -> Vec<String> {
             Outcome::Disagree(why) => disagree.push(format!("{name}: {why}")),
         }
     }
-    eprintln!(
+    say(&format!(
         "compat {label} on {}: {} objects, {agree} agree, {} verifier refused (requirements met), \
          {} refused with a requirement unknown here, {} disagree",
         facts.describe(),
@@ -124,15 +132,15 @@ fn run(label: &str, objects: &[PathBuf]) -> Vec<String> {
         verifier.len(),
         unknown.len(),
         disagree.len()
-    );
+    ));
     for v in &verifier {
-        eprintln!("compat {label}:   verifier refused: {v}");
+        say(&format!("compat {label}:   verifier refused: {v}"));
     }
     for u in &unknown {
-        eprintln!("compat {label}:   unknown here, refused: {u}");
+        say(&format!("compat {label}:   unknown here, refused: {u}"));
     }
     for d in &disagree {
-        eprintln!("compat {label}:   DISAGREE: {d}");
+        say(&format!("compat {label}:   DISAGREE: {d}"));
     }
     disagree
 }
@@ -157,7 +165,7 @@ fn fixture_verdicts_match_loading() {
 #[test]
 fn compat_objects_verdicts_match_loading() {
     let Some(dir) = std::env::var_os("BPF2RS_COMPAT_OBJECTS") else {
-        eprintln!("NOT RUN on this kernel: BPF2RS_COMPAT_OBJECTS is not set (scripts/compat-matrix sets it)");
+        say("NOT RUN on this kernel: BPF2RS_COMPAT_OBJECTS is not set (scripts/compat-matrix sets it)");
         return;
     };
     common::require_root();

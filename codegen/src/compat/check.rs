@@ -257,8 +257,16 @@ fn core_relocations(
     for f in requirements::reachable(spec, p) {
         for relo in &f.core_relos {
             guarded |= is_guard(relo.kind);
+            // A size change poisons only a direct memory access, not the
+            // offset a bpf_probe_read-style read adds (as in `co_re::patch`).
+            let memory = f
+                .insns
+                .get(relo.insn_off as usize)
+                .is_some_and(|i| matches!(i.code & 0x07, 0x01..=0x03));
             match co_re::resolve(local, relo, target) {
-                Ok(r) if r.poison || r.fail_memsz_adjust => poisoned.push(r.description),
+                Ok(r) if r.poison || (r.fail_memsz_adjust && memory) => {
+                    poisoned.push(r.description)
+                }
                 Ok(_) => {}
                 Err(e) => return (Some(false), Some(e.to_string())),
             }

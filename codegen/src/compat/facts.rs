@@ -251,7 +251,9 @@ impl KernelFacts for RunningKernel {
         }
     }
     fn kconfig(&self, name: &str) -> Option<bool> {
-        Some(self.config.as_ref()?.get(name).is_some())
+        // Without a readable config the loader refuses every strong
+        // `__kconfig` extern it does not make up itself: so does this.
+        Some(self.config.as_ref().is_some_and(|c| c.get(name).is_some()))
     }
     fn attach_target(&self, name: &str, kind: TargetKind) -> Option<bool> {
         let btf = self.btf.as_ref()?;

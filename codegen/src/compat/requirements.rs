@@ -131,6 +131,25 @@ pub fn requirements(spec: &ObjectSpec) -> Vec<Requirement> {
     for m in &spec.maps {
         map(m, &mut out);
     }
+    for ops in &spec.struct_ops {
+        let owner = ops.name.as_str();
+        push(
+            &mut out,
+            Group::Maps,
+            owner,
+            Need::MapType(MapType::STRUCT_OPS),
+        );
+        if ops.link {
+            // Created with BPF_F_LINK; a plain `.struct_ops` variable
+            // would register without a link on older kernels.
+            push(
+                &mut out,
+                Group::Maps,
+                owner,
+                Need::Feature(Feature::StructOpsLink),
+            );
+        }
+    }
     data(spec, &mut out);
     btf(spec, &mut out);
     externs(spec, &mut out);
