@@ -47,6 +47,11 @@ commands:
   features [--json]      what this kernel supports: program types, map types, helpers per
                          program type and loader features, each yes, no or 'could not
                          probe' (no privilege); --json has bpftool's keys
+  compat OBJ [--kernel X.Y] [--json]
+                         what an object needs (program and map types, helpers, kfuncs,
+                         features, attach targets, CO-RE), the first mainline kernel of
+                         each, its minimum kernel, and whether it would load on the running
+                         kernel (default) or on mainline X.Y; exit status 1 if it would not
   usdt BINARY            list the USDT probes of an executable or library, with their
                          decoded arguments (for usdt/BINARY:PROVIDER:NAME sections)
 ";
@@ -82,6 +87,9 @@ pub enum CliError {
     Load(#[from] bpf2rs::load::LoadError),
     #[error(transparent)]
     Scaffold(#[from] crate::scaffold::ScaffoldError),
+    /// `compat`: the object would not load (the report was written).
+    #[error("{0}")]
+    WouldNotLoad(String),
 }
 
 impl CliError {
@@ -114,6 +122,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         "features" => features_cmd(rest, out),
         "header" => header_cmd(rest, out),
         "new" => new_cmd(rest, out),
+        "compat" => compat_cmd(rest, out),
         "-h" | "--help" | "help" => {
             out.write_all(USAGE.as_bytes())?;
             Ok(())
@@ -601,6 +610,50 @@ fn header_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
         message: e.to_string(),
     })?;
     write_output(output.as_deref(), text.as_bytes(), out)
+}
+
+/// `compat OBJ [--kernel X.Y] [--json]`: the report; exit status 1 when the
+/// object would not load.
+fn compat_cmd(args: &[String], out: &mut dyn Write) -> Result<(), CliError> {
+    use crate::compat::{self, KernelVersion};
+    let mut path = None;
+    let mut kernel = None;
+    let mut json = false;
+    let mut args = Args::new("compat", args);
+    while let Some(arg) = args.next() {
+        match arg {
+            "--json" => json = true,
+            "--kernel" => {
+                let v = args.value("--kernel")?;
+                let version = KernelVersion::parse(&v).ok_or_else(|| {
+                    CliError::Usage(format!("compat: --kernel takes X.Y, got `{v}`"))
+                })?;
+                kernel = Some(version);
+            }
+            other => args.positional(other, &mut path)?,
+        }
+    }
+    let path = path.ok_or_else(|| CliError::Usage("compat: missing OBJ".into()))?;
+    let spec = ObjectSpec::from_file(&path)?;
+    let report = match kernel {
+        Some(v) => compat::check(&spec, &compat::VersionFacts::new(v)),
+        None => compat::check(&spec, &compat::RunningKernel::new()),
+    };
+    if json {
+        let text = serde_json::to_string_pretty(&compat::to_json(&report))
+            .map_err(std::io::Error::other)?;
+        writeln!(out, "{text}")?;
+    } else {
+        out.write_all(compat::to_text(&report).as_bytes())?;
+    }
+    if report.loads {
+        Ok(())
+    } else {
+        Err(CliError::WouldNotLoad(format!(
+            "{path} would not load on {}",
+            report.kernel
+        )))
+    }
 }
 
 /// Writes a command's result to `-o FILE`, or else to `out`.

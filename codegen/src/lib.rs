@@ -13,6 +13,7 @@ mod builder;
 mod builder_header;
 pub mod c_header;
 pub mod cli;
+pub mod compat;
 pub mod emit;
 mod error;
 pub mod features;

@@ -31,6 +31,7 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 pub use error::{LoadError, VerifierError};
+pub use kconfig::KernelConfig;
 pub use object::{DataMap, Object};
 pub use relocate::CoreApplied;
 pub use settings::{

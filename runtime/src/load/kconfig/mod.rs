@@ -10,15 +10,22 @@ use std::collections::HashMap;
 
 use crate::btf::{Btf, Type, TypeId};
 
-/// `CONFIG_*` name -> raw value text.
+/// The running kernel's configuration: `CONFIG_*` name -> raw value text.
+///
+/// ```no_run
+/// let config = bpf2rs::load::KernelConfig::read()?;
+/// println!("CONFIG_BPF_LSM={:?}", config.get("CONFIG_BPF_LSM"));
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Debug, Default)]
-pub(crate) struct KernelConfig {
+pub struct KernelConfig {
     values: HashMap<String, String>,
 }
 
 impl KernelConfig {
-    /// The config of the running kernel.
-    pub(crate) fn read() -> Result<KernelConfig, String> {
+    /// The config of the running kernel (/boot/config-$(uname -r), else
+    /// /proc/config.gz).
+    pub fn read() -> Result<KernelConfig, String> {
         let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
         let boot = format!("/boot/config-{}", release.trim());
         if let Ok(text) = std::fs::read_to_string(&boot) {
@@ -31,7 +38,7 @@ impl KernelConfig {
     }
 
     /// Parses `.config` text; `# CONFIG_X is not set` lines mean `n`.
-    pub(crate) fn parse(text: &str) -> KernelConfig {
+    pub fn parse(text: &str) -> KernelConfig {
         let mut values = HashMap::new();
         for line in text.lines() {
             let line = line.trim();
@@ -50,7 +57,9 @@ impl KernelConfig {
         KernelConfig { values }
     }
 
-    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+    /// The raw value of `name` (`y`, `m`, `n` for `# ... is not set`, a
+    /// number or a quoted string), `None` when the config does not mention it.
+    pub fn get(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
     }
 }
