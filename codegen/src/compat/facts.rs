@@ -5,17 +5,12 @@
 //! each `Some(true)`, `Some(false)` or `None` (cannot tell).
 //!
 //! Two implementations: [`VersionFacts`] answers from the version table
-//! alone; [`RunningKernel`] answers for the kernel this process runs on.
-//! The running kernel's program types, map types and helpers are still
-//! answered from the table by its version: **this is the seam for feature
-//! probes** (`bpf2rs::probe::prog_type_supported`, `map_type_supported`,
-//! `helper_supported(prog_type, id)`, once they exist): replace the bodies
-//! of [`RunningKernel::prog_type`], [`RunningKernel::map_type`],
-//! [`RunningKernel::helper`] and the `Trampoline`/`ModifyReturn` arms of
-//! [`RunningKernel::feature`] with them. What the running kernel already
-//! answers by itself: its BTF (kfuncs, typed ksyms, attach targets, CO-RE),
-//! its config (`__kconfig`), /proc/kallsyms, the active LSMs, and the
-//! runtime's cached probes (uprobe_multi, BPF cookies, perf links, tcx).
+//! alone; [`RunningKernel`] answers for the kernel this process runs on:
+//! program types, map types, helpers per program type and trampolines from
+//! the runtime's feature probes (`bpf2rs::probe`, as bpftool probes them),
+//! and by itself its BTF (kfuncs, typed ksyms, attach targets, CO-RE), its
+//! config (`__kconfig`), /proc/kallsyms, the active LSMs, and the runtime's
+//! cached link probes (uprobe_multi, BPF cookies, perf links, tcx).
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -198,15 +193,17 @@ impl KernelFacts for RunningKernel {
     fn version(&self) -> Option<KernelVersion> {
         self.version
     }
-    // Seam: from the version table until feature probes answer these.
+    // Probed as bpftool does (`bpf2rs::probe`); a probe that could not run
+    // (no privilege, or a kernel that refuses the type even to root) is
+    // unknown, not missing.
     fn prog_type(&self, t: ProgType) -> Option<bool> {
-        at_least(self.version, table::prog_type_since(t))
+        bpf2rs::probe::prog_type_supported(t).as_option()
     }
     fn map_type(&self, t: MapType) -> Option<bool> {
-        at_least(self.version, table::map_type_since(t))
+        bpf2rs::probe::map_type_supported(t).as_option()
     }
-    fn helper(&self, _prog_type: ProgType, id: u32) -> Option<bool> {
-        at_least(self.version, table::helper_since(id))
+    fn helper(&self, prog_type: ProgType, id: u32) -> Option<bool> {
+        bpf2rs::probe::helper_supported(prog_type, id).as_option()
     }
     fn feature(&self, f: Feature) -> Option<bool> {
         match f {
@@ -216,13 +213,13 @@ impl KernelFacts for RunningKernel {
             Feature::Tcx => bpf2rs::probe::has_tcx_link().ok(),
             Feature::KernelBtf => Some(self.btf.is_some()),
             // Whether the kernel has BPF trampolines is not in its version:
-            // architectures, virtual machines and lockdown refuse them.
-            // Seam: a trampoline probe answers here.
+            // architectures, virtual machines and lockdown refuse them. The
+            // probe attaches an fentry program.
             Feature::Trampoline | Feature::ModifyReturn => {
                 if at_least(self.version, Some(f.since())) == Some(false) {
                     Some(false)
                 } else {
-                    None
+                    bpf2rs::probe::features().trampolines.as_option()
                 }
             }
             Feature::Lsm => match at_least(self.version, Some(f.since())) {
