@@ -203,6 +203,15 @@ impl KernelFacts for RunningKernel {
         bpf2rs::probe::map_type_supported(t).as_option()
     }
     fn helper(&self, prog_type: ProgType, id: u32) -> Option<bool> {
+        // Tracing, LSM, ext and struct_ops programs get helpers by attach
+        // type (an iterator has seq_printf, an fentry program has not), and
+        // the probe tries one attach type: the version table answers.
+        if matches!(
+            prog_type,
+            ProgType::TRACING | ProgType::LSM | ProgType::EXT | ProgType::STRUCT_OPS
+        ) {
+            return at_least(self.version, table::helper_since(id));
+        }
         bpf2rs::probe::helper_supported(prog_type, id).as_option()
     }
     fn feature(&self, f: Feature) -> Option<bool> {
