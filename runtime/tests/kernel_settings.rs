@@ -34,16 +34,7 @@ const BSS_HITS: usize = 16;
 fn open(programs: &[&str]) -> OpenObject {
     common::require_root();
     let mut open = OpenObject::open_file(fixture(FIXTURE)).unwrap();
-    let names: Vec<String> = open
-        .spec()
-        .programs
-        .iter()
-        .map(|p| p.name.clone())
-        .collect();
-    for n in names {
-        let load = programs.contains(&n.as_str());
-        open.program_mut(&n).unwrap().set_autoload(load);
-    }
+    common::autoload_only(&mut open, |n| programs.contains(&n));
     open.data_mut(".rodata").unwrap()[RODATA_TGID..RODATA_TGID + 4]
         .copy_from_slice(&std::process::id().to_ne_bytes());
     open

@@ -1,5 +1,6 @@
 //! Shared by every kernel_* test binary (each declares `mod common;`): the
-//! root check and unique names for maps and bpffs pins. Helpers of one test
+//! root check, unique names for maps and bpffs pins, and choosing which
+//! programs load. Helpers of one test
 //! family stay in its `kernel_*_util` module.
 #![allow(dead_code)] // reason: tests; each binary uses a subset
 
@@ -32,4 +33,19 @@ pub fn unique(prefix: &str) -> String {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// Turns autoload off for every program of `open` that `load` refuses.
+pub fn autoload_only(open: &mut bpf2rs::load::OpenObject, load: impl Fn(&str) -> bool) {
+    let names: Vec<String> = open
+        .spec()
+        .programs
+        .iter()
+        .map(|p| p.name.clone())
+        .collect();
+    for n in names {
+        if let Some(p) = open.program_mut(&n) {
+            p.set_autoload(load(&n));
+        }
+    }
 }

@@ -37,15 +37,7 @@ pub fn load_only(name: &str, only: Option<&str>) -> Object {
 pub fn try_load_only(name: &str, only: Option<&str>) -> Result<Object, bpf2rs::load::LoadError> {
     try_load_configured(name, |open| {
         if let Some(only) = only {
-            let names: Vec<String> = open
-                .spec()
-                .programs
-                .iter()
-                .map(|p| p.name.clone())
-                .collect();
-            for n in names {
-                open.program_mut(&n).unwrap().set_autoload(n == only);
-            }
+            crate::common::autoload_only(open, |n| n == only);
         }
     })
 }
