@@ -343,38 +343,22 @@ impl RtNetlink {
     /// or `None` when there is none.
     pub fn xdp_program(&mut self, ifindex: u32) -> Result<Option<(u32, u8)>> {
         const OP: &str = "RTM_GETLINK";
-        let m = Msg::link(RTM_GETLINK, NLM_F_REQUEST, self.next_seq(), ifindex);
+        // With NLM_F_ACK the link comes, then the ack that ends the request.
+        let m = Msg::link(
+            RTM_GETLINK,
+            NLM_F_REQUEST | NLM_F_ACK,
+            self.next_seq(),
+            ifindex,
+        );
         let mut found = None;
-        // A GETLINK for one interface answers with the link alone, no ack:
-        // read until it comes.
-        let seq = m.seq;
-        let req = m.finish(OP)?;
-        self.send(OP, &req)?;
-        while found.is_none() {
-            let n = self.recv(OP)?;
-            let mut rest = &self.buf[..n];
-            while !rest.is_empty() {
-                let (hdr, payload, next) = split_msg(rest)
-                    .ok_or_else(|| SysError::invalid(OP, "malformed netlink reply".into()))?;
-                rest = next;
-                if hdr.seq != seq {
-                    continue;
-                }
-                match hdr.msg_type {
-                    RTM_NEWLINK => {
-                        found = Some(parse_link_xdp(payload).ok_or_else(|| {
-                            SysError::invalid(OP, "the link's XDP attributes are cut short".into())
-                        })?);
-                    }
-                    NLMSG_ERROR => {
-                        if let Some(Ack::Err(k)) = parse_error(hdr.flags, payload) {
-                            return Err(kernel_error(OP, k));
-                        }
-                    }
-                    _ => {}
-                }
+        self.request(OP, m, |msg_type, payload| {
+            if msg_type == RTM_NEWLINK {
+                found = Some(parse_link_xdp(payload).ok_or_else(|| {
+                    SysError::invalid(OP, "the link's XDP attributes are cut short".into())
+                })?);
             }
-        }
+            Ok(())
+        })?;
         Ok(found.and_then(|(attached, id)| (attached != 0 && id != 0).then_some((id, attached))))
     }
 
