@@ -22,6 +22,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod ctypes;
+mod global;
 pub mod link;
 pub mod load;
 pub mod map;
@@ -37,6 +38,7 @@ mod usdt;
 
 pub use bpf2rs_macros::Pod;
 pub use bpf2rs_reader::{btf, obj};
+pub use global::{Global, GlobalMut};
 pub use pod::{AlignedBytes, Pod};
 
 #[doc(hidden)]

@@ -241,28 +241,21 @@ pub fn open_data_mut<'a, T: Pod>(object: &'a mut OpenObject, section: &str) -> &
     }
 }
 
-/// Global data after load (the mmapped map value), typed.
-pub fn data<'a, T: Pod>(object: &'a Object, section: &str) -> &'a T {
-    match object
-        .data(section)
-        .and_then(|d| d.mmap.as_ref())
-        .and_then(|m| m.get::<T>())
-    {
-        Some(v) => v,
-        None => unreachable!("section {section} created from the checked object"),
-    }
+/// Global data after load, typed: the mapped value or a copy read from
+/// the kernel.
+pub fn data<'a, T: Pod>(
+    object: &'a Object,
+    section: &str,
+) -> Result<crate::Global<'a, T>, crate::map::MapError> {
+    object.data_section(section)?.get()
 }
 
 /// Global data after load, writable.
-pub fn data_mut<'a, T: Pod>(object: &'a mut Object, section: &str) -> &'a mut T {
-    match object
-        .data_mut(section)
-        .and_then(|d| d.mmap.as_mut())
-        .and_then(|m| m.get_mut::<T>())
-    {
-        Some(v) => v,
-        None => unreachable!("section {section} created from the checked object"),
-    }
+pub fn data_mut<'a, T: Pod>(
+    object: &'a mut Object,
+    section: &str,
+) -> Result<crate::GlobalMut<'a, T>, crate::map::MapError> {
+    object.data_section_mut(section)?.get_mut()
 }
 
 /// A struct_ops variable's typed value before load; an error if the

@@ -89,7 +89,7 @@ fn user_space_writes_are_read_by_the_program() {
         })
         .unwrap();
     assert_eq!(
-        skel.bss().check_ok,
+        skel.bss().unwrap().check_ok,
         1,
         "the program saw every field user space wrote"
     );
@@ -104,5 +104,5 @@ fn user_space_writes_are_read_by_the_program() {
             ..Default::default()
         })
         .unwrap();
-    assert_eq!(skel.bss().check_ok, 0);
+    assert_eq!(skel.bss().unwrap().check_ok, 0);
 }

@@ -86,10 +86,10 @@ fn kitchen_every_map_form_and_global_data() {
     assert_eq!(skel.maps.legacy_counts.get(&7).unwrap(), Some(3));
 
     // Tail calls seen, .bss and .data through the mmap views.
-    assert_eq!(skel.bss().packets_seen, 3);
-    assert_eq!(skel.bss().tail_hits, 3);
-    assert_eq!(skel.data().data_counter, 103);
-    skel.data_mut().data_counter = 1000;
+    assert_eq!(skel.bss().unwrap().packets_seen, 3);
+    assert_eq!(skel.bss().unwrap().tail_hits, 3);
+    assert_eq!(skel.data().unwrap().data_counter, 103);
+    skel.data_mut().unwrap().data_counter = 1000;
     skel.progs
         .on_packet
         .test_run(&TestRunInput {
@@ -98,11 +98,11 @@ fn kitchen_every_map_form_and_global_data() {
         })
         .unwrap();
     assert_eq!(
-        skel.data().data_counter,
+        skel.data().unwrap().data_counter,
         1001,
         "a write through the mmap view is seen by the program"
     );
-    assert_eq!(skel.rodata().cfg_mode, 3);
+    assert_eq!(skel.rodata().unwrap().cfg_mode, 3);
 
     // The pinned map: a second open reuses it.
     assert_eq!(skel.maps.pinned.get(0).unwrap(), 4);
@@ -206,4 +206,136 @@ fn a_log_level_keeps_the_verifier_log_of_a_successful_load() {
         "{log}"
     );
     assert_eq!(skel.progs.tail.verifier_log(), None, "no log asked for");
+}
+
+/// Runs the kitchen object's XDP entry once.
+fn run_once(skel: &KitchenSkel) {
+    let out = skel
+        .progs
+        .on_packet
+        .test_run(&TestRunInput {
+            data: &packet(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(out.retval, XDP_PASS);
+}
+
+const BPF_F_MMAPABLE: u32 = 1 << 10;
+
+#[test]
+fn global_data_is_mmapped_where_the_kernel_can() {
+    require_root();
+    assert!(bpf2rs::probe::has_mmapable_arrays());
+    let pins = BpffsDir::new("mmapped");
+    let skel = open_pinned_in(&pins).load().unwrap();
+    for d in skel.object().data_maps() {
+        assert!(d.is_mapped(), "{}", d.section);
+        assert_ne!(d.map.info().map_flags & BPF_F_MMAPABLE, 0, "{}", d.section);
+    }
+    // A view of the mapped memory follows the program's writes.
+    let view = skel.bss().unwrap();
+    run_once(&skel);
+    assert_eq!(view.packets_seen, 1);
+}
+
+/// The fallback for kernels without mmapable arrays (before 5.5), forced:
+/// global data maps are plain arrays, read and written with map lookups
+/// and updates, and the programs see the same values.
+#[test]
+fn global_data_without_mmap_goes_through_the_map() {
+    require_root();
+    let pins = BpffsDir::new("nommap");
+    let mut open = open_pinned_in(&pins);
+    open.object_mut().set_mmapable_data(false);
+    open.rodata_mut().cfg_mode = 3;
+    let mut skel = open.load().unwrap();
+    for d in skel.object().data_maps() {
+        assert!(!d.is_mapped(), "{}", d.section);
+        assert_eq!(d.map.info().map_flags & BPF_F_MMAPABLE, 0, "{}", d.section);
+    }
+    let before = skel.bss().unwrap();
+    for _ in 0..3 {
+        run_once(&skel);
+    }
+    // A Global is a copy read when it was made; a new one reads again.
+    assert_eq!(before.packets_seen, 0);
+    drop(before);
+    assert_eq!(skel.bss().unwrap().packets_seen, 3);
+    assert_eq!(skel.bss().unwrap().tail_hits, 3);
+    assert_eq!(skel.data().unwrap().data_counter, 103);
+    // .rodata set before load reached the program: mode 3 counts under
+    // proto 2.
+    assert_eq!(skel.rodata().unwrap().cfg_mode, 3);
+    let key = types::flow_key {
+        addr: 0x0a00_0001,
+        port: 80,
+        proto: 2,
+        ..Default::default()
+    };
+    assert_eq!(skel.maps.flows.get(&key).unwrap().unwrap().packets, 3);
+
+    // A write is written back when the guard drops...
+    skel.data_mut().unwrap().data_counter = 1000;
+    run_once(&skel);
+    assert_eq!(skel.data().unwrap().data_counter, 1001);
+    // ...or when committed, with the kernel's answer.
+    let mut data = skel.data_mut().unwrap();
+    data.data_counter = 2000;
+    data.commit().unwrap();
+    run_once(&skel);
+    assert_eq!(skel.data().unwrap().data_counter, 2001);
+
+    // A guard that was not changed writes nothing back: a write made
+    // meanwhile through another fd of the map survives its drop.
+    let other = skel
+        .object()
+        .data(".data")
+        .unwrap()
+        .map
+        .try_clone()
+        .unwrap();
+    let untouched = skel.data_mut().unwrap();
+    let mut bytes = vec![0u8; other.info().value_size as usize];
+    other.lookup(&0u32.to_ne_bytes(), &mut bytes).unwrap();
+    let offset = core::mem::offset_of!(types::SectionData, data_counter);
+    bytes[offset..offset + 8].copy_from_slice(&7u64.to_ne_bytes());
+    other
+        .update(&0u32.to_ne_bytes(), &bytes, MapFlags::ANY)
+        .unwrap();
+    assert_eq!(untouched.data_counter, 2001);
+    drop(untouched);
+    assert_eq!(skel.data().unwrap().data_counter, 7);
+}
+
+#[test]
+fn global_data_of_the_wrong_shape_or_read_only_is_an_error() {
+    require_root();
+    for mmapable in [true, false] {
+        let pins = BpffsDir::new("shape");
+        let path = bpf2rs_tests::fixture("kitchen.bpf.o");
+        let mut open = bpf2rs::load::OpenObject::open_file(path).unwrap();
+        let pinned = open.map_mut("pinned").unwrap();
+        pinned.set_pin_path(pins.path().join("pinned"));
+        open.set_mmapable_data(mmapable);
+        let mut obj = open.load().unwrap();
+        let bss = obj.data(".bss").unwrap();
+        let err = bss.get::<[u8; 3]>().unwrap_err().to_string();
+        assert!(
+            err.starts_with("map kitchen.bss: global data: Rust type is 3 bytes, the map's is"),
+            "{err}"
+        );
+        // The section's bytes, either way.
+        assert_eq!(bss.to_vec().unwrap().len(), bss.len());
+        let err = obj
+            .data_mut(".rodata")
+            .unwrap()
+            .get_mut::<types::SectionRodata>()
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "map kitchen.rodata: global data: .rodata: read-only after load"
+        );
+    }
 }

@@ -43,14 +43,14 @@ fn attach_attaches_what_sections_name_and_keeps_the_links() {
     for _ in 0..5 {
         getpid();
     }
-    let hits = skel.bss().hits;
+    let hits = skel.bss().unwrap().hits;
     assert!(hits[0] >= 5, "tracepoint hits {}", hits[0]);
     assert!(hits[1] >= 5, "raw_tp hits {}", hits[1]);
     skel.links.tp_getpid = None; // detach
-    let before = skel.bss().hits[0];
+    let before = skel.bss().unwrap().hits[0];
     getpid();
     assert_eq!(
-        skel.bss().hits[0],
+        skel.bss().unwrap().hits[0],
         before,
         "no hits after the link is dropped"
     );

@@ -215,7 +215,7 @@ fn link_struct_ops_registers_a_congestion_control_until_dropped() {
     assert!(is_available(NAME), "{NAME} not registered: {}", available());
 
     assert_eq!(run_connection(NAME), NAME);
-    let bss = skel.bss();
+    let bss = skel.bss().unwrap();
     eprintln!(
         "reno_like calls: init {}, ssthresh {}, cong_avoid {}, undo_cwnd {}",
         bss.init_calls, bss.ssthresh_calls, bss.cong_avoid_calls, bss.undo_cwnd_calls
@@ -262,9 +262,9 @@ fn plain_struct_ops_registers_with_a_name_set_before_load() {
     assert!(skel.links.plain_ops.as_ref().unwrap().link().is_none());
     assert!(is_available(NAME), "{NAME} not registered: {}", available());
 
-    let before = skel.bss().cong_avoid_calls;
+    let before = skel.bss().unwrap().cong_avoid_calls;
     assert_eq!(run_connection(NAME), NAME);
-    let bss = skel.bss();
+    let bss = skel.bss().unwrap();
     eprintln!(
         "plain_ops calls: init {} (no init member), ssthresh {}, cong_avoid {}, undo_cwnd {}",
         bss.init_calls, bss.ssthresh_calls, bss.cong_avoid_calls, bss.undo_cwnd_calls

@@ -51,7 +51,7 @@ fn execsnoop_streams_one_event_per_exec_of_our_children() {
         .unwrap();
     assert_eq!(n, children.len(), "one record per exec, no more");
     assert_eq!(duplicates, 0);
-    assert_eq!(skel.bss().dropped, 0, "no reservation failed");
+    assert_eq!(skel.bss().unwrap().dropped, 0, "no reservation failed");
     for pid in &children {
         let e = seen
             .get(pid)
@@ -93,7 +93,7 @@ fn runqlat_histograms_the_wakeups_of_our_threads() {
     })
     .join()
     .unwrap();
-    let hist = skel.bss().hist;
+    let hist = skel.bss().unwrap().hist;
     let total: u64 = hist.iter().sum();
     assert!(
         total >= sleeps,

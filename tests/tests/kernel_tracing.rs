@@ -175,14 +175,7 @@ fn globals_externs_resolve_and_run() {
         })
         .unwrap();
     assert_eq!(out.retval, 2, "XDP_PASS");
-    let bss = obj
-        .data_mut(".bss")
-        .unwrap()
-        .mmap
-        .as_ref()
-        .unwrap()
-        .as_slice()
-        .to_vec();
+    let bss = obj.data_mut(".bss").unwrap().to_vec().unwrap();
     let arr = |i: usize| u32::from_ne_bytes(bss[8 + 4 * i..12 + 4 * i].try_into().unwrap());
     // bss_arr[1] = CONFIG_HZ when CONFIG_BPF_SYSCALL; [2] = CONFIG_BPF_JIT == y;
     // [3] = the kfunc bpf_cast_to_kern_ctx returned a pointer.
@@ -204,14 +197,7 @@ fn globals_externs_resolve_and_run() {
         "kfunc call ran iff the kernel has it"
     );
     // .data: g_counter 5 + 1, + 2 when LINUX_KERNEL_VERSION >= 6.0.
-    let data = obj
-        .data(".data")
-        .unwrap()
-        .mmap
-        .as_ref()
-        .unwrap()
-        .as_slice()
-        .to_vec();
+    let data = obj.data(".data").unwrap().to_vec().unwrap();
     let g_counter = i32::from_ne_bytes(data[0..4].try_into().unwrap());
     assert_eq!(
         g_counter,

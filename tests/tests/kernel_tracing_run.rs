@@ -26,14 +26,7 @@ fn tp_btf_program_reads_task_fields_through_core() {
         let child = Command::new("/bin/true").spawn().unwrap();
         let pid = child.id();
         let _ = child.wait_with_output();
-        let bss = obj
-            .data(".bss")
-            .unwrap()
-            .mmap
-            .as_ref()
-            .unwrap()
-            .as_slice()
-            .to_vec();
+        let bss = obj.data(".bss").unwrap().to_vec().unwrap();
         let seen_pid = u32::from_ne_bytes(bss[var("seen_pid")].try_into().unwrap());
         if seen_pid == pid {
             seen = Some(bss);

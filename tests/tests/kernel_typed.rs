@@ -103,22 +103,30 @@ fn typed_skeleton_every_family_and_aligned_events() {
     skel.attach().unwrap();
     // Cgroup array: an empty slot is an error for the helper.
     fire();
-    assert!(skel.bss().under_cgroup < 0, "{}", skel.bss().under_cgroup);
+    assert!(
+        skel.bss().unwrap().under_cgroup < 0,
+        "{}",
+        skel.bss().unwrap().under_cgroup
+    );
     // Every task is under the root of the v2 hierarchy.
     skel.maps.cgroups.set_path(0, cgroup2_root()).unwrap();
     fire();
-    assert_eq!(skel.bss().under_cgroup, 1);
+    assert_eq!(skel.bss().unwrap().under_cgroup, 1);
     assert!(skel.maps.cgroups.clear(0).unwrap());
     fire();
-    assert!(skel.bss().under_cgroup < 0, "{}", skel.bss().under_cgroup);
+    assert!(
+        skel.bss().unwrap().under_cgroup < 0,
+        "{}",
+        skel.bss().unwrap().under_cgroup
+    );
 
     // Global data: typed and borrowed in place (no packed section).
-    let bss = skel.bss();
+    let bss = skel.bss().unwrap();
     assert_eq!(bss.packets_seen, 3);
     check_event(&bss.last_event, 3, pid);
     assert_eq!(bss.route, 24, "longest prefix 10.1.2.0/24");
     assert_eq!(bss.pair_sum, 42);
-    let data = skel.data();
+    let data = skel.data().unwrap();
     assert_eq!(
         (
             data.data_flag,
@@ -172,5 +180,5 @@ fn typed_skeleton_every_family_and_aligned_events() {
     // Detached on drop: no more runs.
     skel.links.on_getpid = None;
     fire();
-    assert_eq!(skel.bss().packets_seen, 3);
+    assert_eq!(skel.bss().unwrap().packets_seen, 3);
 }

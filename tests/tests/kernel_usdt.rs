@@ -228,7 +228,7 @@ fn arguments_cookie_and_semaphore(skel: &UsdtSkel, per_site: bool) {
     let mem = [0, 0x1122_3344_5566_7788];
     fire_first(-5, &mem, 0xbeef);
     fire_second(i32::MIN, &[0, u64::MAX], 7);
-    assert_eq!(skel.bss().fired, 2, "one run per firing");
+    assert_eq!(skel.bss().unwrap().fired, 2, "one run per firing");
     assert_eq!(
         seen(skel, 0),
         ([-5, 0x1122_3344_5566_7788, 0xbeef, -7], 0xfeed_f00d, 4, 0)
@@ -269,7 +269,7 @@ fn arguments_cookie_and_semaphore(skel: &UsdtSkel, per_site: bool) {
     // Counted per installed breakpoint, not per link.
     assert_eq!(semaphore(), 2);
     fire_first(1, &mem, 1);
-    assert_eq!(skel.bss().fired, 4);
+    assert_eq!(skel.bss().unwrap().fired, 4);
     let mut cookies = [seen(skel, 2).1, seen(skel, 3).1];
     cookies.sort_unstable();
     assert_eq!(cookies, [2, 0xfeed_f00d]);
@@ -281,7 +281,7 @@ fn arguments_cookie_and_semaphore(skel: &UsdtSkel, per_site: bool) {
     fire_first(1, &mem, 1);
     fire_second(1, &mem, 1);
     assert_eq!(
-        skel.bss().fired,
+        skel.bss().unwrap().fired,
         4,
         "nothing runs after the links are dropped"
     );
@@ -322,7 +322,7 @@ fn without_bpf_cookies_sites_are_found_by_address() {
     let mem = [0, 0x1122_3344_5566_7788];
     fire_first(-5, &mem, 0xbeef);
     fire_second(9, &mem, 7);
-    assert_eq!(skel.bss().fired, 2);
+    assert_eq!(skel.bss().unwrap().fired, 2);
     assert_eq!(
         seen(&skel, 0),
         ([-5, 0x1122_3344_5566_7788, 0xbeef, -7], 0xfeed_f00d, 4, 0)
@@ -352,7 +352,7 @@ fn without_bpf_cookies_sites_are_found_by_address() {
     assert_eq!(ips(), 0, "the link's addresses go with it");
     fire_first(1, &mem, 1);
     assert_eq!(
-        skel.bss().fired,
+        skel.bss().unwrap().fired,
         2,
         "nothing runs after the link is dropped"
     );
@@ -367,12 +367,12 @@ fn skeleton_attach_follows_the_section() {
     assert!(skel.links.on_probe.is_none());
     fire_auto(40);
     fire_auto(2);
-    let b = skel.bss();
+    let b = skel.bss().unwrap();
     assert_eq!((b.fired, b.auto_fired, b.auto_sum), (0, 2, 42));
     skel.links.on_auto = None;
     fire_auto(1);
     assert_eq!(
-        skel.bss().auto_sum,
+        skel.bss().unwrap().auto_sum,
         42,
         "nothing runs after the link is dropped"
     );
@@ -446,7 +446,7 @@ fn python_audit_probe_fires_through_its_semaphore() {
     };
     let script = "import sys\nsys.audit('bpf2rs.first', 1)\nsys.audit('bpf2rs.probe', 2)\n";
     run(script);
-    assert_eq!(skel.bss().py_last.hits, 0, "not attached yet");
+    assert_eq!(skel.bss().unwrap().py_last.hits, 0, "not attached yet");
 
     let link = skel
         .progs
@@ -454,13 +454,13 @@ fn python_audit_probe_fires_through_its_semaphore() {
         .attach_usdt(&python, "python", "audit", UsdtOpts::default())
         .unwrap();
     run(script);
-    let last = skel.bss().py_last;
+    let last = skel.bss().unwrap().py_last;
     assert_eq!(c_str(&last.event), "bpf2rs.probe");
     assert_eq!(last.hits, 2, "two events, two probe hits");
 
     drop(link);
     run(script);
-    assert_eq!(skel.bss().py_last.hits, 2, "nothing after detach");
+    assert_eq!(skel.bss().unwrap().py_last.hits, 2, "nothing after detach");
 }
 
 #[test]
@@ -472,8 +472,14 @@ fn padded_bss_type_round_trips_through_open_and_load() {
     open.bss_mut().auto_sum = -7;
     open.bss_mut().py_last.hits = 9;
     let mut skel = open.load().unwrap();
-    assert_eq!((skel.bss().auto_sum, skel.bss().py_last.hits), (-7, 9));
-    skel.bss_mut().py_last.hits = 10;
+    assert_eq!(
+        (
+            skel.bss().unwrap().auto_sum,
+            skel.bss().unwrap().py_last.hits
+        ),
+        (-7, 9)
+    );
+    skel.bss_mut().unwrap().py_last.hits = 10;
     let raw = skel.object().data(".bss").unwrap();
     let mut v = [0u8; 52];
     assert!(raw.map.lookup(&0u32.to_ne_bytes(), &mut v).unwrap());

@@ -528,12 +528,14 @@ fn data(spec: &ObjectSpec, out: &mut Vec<Requirement>) {
         let owner = d.name.as_str();
         push(out, Group::Data, owner, Need::MapType(MapType::ARRAY));
         push(out, Group::Data, owner, Need::Feature(Feature::GlobalData));
-        push(
-            out,
-            Group::Data,
-            owner,
-            Need::Feature(Feature::MmapableMaps),
-        );
+        out.push(Requirement {
+            group: Group::Data,
+            owner: owner.to_owned(),
+            need: Need::Feature(Feature::MmapableMaps),
+            stage: Stage::Load,
+            // runtime/src/global.rs: lookups and updates instead.
+            fallback: Some("user space reads and writes it through the map"),
+        });
         if d.kind == bpf2rs_reader::obj::DataKind::Rodata {
             push(
                 out,

@@ -13,7 +13,7 @@ use super::ast::{
     self, array, attr_list, call, doc, field, field_value, global, item_impl, item_struct, local,
     method, named_field, pat_ident, pat_ident_mut, pat_struct, pat_wild, path_expr, reference,
     relative, self_ref, self_value, shorthand, stmt, stmt_block, string, struct_expr, tail, try_,
-    tuple, ty_generic, ty_named, ty_path, ty_ref, unit, var, with_attrs, Method, Tokens,
+    tuple, ty_generic, ty_named, ty_path, ty_ref, unit, var, with_args, with_attrs, Method, Tokens,
 };
 use super::{mem_of, skel_maps, skel_ops, Cx};
 use crate::ir::skel::{MapFamily, Skeleton};
@@ -45,6 +45,20 @@ fn result(ok: Type, err: &[&str]) -> Type {
 /// `Result<name, LoadError>`.
 fn load_result(name: &str) -> Type {
     result(ty_named(name), &["load", "LoadError"])
+}
+
+/// `bpf2rs::Global<'_, types::name>` (`GlobalMut` when `mutable`).
+fn global_ty(mutable: bool, name: &str) -> Type {
+    let wrapper = if mutable { "GlobalMut" } else { "Global" };
+    let lifetime = syn::Lifetime::new("'_", proc_macro2::Span::call_site());
+    ty_path(with_args(
+        bpf2rs(&[wrapper]),
+        false,
+        [
+            syn::GenericArgument::Lifetime(lifetime),
+            syn::GenericArgument::Type(types_ty(name)),
+        ],
+    ))
 }
 
 /// `types::name`.
@@ -313,12 +327,12 @@ fn loaded_methods(s: &Skeleton) -> Vec<ImplItem> {
         attach(s).build(),
     ];
     for d in &s.data {
-        let view = |mutable: bool, name: &str, doc_text: String, accessor: &str| Method {
-            attrs: vec![doc(&doc_text)],
+        let view = |mutable: bool, name: &str, doc_text: &[&str], accessor: &str| Method {
+            attrs: docs(doc_text),
             public: true,
             name: name.to_owned(),
             inputs: vec![self_ref(mutable)],
-            output: Some(ty_ref(types_ty(&d.ty), mutable)),
+            output: Some(result(global_ty(mutable, &d.ty), &["map", "MapError"])),
             body: vec![tail(call(
                 bpf2rs(&["__private", accessor]),
                 [
@@ -328,11 +342,13 @@ fn loaded_methods(s: &Skeleton) -> Vec<ImplItem> {
             ))],
         };
         let sec = &d.section;
-        let shared = format!(" `{sec}` shared with the programs (mmapped).");
-        items.push(view(false, &d.get, shared, "data").build());
+        let shared = format!(" `{sec}` shared with the programs: the mapped memory, or a");
+        let copy = " copy read from the kernel where it cannot be mapped (before 5.5).";
+        items.push(view(false, &d.get, &[&shared, copy], "data").build());
         if d.writable {
-            let writable = format!(" `{sec}` shared with the programs, writable.");
-            items.push(view(true, &d.get_mut, writable, "data_mut").build());
+            let writable = format!(" `{sec}`, writable: the mapped memory, or a copy written back");
+            let back = " when committed or dropped where it cannot be mapped (before 5.5).";
+            items.push(view(true, &d.get_mut, &[&writable, back], "data_mut").build());
         }
     }
     items

@@ -83,7 +83,7 @@ fn run(limits: &Limits) -> Result<(), Box<dyn std::error::Error>> {
                 }
             })?;
     }
-    let dropped = skel.bss().dropped;
+    let dropped = skel.bss()?.dropped;
     if dropped > 0 {
         eprintln!("{NAME}: {dropped} events dropped (the ring buffer was full)");
     }

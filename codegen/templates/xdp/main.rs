@@ -74,7 +74,7 @@ fn run(iface: &str, seconds: u64) -> Result<(), Box<dyn std::error::Error>> {
             );
         }
     }
-    println!("{:<10} {:>10}", "not IPv4", skel.bss().other_frames);
+    println!("{:<10} {:>10}", "not IPv4", skel.bss()?.other_frames);
     Ok(())
 }
 

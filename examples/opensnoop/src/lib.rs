@@ -132,7 +132,7 @@ pub fn summary(skel: &OpensnoopSkel) -> Result<(), Box<dyn std::error::Error>> {
     }
     eprintln!(
         "opensnoop: {} events dropped (ring buffer full)",
-        skel.bss().dropped
+        skel.bss()?.dropped
     );
     Ok(())
 }

@@ -72,7 +72,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             k.eth_proto, k.ip_proto, v.packets, v.bytes
         );
     }
-    let bss = skel.bss();
+    let bss = skel.bss()?;
     println!("total {} too_short {}", bss.total, bss.too_short);
     Ok(())
 }

@@ -22,6 +22,8 @@ pub(crate) struct MapCx<'a> {
     /// Whether global data maps get BTF: their value type is a DATASEC,
     /// which kernels before 5.2 lack (and the loaded BTF then too).
     pub(crate) data_btf: bool,
+    /// Whether global data maps are made mmapable (and mapped).
+    pub(crate) mmap_data: bool,
     pub(crate) pin_root: &'a Path,
     /// Pins this load made (not ones it reused), removed if the load fails.
     pub(crate) new_pins: &'a NewPins,
@@ -357,7 +359,8 @@ fn data_map_name(object: &str, section: &str) -> String {
 }
 
 /// Creates the array map of a global data section, writes its initial
-/// contents, freezes `.rodata` and maps the value into memory.
+/// contents, freezes `.rodata` and maps the value into memory (unless the
+/// kernel cannot: then user space reads and writes it through the map).
 pub(crate) fn create_data(
     cx: &MapCx<'_>,
     d: &DataSection,
@@ -365,9 +368,10 @@ pub(crate) fn create_data(
     notes: &mut Vec<String>,
 ) -> Result<DataMap, LoadError> {
     let name = data_map_name(cx.object, &d.name);
+    let mmap_flag = if cx.mmap_data { BPF_F_MMAPABLE } else { 0 };
     let flags = match d.kind {
-        DataKind::Rodata => BPF_F_MMAPABLE | BPF_F_RDONLY_PROG,
-        _ => BPF_F_MMAPABLE,
+        DataKind::Rodata => mmap_flag | BPF_F_RDONLY_PROG,
+        _ => mmap_flag,
     };
     let mut create = sys::MapCreate {
         name: &name,
@@ -400,13 +404,18 @@ pub(crate) fn create_data(
     if !writable {
         map.freeze().map_err(cx.map_err())?;
     }
-    let mmap = Mmap::map(map.as_fd(), d.size as usize, writable)
-        .map_err(|e| cx.setup(&d.name, format!("mmap of the global data map: {e}")))?;
+    let mmap = match cx.mmap_data {
+        true => Some(
+            Mmap::map(map.as_fd(), d.size as usize, writable)
+                .map_err(|e| cx.setup(&d.name, format!("mmap of the global data map: {e}")))?,
+        ),
+        false => None,
+    };
     Ok(DataMap {
         section: d.name.clone(),
         kind: d.kind,
         map,
-        mmap: Some(mmap),
+        mmap,
     })
 }
 

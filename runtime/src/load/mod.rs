@@ -66,6 +66,8 @@ pub struct OpenObject {
     bpf_cookie: bool,
     /// The BTF kinds to load the object's BTF for (None: this kernel's).
     btf_support: Option<BtfSupport>,
+    /// Whether global data may be memory-mapped where the kernel can.
+    mmapable_data: bool,
 }
 
 impl OpenObject {
@@ -107,6 +109,7 @@ impl OpenObject {
             core_target: None,
             bpf_cookie: true,
             btf_support: None,
+            mmapable_data: true,
             spec,
         }
     }
@@ -294,6 +297,26 @@ impl OpenObject {
         self.btf_support = Some(support);
     }
 
+    /// Whether global data maps may be memory-mapped (`BPF_F_MMAPABLE`)
+    /// where the kernel has that (Linux 5.5; [`crate::probe::has_mmapable_arrays`]).
+    /// With `false`, as on older kernels, they are plain arrays: the
+    /// programs use them the same way, and [`DataMap::get`] and the
+    /// skeleton accessors (`bss()`, `data_mut()`...) read and write the
+    /// value with map lookups and updates (see [`GlobalMut`](crate::GlobalMut)).
+    /// Mostly for testing that path on a newer kernel.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut open = bpf2rs::load::OpenObject::open_file("counter.bpf.o")?;
+    /// open.set_mmapable_data(false);
+    /// let obj = open.load()?;
+    /// assert!(!obj.data(".bss").unwrap().is_mapped());
+    /// # Ok(()) }
+    /// ```
+    pub fn set_mmapable_data(&mut self, mmapable: bool) {
+        self.mmapable_data = mmapable;
+    }
+
     /// Creates every map, fills static contents and global data, links and
     /// loads every program (with autoload), and creates the struct_ops
     /// maps (the programs a created struct_ops map points at load whatever
@@ -311,6 +334,7 @@ impl OpenObject {
             core_target,
             bpf_cookie,
             btf_support,
+            mmapable_data,
         } = self;
         let btf_support = match (&btf_support, &spec.btf) {
             (Some(s), _) => *s,
@@ -339,6 +363,10 @@ impl OpenObject {
             object: &object,
             btf_fd: btf,
             data_btf: btf_support.datasec,
+            // Probed only for objects with global data, once per process.
+            mmap_data: mmapable_data
+                && spec.data.iter().any(|d| d.size != 0)
+                && crate::probe::has_mmapable_arrays(),
             pin_root: &pin_root,
             new_pins: &new_pins,
         };

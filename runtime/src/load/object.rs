@@ -8,7 +8,7 @@ use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
 use super::CoreApplied;
-use crate::map::Map;
+use crate::map::{Map, MapError};
 use crate::mmap::Mmap;
 use crate::obj::DataKind;
 use crate::prog::Program;
@@ -21,8 +21,20 @@ pub struct DataMap {
     pub section: String,
     pub kind: DataKind,
     pub map: Map,
-    /// The section's bytes shared with the programs (read-only for .rodata).
+    /// The section's bytes shared with the programs (read-only for
+    /// `.rodata`); `None` when the map is not mmapable (`.kconfig`, or
+    /// kernels before 5.5): then [`DataMap::get`] reads it from the kernel.
     pub mmap: Option<Mmap>,
+}
+
+/// A section a skeleton asked for that the loaded object lacks: only when
+/// the skeleton's object was swapped for another.
+fn no_section(object: &str, section: &str) -> MapError {
+    MapError::Invalid {
+        map: object.to_owned(),
+        op: "global data",
+        message: format!("the loaded object has no section {section}"),
+    }
 }
 
 /// A loaded object: its maps, global data and programs. Owns every fd.
@@ -127,6 +139,22 @@ impl Object {
     /// Global data section `section`, writable.
     pub fn data_mut(&mut self, section: &str) -> Option<&mut DataMap> {
         self.data.iter_mut().find(|d| d.section == section)
+    }
+
+    /// Global data section `section`, or an error naming it.
+    pub(crate) fn data_section(&self, section: &str) -> Result<&DataMap, MapError> {
+        match self.data.iter().position(|d| d.section == section) {
+            Some(i) => Ok(&self.data[i]),
+            None => Err(no_section(&self.name, section)),
+        }
+    }
+
+    /// Global data section `section`, writable, or an error naming it.
+    pub(crate) fn data_section_mut(&mut self, section: &str) -> Result<&mut DataMap, MapError> {
+        match self.data.iter().position(|d| d.section == section) {
+            Some(i) => Ok(&mut self.data[i]),
+            None => Err(no_section(&self.name, section)),
+        }
     }
 
     /// Every global data map.

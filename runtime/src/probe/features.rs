@@ -243,6 +243,20 @@ fn btf_enum64() -> Support {
     btf_loads(&type_head(1, btf::KIND_ENUM64, 0, 8), b"\0enum64\0")
 }
 
+/// Whether array maps can be memory-mapped (`BPF_F_MMAPABLE`, Linux 5.5),
+/// which the loader uses for global data: one map creation, probed on the
+/// first call. A probe that could not run (no privilege) answers `true`:
+/// the loader then asks for mmapable maps and the kernel's refusal names
+/// the real problem.
+///
+/// ```no_run
+/// println!("mmapable global data: {}", bpf2rs::probe::has_mmapable_arrays());
+/// ```
+pub fn has_mmapable_arrays() -> bool {
+    static CACHE: OnceLock<Support> = OnceLock::new();
+    super::cached_support(&CACHE, mmapable_arrays) != Support::No
+}
+
 fn mmapable_arrays() -> Support {
     const BPF_F_MMAPABLE: u32 = 1 << 10;
     Support::of(

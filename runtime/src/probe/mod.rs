@@ -48,7 +48,7 @@ use std::sync::OnceLock;
 
 use crate::sys::SysError;
 
-pub use features::{btf_support, features, Features};
+pub use features::{btf_support, features, has_mmapable_arrays, Features};
 pub use helper_names::{helper_id, helper_name, HELPER_ID_MAX};
 pub use helpers::{helper_supported, supported_helpers, HelperSet, HELPERS_PROBED_ON_REQUEST};
 pub use links::{has_bpf_cookie, has_perf_link, has_tcx_link, has_uprobe_multi_link};

@@ -57,7 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .pairs
         .insert(&1, &Pair { a: 2, b: 3 }, bpf2rs::map::MapFlags::ANY)?;
     println!("typed: pairs[1] = {:?}", skel.maps.pairs.get(&1)?);
-    println!("typed: packets_seen = {}", skel.bss().packets_seen);
+    println!("typed: packets_seen = {}", skel.bss()?.packets_seen);
 
     // One item of every other skeleton: its object opens.
     let names = [
