@@ -27,11 +27,13 @@ fn ringbuf_fixture_needs_5_8_because_of_the_ring_buffer() {
     let (text, r) = compat(&[typed.to_str().unwrap(), "--kernel", "5.7"]);
     assert!(matches!(r, Err(CliError::WouldNotLoad(_))), "{r:?}");
     assert_eq!(
-        tail(&text, 3),
-        "minimum kernel: 5.8 (because helper ringbuf_output (130): program on_getpid; \
-         commit 457f44363a88; map type ringbuf: map events; commit 457f44363a88)\n\
-         verdict: would not load on Linux 5.7 (mainline, from the version table): missing \
-         program on_getpid: helper ringbuf_output (130); map events: map type ringbuf\n\
+        tail(&text, 7),
+        "minimum kernel: 5.8, set by\n  \
+         helper ringbuf_output (130): program on_getpid  [commit 457f44363a88]\n  \
+         map type ringbuf: map events  [commit 457f44363a88]\n\
+         verdict: would not load on Linux 5.7 (mainline, from the version table), missing\n  \
+         program on_getpid: helper ringbuf_output (130)\n  \
+         map events: map type ringbuf\n\
          note: from mainline versions; distribution kernels backport features and may lack \
          some (BTF, trampolines): run `cargo bpf2rs compat` on the target for its own answer"
     );
@@ -63,16 +65,24 @@ fn tracing_fixture_names_every_requirement_newer_than_the_kernel() {
         "5.4",
     ]);
     assert!(r.is_err());
-    let verdict = text.lines().find(|l| l.starts_with("verdict:")).unwrap();
+    let verdict = text.split("\nverdict: ").nth(1).unwrap();
     for want in [
         "program fentry_unlinkat: program type tracing",
         "program fentry_unlinkat: BPF trampoline (fentry/fexit/fmod_ret)",
         "program lsm_file_open: BPF LSM",
         "program dump_task: BPF iterators",
     ] {
-        assert!(verdict.contains(want), "{want} not in {verdict}");
+        let line = format!("\n  {want}\n");
+        assert!(verdict.contains(&line), "{want} not in {verdict}");
     }
-    assert!(text.contains("\nminimum kernel: 5.8 (because BPF iterators: program dump_task, program dump_values; commit 180139dca8b3)\n"), "{text}");
+    assert!(
+        text.contains(
+            "\nminimum kernel: 5.8, set by\n  \
+             BPF iterators: program dump_task, program dump_values  [commit 180139dca8b3]\n\
+             verdict: would not load"
+        ),
+        "{text}"
+    );
 }
 
 #[test]

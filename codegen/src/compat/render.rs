@@ -55,14 +55,16 @@ pub fn to_text(report: &Report) -> String {
     }
     match &report.minimum {
         Some((v, because)) => {
-            let why = minimum_reasons(report, because);
-            let _ = writeln!(s, "minimum kernel: {v} (because {})", why.join("; "));
+            let _ = writeln!(s, "minimum kernel: {v}, set by");
+            for why in minimum_reasons(report, because) {
+                let _ = writeln!(s, "  {why}");
+            }
         }
         None => {
             let _ = writeln!(s, "minimum kernel: unknown (no requirement has a version)");
         }
     }
-    let _ = writeln!(s, "{}", verdict_line(report));
+    verdict_text(&mut s, report);
     if !report.authoritative {
         let _ = writeln!(
             s,
@@ -90,8 +92,36 @@ fn minimum_reasons(report: &Report, because: &[usize]) -> Vec<String> {
         }
     }
     seen.into_iter()
-        .map(|(what, owners, cite)| format!("{what}: {}; {cite}", owners.join(", ")))
+        .map(|(what, owners, cite)| format!("{what}: {}  [{cite}]", owners.join(", ")))
         .collect()
+}
+
+/// The verdict with one line per missing requirement, for people (the
+/// one-line [`verdict_line`] is for JSON).
+fn verdict_text(s: &mut String, report: &Report) {
+    let list = |s: &mut String, status: Status, stage: Stage| {
+        for e in report.with(status, stage) {
+            let _ = writeln!(s, "  {}", e.label());
+        }
+    };
+    let unknown = report.with(Status::Unknown, Stage::Load).count();
+    match (report.loads, unknown) {
+        (true, 0) => {
+            let _ = writeln!(s, "verdict: would load on {}", report.kernel);
+        }
+        (true, _) => {
+            let _ = writeln!(s, "verdict: would load on {}, if it has", report.kernel);
+            list(s, Status::Unknown, Stage::Load);
+        }
+        (false, _) => {
+            let _ = writeln!(s, "verdict: would not load on {}, missing", report.kernel);
+            list(s, Status::Missing, Stage::Load);
+        }
+    }
+    if report.with(Status::Missing, Stage::Attach).next().is_some() {
+        let _ = writeln!(s, "attaching would fail, missing");
+        list(s, Status::Missing, Stage::Attach);
+    }
 }
 
 fn line(s: &mut String, e: &Entry, width: usize) {

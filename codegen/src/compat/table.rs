@@ -118,7 +118,8 @@ pub enum Feature {
     CpuV4,
     /// `.data`/`.rodata`/`.bss` read and written in place (BPF_PSEUDO_MAP_VALUE).
     GlobalData,
-    /// Global data maps are created BPF_F_MMAPABLE by this loader.
+    /// Global data maps are created BPF_F_MMAPABLE by this loader where
+    /// the kernel has it (else read and written through the map).
     MmapableMaps,
     /// BPF_MAP_FREEZE (`.rodata` is frozen after it is written).
     MapFreeze,
