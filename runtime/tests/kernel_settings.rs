@@ -3,7 +3,7 @@
 //! OpenObject::set_initial_value for global data); per program
 //! set_sleepable / set_flags, set_xdp_frags, set_ifindex and
 //! set_attach_target (a kernel tracepoint or function other than the
-//! section's, a global function of another loaded program for freplace and
+//! section's, a function of a kernel module, a global function of another loaded program for freplace and
 //! fentry). Each value is read back from the kernel or seen by a program.
 //! fentry and freplace need BPF trampolines: where the kernel refuses them
 //! the refusal is checked and the test says NOT RUN.
@@ -428,6 +428,70 @@ fn attach_target_points_fentry_at_another_kernel_function() {
     assert!(
         wait_hits(&obj, 1, open_file) > 0,
         "fentry on do_sys_openat2 never ran"
+    );
+}
+
+/// The BTF object id of kernel module `module` and the id of function
+/// `name` in its (split) BTF.
+fn module_function(module: &str, name: &str) -> (u32, u32) {
+    let mut id = 0;
+    let mut object = None;
+    while let Some(next) = bpf2rs::sys::btf_next_id(id).unwrap() {
+        id = next;
+        let Ok(fd) = bpf2rs::sys::btf_fd_by_id(id) else {
+            continue;
+        };
+        let info = bpf2rs::sys::btf_object(std::os::fd::AsFd::as_fd(&fd), false).unwrap();
+        if info.kernel_btf && info.name == module {
+            object = Some(id);
+        }
+    }
+    let vmlinux = std::sync::Arc::new(bpf2rs::btf::Btf::from_sys_fs().unwrap());
+    let bytes = std::fs::read(format!("/sys/kernel/btf/{module}")).unwrap();
+    let split = bpf2rs::btf::Btf::parse_split(&bytes, vmlinux).unwrap();
+    let func = split.find_by_name(name, bpf2rs::btf::Kind::Func).unwrap();
+    (object.expect("a loaded BTF object of the module"), func.0)
+}
+
+#[test]
+fn attach_target_points_fentry_at_a_module_function() {
+    // cls_bpf is a module on Debian's kernels (scripts/vmtest loads it);
+    // its classify function runs for every packet a tc bpf filter sees.
+    if !std::path::Path::new("/sys/kernel/btf/cls_bpf").exists() {
+        common::require_root();
+        not_run(
+            "fentry on a module function",
+            "cls_bpf is not a module with BTF on this kernel",
+        );
+        return;
+    }
+    let mut open = open(&["on_function"]);
+    open.program_mut("on_function")
+        .unwrap()
+        .set_attach_target(None, "cls_bpf_classify");
+    let Some(obj) = load_or_refused(open, "on_function", "fentry/do_unlinkat") else {
+        return;
+    };
+    let prog = obj.program("on_function").unwrap();
+    let info = prog.info().unwrap();
+    let (module, func) = module_function("cls_bpf", "cls_bpf_classify");
+    assert_eq!(
+        (info.attach_btf_obj_id, info.attach_btf_id),
+        (module, func),
+        "the target is the module's function, by the module's BTF"
+    );
+    let _link = prog.attach_tracing().unwrap();
+    // A tc bpf filter (through netlink, so cls_bpf runs it) on lo.
+    let tc = kernel_attach_util::load_only("attach.bpf.o", Some("tcx_count"));
+    let opts = bpf2rs::link::TcOpts {
+        mode: bpf2rs::link::TcMode::Netlink,
+        ..Default::default()
+    };
+    let filter = tc.program("tcx_count").unwrap().attach_tc(1, false, opts);
+    let _filter = filter.unwrap();
+    assert!(
+        wait_hits(&obj, 1, kernel_attach_util::udp_roundtrip) > 0,
+        "fentry on cls_bpf_classify never ran"
     );
 }
 
