@@ -7,6 +7,9 @@
 //! - [`probe`] says what the running kernel supports (probed once, cached).
 //! - [`load`] brings an object into the kernel, [`link`] attaches its
 //!   programs and [`struct_ops`] registers its kernel operations structs.
+//! - [`Global`] and [`GlobalMut`] are typed global data after load: the
+//!   memory-mapped section, or a copy read and written through the map on
+//!   kernels that cannot map it.
 //! - [`Pod`] marks types that are plain bytes; [`ctypes`] holds the C types
 //!   generated code uses (`_Bool`, C strings).
 //!

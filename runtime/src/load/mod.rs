@@ -336,12 +336,7 @@ impl OpenObject {
             btf_support,
             mmapable_data,
         } = self;
-        let btf_support = match (&btf_support, &spec.btf) {
-            (Some(s), _) => *s,
-            // Probed only for objects with BTF, once per process.
-            (None, Some(_)) => crate::probe::btf_support(),
-            (None, None) => BtfSupport::ALL,
-        };
+        let btf_support = btf_support_for(&spec, btf_support);
         let object = spec.name.clone();
         let mut notes = Vec::new();
         let mut autoload: Vec<bool> = prog_settings.iter().map(|s| s.autoload).collect();
@@ -370,13 +365,7 @@ impl OpenObject {
             pin_root: &pin_root,
             new_pins: &new_pins,
         };
-        let mut maps: Vec<Option<Map>> = Vec::with_capacity(spec.maps.len());
-        for (m, settings) in spec.maps.iter().zip(map_settings.iter_mut()) {
-            maps.push(match settings.autocreate {
-                true => Some(maps::create(&cx, m, settings, &mut notes)?),
-                false => None,
-            });
-        }
+        let maps = create_maps(&cx, &spec, &mut map_settings, &mut notes)?;
         maps::fill_map_slots(&object, &spec, &maps)?;
         let ops_maps = ops_plans
             .plans
@@ -459,6 +448,33 @@ impl OpenObject {
 /// Creates the maps behind the object's global data sections (those with
 /// bytes) and, when it has `.kconfig` externs, the kconfig map, whose fd
 /// the externs then carry.
+/// The BTF kinds to load for: the setting, else the running kernel's
+/// (probed only for objects with BTF, once per process).
+fn btf_support_for(spec: &ObjectSpec, setting: Option<BtfSupport>) -> BtfSupport {
+    match (setting, &spec.btf) {
+        (Some(s), _) => s,
+        (None, Some(_)) => crate::probe::btf_support(),
+        (None, None) => BtfSupport::ALL,
+    }
+}
+
+/// Every map of the object, `None` for those with autocreate off.
+fn create_maps(
+    cx: &maps::MapCx<'_>,
+    spec: &ObjectSpec,
+    settings: &mut [MapSettings],
+    notes: &mut Vec<String>,
+) -> Result<Vec<Option<Map>>, LoadError> {
+    let mut out = Vec::with_capacity(spec.maps.len());
+    for (m, settings) in spec.maps.iter().zip(settings.iter_mut()) {
+        out.push(match settings.autocreate {
+            true => Some(maps::create(cx, m, settings, notes)?),
+            false => None,
+        });
+    }
+    Ok(out)
+}
+
 fn create_data_maps(
     cx: &maps::MapCx<'_>,
     spec: &ObjectSpec,
