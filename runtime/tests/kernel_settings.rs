@@ -411,13 +411,19 @@ fn load_or_refused(open: OpenObject, program: &str, section: &str) -> Option<Obj
     }
 }
 
-#[test]
-fn attach_target_points_fentry_at_another_kernel_function() {
+/// `on_function` (fentry/do_unlinkat) loaded with kernel function
+/// `target` as its attach target; `None` where trampolines are refused.
+fn on_function_at(target: &str) -> Option<Object> {
     let mut open = open(&["on_function"]);
     open.program_mut("on_function")
         .unwrap()
-        .set_attach_target(None, "do_sys_openat2");
-    let Some(obj) = load_or_refused(open, "on_function", "fentry/do_unlinkat") else {
+        .set_attach_target(None, target);
+    load_or_refused(open, "on_function", "fentry/do_unlinkat")
+}
+
+#[test]
+fn attach_target_points_fentry_at_another_kernel_function() {
+    let Some(obj) = on_function_at("do_sys_openat2") else {
         return;
     };
     let prog = obj.program("on_function").unwrap();
@@ -465,11 +471,7 @@ fn attach_target_points_fentry_at_a_module_function() {
         );
         return;
     }
-    let mut open = open(&["on_function"]);
-    open.program_mut("on_function")
-        .unwrap()
-        .set_attach_target(None, "cls_bpf_classify");
-    let Some(obj) = load_or_refused(open, "on_function", "fentry/do_unlinkat") else {
+    let Some(obj) = on_function_at("cls_bpf_classify") else {
         return;
     };
     let prog = obj.program("on_function").unwrap();
