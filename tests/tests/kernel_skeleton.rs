@@ -319,3 +319,30 @@ fn global_data_of_the_wrong_shape_or_read_only_is_an_error() {
         );
     }
 }
+
+/// The loader's per-map settings reach the kernel through a skeleton's
+/// `maps.*` settings (runtime/tests/kernel_settings.rs covers each one
+/// through `OpenObject`).
+#[test]
+fn map_settings_through_the_skeleton() {
+    require_root();
+    const BPF_F_NO_PREALLOC: u32 = 1;
+    const BPF_F_NUMA_NODE: u32 = 1 << 2;
+    let pins = BpffsDir::new("settings");
+    let mut open = open_pinned_in(&pins);
+    open.maps.flows.set_map_flags(BPF_F_NO_PREALLOC);
+    open.maps.flows.set_numa_node(0);
+    open.maps.inner.set_initial_value(41u64.to_ne_bytes());
+    let skel = open.load().unwrap();
+    let flags = skel.maps.flows.info().map_flags;
+    assert_eq!(flags, BPF_F_NO_PREALLOC | BPF_F_NUMA_NODE);
+    assert_eq!(skel.maps.inner.get(0).unwrap(), 41);
+    for _ in 0..3 {
+        run_once(&skel);
+    }
+    assert_eq!(
+        skel.maps.inner.get(0).unwrap(),
+        44,
+        "the program counted on"
+    );
+}
